@@ -1,0 +1,63 @@
+"""The FastAPI application: middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from axon import __version__
+from axon.api.errors import install_error_handlers
+from axon.api.middleware import RequestContextMiddleware
+from axon.api.routers import contexts, health, workspaces
+from axon.config import Settings, load_settings
+from axon.services import Services, build_services
+
+ROUTERS = (health.router, workspaces.router, contexts.router)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. With `services` given, the caller owns their lifecycle."""
+    settings = settings or (services.settings if services else load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        owned = await build_services(settings)
+        app.state.services = owned
+        try:
+            yield
+        finally:
+            await owned.close()
+
+    app = FastAPI(
+        title="Axon",
+        version=__version__,
+        description="Context engine for AI copilots",
+        lifespan=lifespan,
+    )
+    if services is not None:
+        # Set now as well: in-process test transports do not run the lifespan.
+        app.state.services = services
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        quiet_paths=health.PROBE_PATHS,
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and multi-process serving: settings and logs from env."""
+    from axon.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -1,0 +1,118 @@
+"""Every error leaves the API as `{"error": {code, message, details, requestId}}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from axon.errors import AxonError
+from axon.logs import request_id_var
+
+log = logging.getLogger("axon.api")
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_body(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or [],
+            "requestId": request_id_var.get(),
+            "status": status,
+        }
+    }
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(status, code, message, details), status, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    # ("body", "settings", "x") -> "settings.x"; query and path parameters keep their name.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(err.get("type") == "json_invalid" for err in errors):
+        first = next(err for err in errors if err.get("type") == "json_invalid")
+        reason = (first.get("ctx") or {}).get("error", "malformed JSON")
+        return error_response(
+            400,
+            "INVALID_JSON",
+            "request body is not valid JSON",
+            [{"field": "body", "message": str(reason)}],
+        )
+    details = []
+    for err in errors:
+        message = str(err.get("msg", "invalid value"))
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field"
+        details.append(
+            {
+                "field": _field_name(tuple(err.get("loc", ()))),
+                "message": message,
+                "type": err.get("type"),
+            }
+        )
+    names = ", ".join(d["field"] for d in details[:5])
+    return error_response(422, "VALIDATION_ERROR", f"invalid request: {names}", details)
+
+
+async def _axon(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AxonError)
+    if exc.status >= 500:
+        log.error("request failed: %s", exc.message, extra={"code": exc.code})
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    message = str(exc.detail) if exc.detail else code.replace("_", " ").lower()
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no route for {request.method} {request.url.path}"
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error: %s", exc, exc_info=exc)
+    return error_response(500, "INTERNAL_ERROR", "internal error; see the server log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(AxonError, _axon)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unhandled)

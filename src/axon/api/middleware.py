@@ -1,0 +1,160 @@
+"""Request middleware as plain ASGI, so streaming responses pass through untouched.
+
+It gives every request an id (kept from `X-Request-Id` when sane), rejects
+bodies that are too large or not JSON before any handler runs, and writes one
+access-log line per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from axon.api.errors import error_body
+from axon.logs import request_id_var
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("axon.access")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, quiet_paths: frozenset[str]) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.quiet_paths = quiet_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        async def reject(code: int, err: str, text: str, field: str) -> None:
+            body = json.dumps(error_body(code, err, text, [{"field": field, "message": text}]))
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": code,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": body.encode()})
+
+        try:
+            problem = self._precheck(scope["method"], scope["path"], headers)
+            if problem is not None:
+                await reject(*problem)
+                return
+            if scope["method"] in _BODY_METHODS and "content-length" not in headers:
+                # Chunked upload: buffer it (up to the limit) so the size check happens
+                # before any handler reads a byte.
+                buffered = await self._read_limited(receive)
+                if buffered is None:
+                    await reject(*self._too_large())
+                    return
+                receive = _replay(buffered, receive)
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["path"] not in self.quiet_paths or status >= 400:
+                level = logging.ERROR if status >= 500 else logging.INFO
+                access_log.log(
+                    level,
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+    async def _read_limited(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _too_large(self) -> tuple[int, str, str, str]:
+        return (
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"request body exceeds {self.max_body_bytes} bytes",
+            "body",
+        )
+
+    def _precheck(
+        self, method: str, path: str, headers: dict[str, str]
+    ) -> tuple[int, str, str, str] | None:
+        if method not in _BODY_METHODS:
+            return None
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return (400, "BAD_REQUEST", "invalid Content-Length header", "content-length")
+            if int(length) > self.max_body_bytes:
+                return self._too_large()
+        has_body = length not in (None, "0") or "transfer-encoding" in headers
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if path.startswith("/api/") and has_body and ctype != "application/json":
+            return (
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "request body must be application/json",
+                "content-type",
+            )
+        return None

@@ -1,0 +1,58 @@
+"""Health, readiness and liveness probes, at / and under /api/v1.
+
+The JSON shape is the runbook's: status, timestamp, uptime and one entry per
+backend ("connected", "disconnected", or "embedded" when not configured).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from axon import __version__
+from axon.api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+async def _health(services: ServicesDep) -> dict[str, Any]:
+    statuses = await services.health.statuses()
+    degraded = any(s == "disconnected" for s in statuses.values())
+    return {
+        "status": "degraded" if degraded else "ok",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "uptime": round(time.monotonic() - services.started_at, 3),
+        "version": __version__,
+        "services": statuses,
+    }
+
+
+async def _ready(services: ServicesDep) -> JSONResponse:
+    body = await _health(services)
+    failing = [name for name, s in body["services"].items() if s == "disconnected"]
+    if not await services.store.ping():
+        failing.append("store")
+    body["ready"] = not failing
+    if failing:
+        body["status"] = "unavailable"
+        body["failing"] = failing
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
+
+
+async def _live(services: ServicesDep) -> dict[str, Any]:
+    return {"status": "ok", "uptime": round(time.monotonic() - services.started_at, 3)}
+
+
+for prefix in ("", "/api/v1"):
+    router.add_api_route(f"{prefix}/health", _health, methods=["GET"], summary="Health")
+    router.add_api_route(f"{prefix}/health/ready", _ready, methods=["GET"], summary="Readiness")
+    router.add_api_route(f"{prefix}/health/live", _live, methods=["GET"], summary="Liveness")
+
+PROBE_PATHS = frozenset(
+    f"{prefix}/health{suffix}" for prefix in ("", "/api/v1") for suffix in ("", "/ready", "/live")
+)

@@ -1,0 +1,56 @@
+"""`axon serve`: the API server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from axon.api.app import create_app
+from axon.cli._app import app, cli_errors
+from axon.config import load_settings
+from axon.logs import configure_logging
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default PORT, 3000)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """Run the HTTP API server."""
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    with cli_errors():
+        settings = load_settings(**overrides)
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if workers > 1:
+        # Worker processes re-read the environment, so pass overrides through it.
+        import os
+
+        os.environ["PORT"] = str(settings.port)
+        os.environ["HOST"] = settings.host
+        uvicorn.run(
+            "axon.api.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+        return
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,67 @@
+"""Errors the core raises; the API maps each to a status and a stable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AxonError(Exception):
+    status: int = 500
+    code: str = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class InvalidInput(AxonError):
+    status = 422
+    code = "VALIDATION_ERROR"
+
+    @classmethod
+    def field(cls, field: str, message: str, **kwargs: Any) -> InvalidInput:
+        return cls(message, details=[{"field": field, "message": message}], **kwargs)
+
+
+class NotFound(AxonError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(AxonError):
+    status = 409
+    code = "CONFLICT"
+
+
+class Forbidden(AxonError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class Unauthorized(AxonError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class RateLimited(AxonError):
+    status = 429
+    code = "RATE_LIMITED"
+
+
+class ServiceUnavailable(AxonError):
+    status = 503
+    code = "SERVICE_UNAVAILABLE"

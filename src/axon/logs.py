@@ -1,0 +1,75 @@
+"""Structured logging: one JSON object (or one text line) per record.
+
+Every record carries the current requestId (a context variable set by the API
+middleware and by job runners), and levels are upper-case with WARN for
+warnings, so the runbook's `grep ERROR` finds what it should.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from axon.config import LogFormat
+
+request_id_var: ContextVar[str | None] = ContextVar("axon_request_id", default=None)
+
+_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+# Attributes every LogRecord has; anything else was passed through `extra=`.
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": _LEVEL_NAMES.get(record.levelname, record.levelname),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "requestId": request_id_var.get(),
+        }
+        entry.update(_fields(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        level = _LEVEL_NAMES.get(record.levelname, record.levelname)
+        extra = " ".join(f"{k}={v}" for k, v in _fields(record).items())
+        line = (
+            f"{stamp} {level:<5} [{record.name}] requestId: {request_id_var.get() or '-'} "
+            f"{record.getMessage()}"
+        )
+        if extra:
+            line += " " + extra
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(level: str, fmt: LogFormat) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter() if fmt is LogFormat.JSON else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's own access log would duplicate our request lines without requestId.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+    for noisy in ("httpx", "httpcore", "pymongo", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,0 +1,176 @@
+"""Domain types shared by every layer.
+
+Attributes are snake_case in Python and camelCase on the wire and in MongoDB
+(the runbook's queries use `workspaceId`, `createdAt`, `usageCount`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ID_RE = re.compile(ID_PATTERN)
+CONTEXT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+CONTEXT_ID_RE = re.compile(CONTEXT_ID_PATTERN)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    """Fixed-width ISO-8601 in UTC, so stored timestamps compare correctly as text."""
+    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+UtcDatetime = Annotated[
+    datetime, AfterValidator(_as_utc), PlainSerializer(format_utc, when_used="json")
+]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready dict with camelCase keys."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Tier(StrEnum):
+    WORKSPACE = "workspace"
+    HYBRID = "hybrid"
+    GLOBAL = "global"
+
+
+TIER_ORDER: dict[Tier, int] = {Tier.WORKSPACE: 0, Tier.HYBRID: 1, Tier.GLOBAL: 2}
+
+
+class ContextType(StrEnum):
+    FILE = "file"
+    SYMBOL = "symbol"
+    DOCUMENTATION = "documentation"
+    NOTE = "note"
+    DEPENDENCY = "dependency"
+    ARCHITECTURE = "architecture"
+    CONVERSATION = "conversation"
+    ERROR = "error"
+    DECISION = "decision"
+    PATTERN = "pattern"
+
+
+class WorkspaceType(StrEnum):
+    CODING = "coding"
+    PKM = "pkm"
+    ROOT = "root"
+
+
+class Workspace(CamelModel):
+    id: str
+    name: str
+    type: WorkspaceType
+    path: str | None = None
+    parent_id: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+    last_indexed_at: UtcDatetime | None = None
+
+
+class Context(CamelModel):
+    id: str
+    workspace_id: str
+    tier: Tier = Tier.WORKSPACE
+    type: ContextType
+    title: str | None = None
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    language: str | None = None
+    symbol: str | None = None
+    symbol_kind: str | None = None
+    content: str
+    content_hash: str
+    token_count: int = 0
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+    usage_count: int = 0
+    confidence: float = 1.0
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Interaction(CamelModel):
+    id: str
+    workspace_id: str
+    timestamp: UtcDatetime = Field(default_factory=utcnow)
+    prompt: str
+    source: str = "api"
+    analysis: dict[str, Any] = Field(default_factory=dict)
+    context_ids: list[str] = Field(default_factory=list)
+    model: str | None = None
+    response: str | None = None
+    outcome: str = "ok"
+    tokens: dict[str, int] = Field(default_factory=dict)
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Feedback(CamelModel):
+    id: str
+    interaction_id: str
+    workspace_id: str
+    helpful: bool | None = None
+    rating: int | None = None
+    comment: str | None = None
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Job(CamelModel):
+    id: str
+    kind: str
+    workspace_id: str | None = None
+    state: JobState = JobState.QUEUED
+    params: dict[str, Any] = Field(default_factory=dict)
+    progress: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    errors: list[str] = Field(default_factory=list)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a cursor-paginated listing; `next_cursor` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None

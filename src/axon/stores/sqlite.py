@@ -1,0 +1,508 @@
+"""Embedded DocumentStore on SQLite (WAL, one file under AXON_DATA_DIR).
+
+Each record is one JSON document (camelCase, as on the wire); the fields we
+filter and sort on are generated columns with indexes, so the document stays
+the single source of truth. All SQL runs on one dedicated thread, which keeps
+the connection single-threaded and the event loop free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from axon.errors import Conflict
+from axon.models import (
+    Context,
+    Feedback,
+    Interaction,
+    Job,
+    JobState,
+    Page,
+    Workspace,
+    format_utc,
+    utcnow,
+)
+from axon.ports import ContextFilter, FileState
+from axon.stores.pagination import decode_cursor, encode_cursor
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+# Versioned schema migrations; each entry runs once, in order, in a transaction.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE contexts (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        workspace_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.workspaceId')) STORED,
+        tier TEXT GENERATED ALWAYS AS (json_extract(doc, '$.tier')) STORED,
+        type TEXT GENERATED ALWAYS AS (json_extract(doc, '$.type')) STORED,
+        path TEXT GENERATED ALWAYS AS (json_extract(doc, '$.path')) STORED,
+        created_at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.createdAt')) STORED,
+        usage_count INTEGER GENERATED ALWAYS AS (json_extract(doc, '$.usageCount')) STORED
+    );
+    CREATE INDEX contexts_ws_tier ON contexts (workspace_id, tier);
+    CREATE INDEX contexts_ws_path ON contexts (workspace_id, path);
+    CREATE INDEX contexts_created ON contexts (created_at DESC);
+    CREATE TABLE files (
+        workspace_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, path)
+    );
+    CREATE TABLE interactions (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        workspace_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.workspaceId')) STORED,
+        timestamp TEXT GENERATED ALWAYS AS (json_extract(doc, '$.timestamp')) STORED
+    );
+    CREATE INDEX interactions_ws ON interactions (workspace_id, id);
+    CREATE INDEX interactions_ts ON interactions (timestamp);
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        interaction_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.interactionId')) STORED
+    );
+    CREATE INDEX feedback_interaction ON feedback (interaction_id);
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        state TEXT GENERATED ALWAYS AS (json_extract(doc, '$.state')) STORED
+    );
+    CREATE INDEX jobs_state ON jobs (state, id);
+    """,
+]
+
+
+def _doc(model: BaseModel) -> str:
+    return json.dumps(model.model_dump(mode="json", by_alias=True), separators=(",", ":"))
+
+
+class SQLiteDocumentStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axon-sqlite")
+
+    # -- plumbing -----------------------------------------------------------
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("SQLiteDocumentStore is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, conn)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in one IMMEDIATE transaction: all of it lands or none of it."""
+
+        def tx(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self._run(tx)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        current = row[0] or 0
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return conn
+
+    async def open(self) -> None:
+        if self._conn is None:
+            loop = asyncio.get_running_loop()
+            self._conn = await loop.run_in_executor(self._executor, self._connect)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, conn.close)
+
+    async def ping(self) -> bool:
+        try:
+            return await self._run(lambda c: c.execute("SELECT 1").fetchone() is not None)
+        except (sqlite3.Error, RuntimeError):
+            return False
+
+    @staticmethod
+    def _page(model: type[M], rows: list[tuple[str, str]], limit: int) -> Page[M]:
+        items = [model.model_validate_json(doc) for _, doc in rows[:limit]]
+        next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+        return Page[M](items=items, next_cursor=next_cursor)
+
+    def _select_page(
+        self,
+        table: str,
+        where: list[str],
+        params: list[Any],
+        limit: int,
+        cursor: str | None,
+    ) -> Callable[[sqlite3.Connection], list[tuple[str, str]]]:
+        after = decode_cursor(cursor)
+        clauses = list(where)
+        args = list(params)
+        if after is not None:
+            clauses.append("id > ?")
+            args.append(after)
+        sql = f"SELECT id, doc FROM {table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id LIMIT ?"
+        args.append(limit + 1)
+        return lambda c: c.execute(sql, args).fetchall()
+
+    @staticmethod
+    def _update_doc(
+        conn: sqlite3.Connection,
+        table: str,
+        record_id: str,
+        model: type[M],
+        changes: dict[str, Any],
+    ) -> M | None:
+        row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            return None
+        current = model.model_validate_json(row[0])
+        updated = current.model_copy(update=changes)
+        if "updated_at" in type(current).model_fields and "updated_at" not in changes:
+            updated = updated.model_copy(update={"updated_at": utcnow()})
+        # Round-trip through validation so a bad change cannot be stored.
+        updated = model.model_validate(updated.model_dump())
+        conn.execute(f"UPDATE {table} SET doc = ? WHERE id = ?", (_doc(updated), record_id))
+        return updated
+
+    # -- workspaces -----------------------------------------------------------
+    async def create_workspace(self, workspace: Workspace) -> Workspace:
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO workspaces (id, doc) VALUES (?, ?)",
+                    (workspace.id, _doc(workspace)),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(
+                    f"workspace '{workspace.id}' already exists",
+                    details=[{"field": "id", "message": "already exists"}],
+                ) from None
+
+        await self._write(insert)
+        return workspace
+
+    async def get_workspace(self, workspace_id: str) -> Workspace | None:
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT doc FROM workspaces WHERE id = ?", (workspace_id,)
+            ).fetchone()
+        )
+        return Workspace.model_validate_json(row[0]) if row else None
+
+    async def list_workspaces(self, limit: int, cursor: str | None = None) -> Page[Workspace]:
+        rows = await self._run(self._select_page("workspaces", [], [], limit, cursor))
+        return self._page(Workspace, rows, limit)
+
+    async def update_workspace(
+        self, workspace_id: str, changes: dict[str, Any]
+    ) -> Workspace | None:
+        return await self._write(
+            lambda c: self._update_doc(c, "workspaces", workspace_id, Workspace, changes)
+        )
+
+    async def delete_workspace(self, workspace_id: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM contexts WHERE workspace_id = ?", (workspace_id,))
+            conn.execute("DELETE FROM files WHERE workspace_id = ?", (workspace_id,))
+            cur = conn.execute("DELETE FROM workspaces WHERE id = ?", (workspace_id,))
+            return cur.rowcount > 0
+
+        return await self._write(delete)
+
+    # -- contexts -----------------------------------------------------------
+    @staticmethod
+    def _upsert_contexts(conn: sqlite3.Connection, contexts: Sequence[Context]) -> None:
+        conn.executemany(
+            "INSERT INTO contexts (id, doc) VALUES (?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+            [(ctx.id, _doc(ctx)) for ctx in contexts],
+        )
+
+    async def put_contexts(self, contexts: Sequence[Context]) -> None:
+        if contexts:
+            await self._write(lambda c: self._upsert_contexts(c, contexts))
+
+    async def get_context(self, context_id: str) -> Context | None:
+        found = await self.get_contexts([context_id])
+        return found[0] if found else None
+
+    async def get_contexts(self, context_ids: Sequence[str]) -> list[Context]:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return []
+
+        def select(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            rows: list[tuple[str, str]] = []
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ",".join("?" * len(part))
+                rows += conn.execute(
+                    f"SELECT id, doc FROM contexts WHERE id IN ({marks})", part
+                ).fetchall()
+            return rows
+
+        by_id = {cid: Context.model_validate_json(doc) for cid, doc in await self._run(select)}
+        return [by_id[cid] for cid in ids if cid in by_id]
+
+    @staticmethod
+    def _context_where(flt: ContextFilter) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if flt.workspace_id is not None:
+            where.append("workspace_id = ?")
+            params.append(flt.workspace_id)
+        if flt.tiers:
+            where.append(f"tier IN ({','.join('?' * len(flt.tiers))})")
+            params += [str(t) for t in flt.tiers]
+        if flt.types:
+            where.append(f"type IN ({','.join('?' * len(flt.types))})")
+            params += [str(t) for t in flt.types]
+        if flt.path is not None:
+            where.append("path = ?")
+            params.append(flt.path)
+        return where, params
+
+    async def list_contexts(
+        self, flt: ContextFilter, limit: int, cursor: str | None = None
+    ) -> Page[Context]:
+        where, params = self._context_where(flt)
+        rows = await self._run(self._select_page("contexts", where, params, limit, cursor))
+        return self._page(Context, rows, limit)
+
+    async def iter_contexts(
+        self, flt: ContextFilter, batch_size: int = 1000
+    ) -> AsyncIterator[Context]:
+        cursor: str | None = None
+        while True:
+            page = await self.list_contexts(flt, batch_size, cursor)
+            for ctx in page.items:
+                yield ctx
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def count_contexts(self, flt: ContextFilter) -> int:
+        where, params = self._context_where(flt)
+        sql = "SELECT count(*) FROM contexts" + (" WHERE " + " AND ".join(where) if where else "")
+        row = await self._run(lambda c: c.execute(sql, params).fetchone())
+        return int(row[0])
+
+    async def update_context(self, context_id: str, changes: dict[str, Any]) -> Context | None:
+        return await self._write(
+            lambda c: self._update_doc(c, "contexts", context_id, Context, changes)
+        )
+
+    async def delete_contexts(self, context_ids: Sequence[str]) -> int:
+        ids = list(dict.fromkeys(context_ids))
+
+        def delete(conn: sqlite3.Connection) -> int:
+            removed = 0
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ",".join("?" * len(part))
+                removed += conn.execute(
+                    f"DELETE FROM contexts WHERE id IN ({marks})", part
+                ).rowcount
+            return removed
+
+        return await self._write(delete) if ids else 0
+
+    async def record_usage(self, context_ids: Sequence[str], confidence_delta: float = 0.0) -> None:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return
+        now = format_utc(utcnow())
+
+        def bump(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "UPDATE contexts SET doc = json_set(doc, "
+                "'$.usageCount', coalesce(json_extract(doc, '$.usageCount'), 0) + 1, "
+                "'$.confidence', min(1.0, max(0.0, "
+                "coalesce(json_extract(doc, '$.confidence'), 1.0) + ?)), "
+                "'$.updatedAt', ?) WHERE id = ?",
+                [(confidence_delta, now, cid) for cid in ids],
+            )
+
+        await self._write(bump)
+
+    async def find_expired_contexts(self, created_before: datetime, usage_below: int) -> list[str]:
+        cutoff = format_utc(created_before)
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT id FROM contexts WHERE created_at < ? AND usage_count < ? ORDER BY id",
+                (cutoff, usage_below),
+            ).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    # -- indexed files -----------------------------------------------------------
+    async def get_file_states(self, workspace_id: str) -> dict[str, FileState]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT path, content_hash, size, mtime_ns FROM files WHERE workspace_id = ?",
+                (workspace_id,),
+            ).fetchall()
+        )
+        return {r[0]: FileState(r[0], r[1], r[2], r[3]) for r in rows}
+
+    @staticmethod
+    def _file_context_ids(conn: sqlite3.Connection, workspace_id: str, path: str) -> list[str]:
+        rows = conn.execute(
+            "SELECT id FROM contexts WHERE workspace_id = ? AND path = ? AND tier = 'workspace'",
+            (workspace_id, path),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    async def replace_file(
+        self, workspace_id: str, state: FileState, contexts: Sequence[Context]
+    ) -> list[str]:
+        def replace(conn: sqlite3.Connection) -> list[str]:
+            old = self._file_context_ids(conn, workspace_id, state.path)
+            new_ids = {ctx.id for ctx in contexts}
+            stale = [cid for cid in old if cid not in new_ids]
+            for start in range(0, len(stale), 500):
+                part = stale[start : start + 500]
+                conn.execute(
+                    f"DELETE FROM contexts WHERE id IN ({','.join('?' * len(part))})", part
+                )
+            self._upsert_contexts(conn, contexts)
+            conn.execute(
+                "INSERT INTO files (workspace_id, path, content_hash, size, mtime_ns) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(workspace_id, path) DO UPDATE SET "
+                "content_hash = excluded.content_hash, size = excluded.size, "
+                "mtime_ns = excluded.mtime_ns",
+                (workspace_id, state.path, state.content_hash, state.size, state.mtime_ns),
+            )
+            return old
+
+        return await self._write(replace)
+
+    async def remove_file(self, workspace_id: str, path: str) -> list[str]:
+        def remove(conn: sqlite3.Connection) -> list[str]:
+            old = self._file_context_ids(conn, workspace_id, path)
+            conn.execute(
+                "DELETE FROM contexts WHERE workspace_id = ? AND path = ? AND tier = 'workspace'",
+                (workspace_id, path),
+            )
+            conn.execute(
+                "DELETE FROM files WHERE workspace_id = ? AND path = ?", (workspace_id, path)
+            )
+            return old
+
+        return await self._write(remove)
+
+    # -- interactions and feedback ---------------------------------------------
+    async def add_interaction(self, interaction: Interaction) -> None:
+        await self._write(
+            lambda c: c.execute(
+                "INSERT INTO interactions (id, doc) VALUES (?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                (interaction.id, _doc(interaction)),
+            )
+        )
+
+    async def get_interaction(self, interaction_id: str) -> Interaction | None:
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT doc FROM interactions WHERE id = ?", (interaction_id,)
+            ).fetchone()
+        )
+        return Interaction.model_validate_json(row[0]) if row else None
+
+    async def list_interactions(
+        self, workspace_id: str | None, limit: int, cursor: str | None = None
+    ) -> Page[Interaction]:
+        where, params = (["workspace_id = ?"], [workspace_id]) if workspace_id else ([], [])
+        rows = await self._run(self._select_page("interactions", where, params, limit, cursor))
+        return self._page(Interaction, rows, limit)
+
+    async def delete_interactions_before(self, before: datetime) -> int:
+        cutoff = format_utc(before)
+        return await self._write(
+            lambda c: c.execute("DELETE FROM interactions WHERE timestamp < ?", (cutoff,)).rowcount
+        )
+
+    async def count_interactions_before(self, before: datetime) -> int:
+        cutoff = format_utc(before)
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT count(*) FROM interactions WHERE timestamp < ?", (cutoff,)
+            ).fetchone()
+        )
+        return int(row[0])
+
+    async def add_feedback(self, feedback: Feedback) -> None:
+        await self._write(
+            lambda c: c.execute(
+                "INSERT INTO feedback (id, doc) VALUES (?, ?)", (feedback.id, _doc(feedback))
+            )
+        )
+
+    # -- jobs -----------------------------------------------------------
+    async def create_job(self, job: Job) -> None:
+        await self._write(
+            lambda c: c.execute("INSERT INTO jobs (id, doc) VALUES (?, ?)", (job.id, _doc(job)))
+        )
+
+    async def get_job(self, job_id: str) -> Job | None:
+        row = await self._run(
+            lambda c: c.execute("SELECT doc FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        )
+        return Job.model_validate_json(row[0]) if row else None
+
+    async def update_job(self, job_id: str, changes: dict[str, Any]) -> Job | None:
+        return await self._write(lambda c: self._update_doc(c, "jobs", job_id, Job, changes))
+
+    async def list_jobs(
+        self, state: JobState | None, limit: int, cursor: str | None = None
+    ) -> Page[Job]:
+        where, params = (["state = ?"], [str(state)]) if state else ([], [])
+        rows = await self._run(self._select_page("jobs", where, params, limit, cursor))
+        return self._page(Job, rows, limit)

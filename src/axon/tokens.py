@@ -1,0 +1,41 @@
+"""Exact, offline token counts.
+
+The cl100k_base vocabulary ships inside the package (src/axon/data) and is
+checked against its published sha256 when loaded; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import tiktoken
+from tiktoken.load import load_tiktoken_bpe
+
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+_CL100K_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+_SPECIAL = {
+    "<|endoftext|>": 100257,
+    "<|fim_prefix|>": 100258,
+    "<|fim_middle|>": 100259,
+    "<|fim_suffix|>": 100260,
+    "<|endofprompt|>": 100276,
+}
+
+
+@lru_cache(maxsize=1)
+def encoding() -> tiktoken.Encoding:
+    path = resources.files("axon") / "data" / "cl100k_base.tiktoken"
+    with resources.as_file(path) as real_path:
+        ranks = load_tiktoken_bpe(str(real_path), expected_hash=CL100K_SHA256)
+    return tiktoken.Encoding(
+        name="cl100k_base", pat_str=_CL100K_PATTERN, mergeable_ranks=ranks, special_tokens=_SPECIAL
+    )
+
+
+def count_tokens(text: str) -> int:
+    """Token count of `text`; special-token markers in user text count as plain text."""
+    return len(encoding().encode_ordinary(text))

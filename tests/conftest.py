@@ -1,0 +1,113 @@
+"""Shared fixtures: settings on a temporary data dir, services, the app in-process
+and as a real uvicorn server, and session-wide real redis / MongoDB servers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from axon.api.app import create_app
+from axon.config import Settings, load_settings
+from axon.services import Services, build_services
+from tests import servers
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "axon-data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # Tests never see the developer's own backends or keys.
+    for name in (
+        "MONGODB_URI",
+        "REDIS_URL",
+        "QDRANT_URL",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "LLM_PROVIDER",
+        "DEFAULT_MODEL",
+        "OLLAMA_BASE_URL",
+        "OPENAI_BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AXON_DATA_DIR", str(data_dir))
+    return load_settings()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    built = await build_services(settings)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process over ASGI."""
+    app = create_app(services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://axon.test") as http:
+        yield http
+
+
+class LiveServer:
+    """A real uvicorn server on a free port, in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = servers.free_port()
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        servers.wait_for_port(self.port)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[servers.RunningServer]:
+    with servers.redis_server() as server:
+        if server is None:
+            pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[servers.RunningServer]:
+    with servers.mongo_server() as server:
+        if server is None:
+            pytest.skip("the MongoDB test server is not installed (pip install secantusdb)")
+        yield server
