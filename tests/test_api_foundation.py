@@ -75,9 +75,7 @@ async def test_workspace_lifecycle(client: httpx.AsyncClient) -> None:
     assert ctx.status_code == 201
     assert (await client.delete("/api/v1/workspaces/my-project")).status_code == 204
     assert_error(await client.get("/api/v1/workspaces/my-project"), 404, "WORKSPACE_NOT_FOUND")
-    assert_error(
-        await client.get(f"/api/v1/contexts/{ctx.json()['id']}"), 404, "CONTEXT_NOT_FOUND"
-    )
+    assert_error(await client.get(f"/api/v1/contexts/{ctx.json()['id']}"), 404, "CONTEXT_NOT_FOUND")
 
 
 async def test_context_lifecycle(client: httpx.AsyncClient) -> None:
@@ -103,9 +101,10 @@ async def test_context_lifecycle(client: httpx.AsyncClient) -> None:
     none = await client.get("/api/v1/contexts", params={"workspaceId": "ws", "type": "note"})
     assert none.json()["items"] == []
     patched = await client.patch(f"/api/v1/contexts/{cid}", json={"content": "Use black."})
-    assert patched.json()["content"] == "Use black." and patched.json()["contentHash"] != body[
-        "contentHash"
-    ]
+    assert (
+        patched.json()["content"] == "Use black."
+        and patched.json()["contentHash"] != body["contentHash"]
+    )
     assert (await client.delete(f"/api/v1/contexts/{cid}")).status_code == 204
     assert_error(await client.delete(f"/api/v1/contexts/{cid}"), 404, "CONTEXT_NOT_FOUND")
 
@@ -125,30 +124,45 @@ BAD_WORKSPACES: list[tuple[dict[str, Any], str]] = [
 async def test_bad_workspace_input(
     client: httpx.AsyncClient, payload: dict[str, Any], field: str
 ) -> None:
-    assert_error(await client.post("/api/v1/workspaces", json=payload), 422, "VALIDATION_ERROR",
-                 field)
+    assert_error(
+        await client.post("/api/v1/workspaces", json=payload), 422, "VALIDATION_ERROR", field
+    )
 
 
 async def test_transport_level_errors(client: httpx.AsyncClient, settings: Settings) -> None:
     url = "/api/v1/workspaces"
     assert_error(
         await client.post(url, content=b'{"name":', headers={"content-type": "application/json"}),
-        400, "INVALID_JSON", "body",
+        400,
+        "INVALID_JSON",
+        "body",
     )
     assert_error(
         await client.post(url, content=b"name=x", headers={"content-type": "text/plain"}),
-        415, "UNSUPPORTED_MEDIA_TYPE", "content-type",
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "content-type",
     )
     big = b'{"name": "' + b"x" * (settings.max_body_bytes + 10) + b'"}'
     assert_error(
         await client.post(url, content=big, headers={"content-type": "application/json"}),
-        413, "PAYLOAD_TOO_LARGE", "body",
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "body",
     )
     assert_error(await client.get("/api/v1/workspaces/bad%20id"), 422, "VALIDATION_ERROR")
-    assert_error(await client.get("/api/v1/workspaces", params={"limit": 0}), 422,
-                 "VALIDATION_ERROR", "limit")
-    assert_error(await client.get("/api/v1/workspaces", params={"cursor": "%%%"}), 422,
-                 "VALIDATION_ERROR", "cursor")
+    assert_error(
+        await client.get("/api/v1/workspaces", params={"limit": 0}),
+        422,
+        "VALIDATION_ERROR",
+        "limit",
+    )
+    assert_error(
+        await client.get("/api/v1/workspaces", params={"cursor": "%%%"}),
+        422,
+        "VALIDATION_ERROR",
+        "cursor",
+    )
     assert_error(await client.get("/api/v1/nope"), 404, "NOT_FOUND")
     assert_error(await client.put("/api/v1/workspaces", json={}), 405, "METHOD_NOT_ALLOWED")
 
@@ -172,8 +186,11 @@ BAD_CONTEXTS: list[tuple[dict[str, Any], int, str]] = [
     ({"workspaceId": "ws", "type": "note", "tier": "team", "content": "x"}, 422, "tier"),
     ({"workspaceId": "ws", "type": "note", "content": ""}, 422, "content"),
     ({"workspaceId": "nope", "type": "note", "content": "x"}, 404, "workspaceId"),
-    ({"workspaceId": "ws", "type": "note", "content": "x", "startLine": 5, "endLine": 2}, 422,
-     "endLine"),
+    (
+        {"workspaceId": "ws", "type": "note", "content": "x", "startLine": 5, "endLine": 2},
+        422,
+        "endLine",
+    ),
     ({"workspaceId": "ws", "type": "note", "content": "x", "confidence": 2}, 422, "confidence"),
 ]
 
@@ -189,10 +206,18 @@ async def test_bad_context_input(
 
 
 async def test_context_filters_are_validated(client: httpx.AsyncClient) -> None:
-    assert_error(await client.get("/api/v1/contexts", params={"tier": "team"}), 422,
-                 "VALIDATION_ERROR", "tier")
-    assert_error(await client.get("/api/v1/contexts", params={"workspaceId": "missing"}), 404,
-                 "WORKSPACE_NOT_FOUND", "workspaceId")
+    assert_error(
+        await client.get("/api/v1/contexts", params={"tier": "team"}),
+        422,
+        "VALIDATION_ERROR",
+        "tier",
+    )
+    assert_error(
+        await client.get("/api/v1/contexts", params={"workspaceId": "missing"}),
+        404,
+        "WORKSPACE_NOT_FOUND",
+        "workspaceId",
+    )
 
 
 async def test_openapi_is_served(client: httpx.AsyncClient) -> None:
@@ -204,11 +229,14 @@ async def test_openapi_is_served(client: httpx.AsyncClient) -> None:
 def test_data_survives_restart(settings: Settings) -> None:
     with LiveServer(settings) as server:
         httpx.post(f"{server.url}/api/v1/workspaces", json={"id": "keep", "name": "Keep"})
-        httpx.post(f"{server.url}/api/v1/contexts",
-                   json={"workspaceId": "keep", "type": "note", "content": "remember me"})
+        httpx.post(
+            f"{server.url}/api/v1/contexts",
+            json={"workspaceId": "keep", "type": "note", "content": "remember me"},
+        )
     assert settings.sqlite_path.exists()
     with LiveServer(settings) as server:
         assert httpx.get(f"{server.url}/api/v1/workspaces/keep").status_code == 200
-        items = httpx.get(f"{server.url}/api/v1/contexts",
-                          params={"workspaceId": "keep"}).json()["items"]
+        items = httpx.get(f"{server.url}/api/v1/contexts", params={"workspaceId": "keep"}).json()[
+            "items"
+        ]
         assert [c["content"] for c in items] == ["remember me"]

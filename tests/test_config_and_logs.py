@@ -33,8 +33,15 @@ def test_runbook_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PORT", "abc"), ("PORT", "70000"), ("LOG_LEVEL", "loud"), ("MONGODB_URI", "http://x"),
-     ("REDIS_URL", "localhost:6379"), ("MAX_TOKEN_LIMIT", "-1"), ("LOG_FORMAT", "xml")],
+    [
+        ("PORT", "abc"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "loud"),
+        ("MONGODB_URI", "http://x"),
+        ("REDIS_URL", "localhost:6379"),
+        ("MAX_TOKEN_LIMIT", "-1"),
+        ("LOG_FORMAT", "xml"),
+    ],
 )
 def test_invalid_values_name_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str

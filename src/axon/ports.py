@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from axon.models import (
     Context,
     ContextType,
@@ -111,3 +114,76 @@ class DocumentStore(Protocol):
     async def list_jobs(
         self, state: JobState | None, limit: int, cursor: str | None = None
     ) -> Page[Job]: ...
+
+
+# -- retrieval -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    query: str
+    workspace_id: str
+    tiers: Sequence[Tier] | None = None  # None: workspace, hybrid and global, in that order
+    types: Sequence[ContextType] | None = None
+    limit: int = 10
+    filters: dict[str, Any] | None = None  # e.g. {"pathPrefix": "src/", "language": "python"}
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBreakdown:
+    lexical: float = 0.0
+    dense: float = 0.0
+    boosts: float = 0.0
+    freshness: float = 0.0
+    usage: float = 0.0
+    confidence: float = 0.0
+    final: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    context: Context
+    score: float
+    breakdown: ScoreBreakdown
+    matched_entities: tuple[str, ...] = ()
+
+
+class Retriever(Protocol):
+    """Ranked, tiered, de-duplicated context search (implemented in axon.retrieval)."""
+
+    async def search(self, request: SearchRequest) -> list[SearchHit]: ...
+
+
+class SearchIndex(Protocol):
+    """Keeps the lexical and vector indexes in step with the document store.
+
+    The indexer calls `index` with contexts it has just stored and `remove` with
+    ids it has just deleted; adapters make both idempotent so a crash between
+    the store write and the index write is repaired by calling them again.
+    """
+
+    async def index(self, contexts: Sequence[Context]) -> None: ...
+    async def remove(self, context_ids: Sequence[str]) -> None: ...
+    async def remove_workspace(self, workspace_id: str) -> None: ...
+
+
+class Embedder(Protocol):
+    """Text to unit-length vectors. `dimension` is 0 for the lexical-only `none` embedder."""
+
+    name: str
+    dimension: int
+
+    async def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Shape (len(texts), dimension), rows L2-normalised."""
+        ...
+
+
+# -- cache -------------------------------------------------------------------
+
+
+class Cache(Protocol):
+    """Key/value cache with per-entry TTL. Keys are namespaced by `kind`."""
+
+    async def get(self, kind: str, key: str) -> bytes | None: ...
+    async def set(self, kind: str, key: str, value: bytes, ttl_seconds: float) -> None: ...
+    async def delete(self, kind: str, key: str) -> None: ...

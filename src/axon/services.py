@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from axon.config import Settings
+from axon.jobs import InProcessJobQueue, JobQueue
+from axon.llm import LLM, NoneLLM
 from axon.ports import DocumentStore
 
 ServiceStatus = Literal["connected", "disconnected", "embedded"]
@@ -53,9 +55,15 @@ class Services:
     settings: Settings
     store: DocumentStore
     health: HealthProbe
+    llm: LLM
+    jobs: JobQueue = field(init=False)
     started_at: float = field(default_factory=time.monotonic)
 
+    def __post_init__(self) -> None:
+        self.jobs = InProcessJobQueue(self)
+
     async def close(self) -> None:
+        await self.jobs.stop()
         await self.store.close()
 
 
@@ -66,8 +74,11 @@ async def build_services(settings: Settings) -> Services:
     store: DocumentStore = SQLiteDocumentStore(settings.sqlite_path)
     await store.open()
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
         health=HealthProbe(checks=checks, ttl=settings.health_cache_seconds),
+        llm=NoneLLM(),
     )
+    await services.jobs.start()
+    return services

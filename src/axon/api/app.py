@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from axon import __version__
 from axon.api.errors import install_error_handlers
 from axon.api.middleware import RequestContextMiddleware
-from axon.api.routers import contexts, health, workspaces
+from axon.api.routers import contexts, health, jobs, workspaces
 from axon.config import Settings, load_settings
 from axon.services import Services, build_services
 
-ROUTERS = (health.router, workspaces.router, contexts.router)
+ROUTERS = (health.router, workspaces.router, contexts.router, jobs.router)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

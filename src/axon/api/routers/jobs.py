@@ -1,0 +1,34 @@
+"""Job status: state, progress counts, result and errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from axon.api.deps import CursorQuery, LimitQuery, ServicesDep
+from axon.errors import NotFound
+from axon.models import ID_PATTERN, JobState
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+
+@router.get("")
+async def list_all(
+    services: ServicesDep,
+    state: Annotated[JobState | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> dict[str, Any]:
+    page = await services.store.list_jobs(state, limit, cursor)
+    return {"items": [j.dump() for j in page.items], "nextCursor": page.next_cursor}
+
+
+@router.get("/{job_id}")
+async def show(
+    job_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep
+) -> dict[str, Any]:
+    job = await services.store.get_job(job_id)
+    if job is None:
+        raise NotFound(f"job '{job_id}' not found", code="JOB_NOT_FOUND")
+    return job.dump()

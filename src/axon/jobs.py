@@ -1,0 +1,142 @@
+"""Background jobs: indexing, quality gates and maintenance.
+
+Handlers register by kind (`register_job`). The embedded default runs them on
+the server's own event loop (`InProcessJobQueue`); production runs them in
+`axon worker` processes fed from Redis. Either way a job's state, progress
+counts and errors live in the DocumentStore, so `GET /api/v1/jobs/{id}`
+answers from any replica and a job outlives the request that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from axon.errors import InvalidInput
+from axon.logs import request_id_var
+from axon.models import Job, JobState, new_id, utcnow
+
+if TYPE_CHECKING:
+    from axon.services import Services
+
+log = logging.getLogger("axon.jobs")
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job, the services, and a way to report progress."""
+
+    job: Job
+    services: Services
+
+    async def progress(self, **counts: Any) -> None:
+        self.job.progress.update(counts)
+        await self.services.store.update_job(self.job.id, {"progress": dict(self.job.progress)})
+
+
+JobHandler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def register_job(kind: str, handler: JobHandler) -> None:
+    _HANDLERS[kind] = handler
+
+
+def job_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+async def run_job(services: Services, job: Job) -> Job:
+    """Run one job to completion, recording state, result and errors."""
+    handler = _HANDLERS.get(job.kind)
+    token = request_id_var.set(f"job:{job.id}")
+    try:
+        started = await services.store.update_job(
+            job.id, {"state": JobState.RUNNING, "started_at": utcnow()}
+        )
+        job = started or job
+        if handler is None:
+            raise RuntimeError(f"no handler for job kind '{job.kind}'")
+        result = await handler(JobContext(job, services))
+        changes: dict[str, Any] = {"state": JobState.SUCCEEDED, "result": result}
+    except asyncio.CancelledError:
+        await services.store.update_job(
+            job.id, {"state": JobState.CANCELLED, "finished_at": utcnow()}
+        )
+        raise
+    except Exception as exc:
+        log.error("job %s (%s) failed: %s", job.id, job.kind, exc, exc_info=exc)
+        changes = {"state": JobState.FAILED, "errors": [*job.errors, str(exc)]}
+    finally:
+        request_id_var.reset(token)
+    changes["finished_at"] = utcnow()
+    return await services.store.update_job(job.id, changes) or job
+
+
+class JobQueue(Protocol):
+    async def submit(
+        self, kind: str, params: dict[str, Any], workspace_id: str | None = None
+    ) -> Job: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def wait(self, job_id: str, within: float) -> Job | None: ...
+
+
+class InProcessJobQueue:
+    """Runs jobs as asyncio tasks in this process, at most `concurrency` at once."""
+
+    def __init__(self, services: Services, concurrency: int = 2) -> None:
+        self.services = services
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: dict[str, asyncio.Task[Job]] = {}
+
+    async def submit(
+        self, kind: str, params: dict[str, Any], workspace_id: str | None = None
+    ) -> Job:
+        if kind not in _HANDLERS:
+            raise InvalidInput.field("kind", f"unknown job kind '{kind}'")
+        job = Job(id=new_id("job"), kind=kind, workspace_id=workspace_id, params=params)
+        await self.services.store.create_job(job)
+        self._tasks[job.id] = asyncio.create_task(self._run(job), name=f"axon-job-{job.id}")
+        return job
+
+    async def _run(self, job: Job) -> Job:
+        try:
+            async with self._slots:
+                return await run_job(self.services, job)
+        finally:
+            self._tasks.pop(job.id, None)
+
+    async def start(self) -> None:
+        # Jobs a previous process left running can't be resumed mid-way: say so.
+        cursor: str | None = None
+        while True:
+            page = await self.services.store.list_jobs(JobState.RUNNING, 200, cursor)
+            for job in page.items:
+                await self.services.store.update_job(
+                    job.id,
+                    {
+                        "state": JobState.FAILED,
+                        "finished_at": utcnow(),
+                        "errors": [*job.errors, "interrupted: the server stopped during the job"],
+                    },
+                )
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wait(self, job_id: str, within: float) -> Job | None:
+        """Wait up to `within` seconds for a job to finish; return its latest state."""
+        task = self._tasks.get(job_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=within)
+        return await self.services.store.get_job(job_id)
