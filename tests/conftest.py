@@ -37,6 +37,23 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "DEFAULT_MODEL",
         "OLLAMA_BASE_URL",
         "OPENAI_BASE_URL",
+        "AXON_EMBEDDER",
+        "AXON_EMBEDDING_MODEL",
+        "AXON_EMBEDDING_DIMENSION",
+        "AXON_MODEL_DIR",
+        "AXON_AUTO_CREATE_WORKSPACES",
+        "MAX_PROMPT_CHARS",
+        "MAX_TOKEN_LIMIT",
+        "AXON_RESPONSE_RESERVE_TOKENS",
+        "ANTHROPIC_BASE_URL",
+        "OPENAI_ORGANIZATION",
+        "OPENAI_ORG_ID",
+        "OPENAI_COMPATIBLE_BASE_URL",
+        "OPENAI_COMPATIBLE_API_KEY",
+        "LLM_FALLBACKS",
+        "LLM_RATE_LIMITS",
+        "LLM_PRICES",
+        "LLM_CACHE_TTL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AXON_DATA_DIR", str(data_dir))

@@ -59,19 +59,203 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_collection: str = Field(default="axon-contexts", validation_alias="QDRANT_COLLECTION")
+    redis_max_connections: int = Field(
+        default=50, ge=2, le=10_000, validation_alias="REDIS_MAX_CONNECTIONS"
+    )
+    # Cache TTLs per kind (seconds); see axon.cache.
+    cache_ttl_embeddings: float = Field(
+        default=7 * 86400, ge=1, validation_alias="AXON_CACHE_TTL_EMBEDDINGS"
+    )
+    cache_ttl_analyses: float = Field(
+        default=3600, ge=1, validation_alias="AXON_CACHE_TTL_ANALYSES"
+    )
+    cache_ttl_query_results: float = Field(
+        default=300, ge=1, validation_alias="AXON_CACHE_TTL_QUERY_RESULTS"
+    )
+    cache_ttl_llm_responses: float = Field(
+        default=3600, ge=1, validation_alias="AXON_CACHE_TTL_LLM_RESPONSES"
+    )
 
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     default_model: str | None = Field(default=None, validation_alias="DEFAULT_MODEL")
     max_token_limit: int = Field(
         default=8000, ge=256, le=2_000_000, validation_alias="MAX_TOKEN_LIMIT"
     )
+    # Prompt pipeline: prompt size limit, tokens kept free for the answer, and whether an
+    # unknown workspaceId creates an empty coding workspace (so the runbook's smoke test
+    # works on a fresh install) instead of answering 404.
+    max_prompt_chars: int = Field(
+        default=32_000, ge=1, le=2_000_000, validation_alias="MAX_PROMPT_CHARS"
+    )
+    response_reserve_tokens: int = Field(
+        default=1024, ge=16, le=200_000, validation_alias="AXON_RESPONSE_RESERVE_TOKENS"
+    )
+    auto_create_workspaces: bool = Field(
+        default=True, validation_alias="AXON_AUTO_CREATE_WORKSPACES"
+    )
+    retrieval_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=600, validation_alias="AXON_RETRIEVAL_TIMEOUT_SECONDS"
+    )
 
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, le=256 * 1024 * 1024, validation_alias="AXON_MAX_BODY_BYTES"
     )
+    # Indexing (axon.indexing): files larger than this are skipped as `too_large`.
+    index_max_file_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        le=1024 * 1024 * 1024,
+        validation_alias="AXON_INDEX_MAX_FILE_BYTES",
+    )
     health_cache_seconds: float = Field(
         default=1.5, ge=0, le=60, validation_alias="AXON_HEALTH_CACHE_SECONDS"
     )
+
+    # Security (axon.security, axon.api.security). auto: on unless the server is bound to
+    # loopback and uses no production backend (the single-user embedded default).
+    auth: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="AXON_AUTH")
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, validation_alias="AXON_AUTH_CACHE_SECONDS"
+    )
+    rate_limits: Literal["auto", "on", "off"] = Field(
+        default="auto", validation_alias="AXON_RATE_LIMITS"
+    )
+    rate_limit: str = Field(default="100/15m", validation_alias="AXON_RATE_LIMIT")
+    rate_limit_expensive: str = Field(
+        default="20/15m", validation_alias="AXON_RATE_LIMIT_EXPENSIVE"
+    )
+    trusted_proxies: str = Field(default="", validation_alias="AXON_TRUSTED_PROXIES")
+    cors_origins: str = Field(default="", validation_alias="AXON_CORS_ORIGINS")
+    enable_heapdump: bool = Field(default=False, validation_alias="AXON_ENABLE_HEAPDUMP")
+
+    # Retention for `axon maintenance cleanup` (the runbook's 90 days / usage < 5 / 30 days).
+    context_retention_days: float = Field(
+        default=90, gt=0, le=36_500, validation_alias="AXON_CONTEXT_RETENTION_DAYS"
+    )
+    context_min_usage: int = Field(
+        default=5, ge=0, le=1_000_000, validation_alias="AXON_CONTEXT_MIN_USAGE"
+    )
+    interaction_retention_days: float = Field(
+        default=30, gt=0, le=36_500, validation_alias="AXON_INTERACTION_RETENTION_DAYS"
+    )
+
+    # Embeddings (axon.embeddings). AXON_EMBEDDER unset: the local model when its package
+    # is installed, otherwise `none` with a warning; a set value must load or start-up fails.
+    embedder: Literal["local", "openai", "ollama", "none"] | None = Field(
+        default=None, validation_alias="AXON_EMBEDDER"
+    )
+    embedding_model: str | None = Field(default=None, validation_alias="AXON_EMBEDDING_MODEL")
+    embedding_dimension: int | None = Field(
+        default=None, ge=1, le=65_536, validation_alias="AXON_EMBEDDING_DIMENSION"
+    )
+    embedding_batch_size: int = Field(
+        default=32, ge=1, le=1024, validation_alias="AXON_EMBEDDING_BATCH_SIZE"
+    )
+    embedding_threads: int = Field(
+        default=2, ge=1, le=256, validation_alias="AXON_EMBEDDING_THREADS"
+    )
+    # Word pieces the local model reads per text. 256 matches sentence-transformers;
+    # fewer trades fidelity on long texts for speed.
+    embedding_max_tokens: int = Field(
+        default=256, ge=16, le=512, validation_alias="AXON_EMBEDDING_MAX_TOKENS"
+    )
+    model_dir: Path | None = Field(default=None, validation_alias="AXON_MODEL_DIR")
+    ollama_base_url: str = Field(
+        default="http://localhost:11434", validation_alias="OLLAMA_BASE_URL"
+    )
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+
+    # Retrieval ranking (axon.retrieval): final score = weighted sum of normalised relevance,
+    # freshness (half-life decay on age), usage (log-scaled) and confidence.
+    rank_relevance_weight: float = Field(
+        default=0.6, ge=0, le=1, validation_alias="AXON_RANK_RELEVANCE_WEIGHT"
+    )
+    rank_freshness_weight: float = Field(
+        default=0.2, ge=0, le=1, validation_alias="AXON_RANK_FRESHNESS_WEIGHT"
+    )
+    rank_usage_weight: float = Field(
+        default=0.1, ge=0, le=1, validation_alias="AXON_RANK_USAGE_WEIGHT"
+    )
+    rank_confidence_weight: float = Field(
+        default=0.1, ge=0, le=1, validation_alias="AXON_RANK_CONFIDENCE_WEIGHT"
+    )
+    freshness_half_life_days: float = Field(
+        default=90.0, gt=0, le=36_500, validation_alias="AXON_FRESHNESS_HALF_LIFE_DAYS"
+    )
+    lexical_weight: float = Field(default=0.5, ge=0, le=1, validation_alias="AXON_LEXICAL_WEIGHT")
+    mmr_lambda: float = Field(default=0.8, ge=0, le=1, validation_alias="AXON_MMR_LAMBDA")
+
+    # Quality gate (axon.quality). Besides registered workspaces, only folders under these
+    # comma-separated roots can be gated; timeouts are seconds; the output cap is per stream.
+    gate_allowed_roots: str = Field(default="", validation_alias="AXON_GATE_ALLOWED_ROOTS")
+    gate_check_timeout: float = Field(
+        default=600, gt=0, le=86_400, validation_alias="AXON_GATE_CHECK_TIMEOUT"
+    )
+    gate_total_timeout: float = Field(
+        default=1800, gt=0, le=86_400, validation_alias="AXON_GATE_TOTAL_TIMEOUT"
+    )
+    gate_output_limit: int = Field(
+        default=2 * 1024 * 1024,
+        ge=4096,
+        le=512 * 1024 * 1024,
+        validation_alias="AXON_GATE_OUTPUT_LIMIT",
+    )
+    gate_concurrency: int = Field(default=2, ge=1, le=64, validation_alias="AXON_GATE_CONCURRENCY")
+    gate_wait_seconds: float = Field(
+        default=60, ge=0, le=3600, validation_alias="AXON_GATE_WAIT_SECONDS"
+    )
+
+    # LLM gateway (axon.llm). LLM_PROVIDER unset: the first configured of openai
+    # (OPENAI_API_KEY), anthropic (ANTHROPIC_API_KEY), openai-compatible
+    # (OPENAI_COMPATIBLE_BASE_URL), ollama (OLLAMA_BASE_URL set); else none (context-only).
+    # Times are seconds. LLM_PRICES ('{"openai:gpt-4o": [2.5, 10]}', USD per million
+    # input/output tokens) and LLM_RATE_LIMITS ('{"openai": [500, 200000]}', requests and
+    # tokens per minute, 0 = unlimited) are JSON.
+    llm_provider: str | None = Field(default=None, validation_alias="LLM_PROVIDER")
+    llm_fallbacks: str = Field(default="", validation_alias="LLM_FALLBACKS")
+    openai_organization: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_ORGANIZATION", "OPENAI_ORG_ID")
+    )
+    anthropic_api_key: str | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
+    openai_compatible_base_url: str | None = Field(
+        default=None, validation_alias="OPENAI_COMPATIBLE_BASE_URL"
+    )
+    openai_compatible_api_key: str | None = Field(
+        default=None, validation_alias="OPENAI_COMPATIBLE_API_KEY"
+    )
+    llm_connect_timeout: float = Field(
+        default=5, gt=0, le=300, validation_alias="LLM_CONNECT_TIMEOUT"
+    )
+    # A whole non-streamed answer, or a stream's first token, must arrive within LLM_TIMEOUT;
+    # inside a response, LLM_READ_TIMEOUT bounds the silence between two reads.
+    llm_timeout: float = Field(default=120, gt=0, le=3600, validation_alias="LLM_TIMEOUT")
+    llm_read_timeout: float = Field(default=60, gt=0, le=3600, validation_alias="LLM_READ_TIMEOUT")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, validation_alias="LLM_MAX_RETRIES")
+    llm_retry_base_delay: float = Field(
+        default=0.5, ge=0, le=60, validation_alias="LLM_RETRY_BASE_DELAY"
+    )
+    llm_retry_max_delay: float = Field(
+        default=20, ge=0, le=600, validation_alias="LLM_RETRY_MAX_DELAY"
+    )
+    llm_breaker_threshold: int = Field(
+        default=5, ge=1, le=1000, validation_alias="LLM_BREAKER_THRESHOLD"
+    )
+    llm_breaker_cooldown: float = Field(
+        default=30, gt=0, le=3600, validation_alias="LLM_BREAKER_COOLDOWN"
+    )
+    llm_rate_limits: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, validation_alias="LLM_RATE_LIMITS"
+    )
+    llm_rate_queue: int = Field(default=64, ge=0, le=100_000, validation_alias="LLM_RATE_QUEUE")
+    llm_rate_max_wait: float = Field(
+        default=30, ge=0, le=3600, validation_alias="LLM_RATE_MAX_WAIT"
+    )
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, validation_alias="LLM_PRICES"
+    )
+    # 0 disables the cache of identical non-streamed temperature-0 answers.
+    llm_cache_ttl: float = Field(default=0, ge=0, le=30 * 86_400, validation_alias="LLM_CACHE_TTL")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -87,7 +271,23 @@ class Settings(BaseSettings):
     def _lower_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("mongodb_uri", "redis_url", "qdrant_url", "openai_api_key", mode="before")
+    @field_validator(
+        "mongodb_uri",
+        "redis_url",
+        "qdrant_url",
+        "openai_api_key",
+        "embedder",
+        "embedding_model",
+        "model_dir",
+        "openai_base_url",
+        "llm_provider",
+        "openai_organization",
+        "anthropic_api_key",
+        "anthropic_base_url",
+        "openai_compatible_base_url",
+        "openai_compatible_api_key",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # Compose files pass `VAR=` for unset optional values.
@@ -116,13 +316,89 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL, ':memory:' or 'path:<dir>'")
         return value
 
+    @field_validator("llm_provider")
+    @classmethod
+    def _known_provider(cls, value: str | None) -> str | None:
+        from axon.llm.routing import PROVIDERS, normalize_provider
+
+        if value is None:
+            return None
+        if normalize_provider(value) not in PROVIDERS:
+            raise ValueError(f"must be one of {', '.join(PROVIDERS)}")
+        return normalize_provider(value)
+
+    @field_validator("llm_fallbacks")
+    @classmethod
+    def _valid_fallbacks(cls, value: str) -> str:
+        from axon.llm.routing import parse_target
+
+        for item in split_list(value):
+            if parse_target(item, None).provider == "none":
+                raise ValueError("'none' cannot be a fallback")
+        return value
+
+    @field_validator("llm_rate_limits")
+    @classmethod
+    def _valid_rate_limits(cls, value: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        from axon.llm.routing import PROVIDERS, normalize_provider
+
+        limits = {normalize_provider(name): rpm_tpm for name, rpm_tpm in value.items()}
+        for name, (rpm, tpm) in limits.items():
+            if name not in PROVIDERS or name == "none":
+                raise ValueError(f"unknown provider '{name}'")
+            if rpm < 0 or tpm < 0:
+                raise ValueError(f"{name}: limits must be >= 0 (0 = unlimited)")
+        return limits
+
     @property
     def is_production(self) -> bool:
         return self.env.lower() in {"production", "prod"}
 
+    @field_validator("auth", "rate_limits", mode="before")
+    @classmethod
+    def _lower_switch(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("rate_limit", "rate_limit_expensive")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        from axon.security.ratelimit import Rate
+
+        Rate.parse(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in split_list(value):
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @property
+    def uses_production_backend(self) -> bool:
+        return any((self.mongodb_uri, self.redis_url, self.qdrant_url))
+
+    @property
+    def auth_enabled(self) -> bool:
+        if self.auth != "auto":
+            return self.auth == "on"
+        loopback = self.host in {"127.0.0.1", "::1", "localhost"}
+        return not loopback or self.uses_production_backend
+
+    @property
+    def rate_limits_enabled(self) -> bool:
+        return self.auth_enabled if self.rate_limits == "auto" else self.rate_limits == "on"
+
     @cached_property
     def sqlite_path(self) -> Path:
         return self.data_dir / "axon.db"
+
+
+def split_list(value: str) -> list[str]:
+    """'a, b,,c' -> ['a', 'b', 'c'] (list-valued variables are comma-separated)."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def env_name(field: str) -> str:

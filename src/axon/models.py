@@ -25,11 +25,13 @@ CONTEXT_ID_RE = re.compile(CONTEXT_ID_PATTERN)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _as_utc(datetime.now(UTC))
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # Millisecond precision, as BSON dates store: a timestamp reads back equal from any store.
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def format_utc(value: datetime) -> str:
@@ -167,6 +169,47 @@ class Job(CamelModel):
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
+
+
+class ApiScope(StrEnum):
+    """What a key may do: read (GET), write (changes) and admin (keys, maintenance)."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class ApiKey(CamelModel):
+    """A stored API key: its sha256 only, never the secret itself."""
+
+    id: str
+    name: str
+    key_hash: str
+    prefix: str  # the first characters of the key, so people can tell keys apart
+    scopes: list[ApiScope]
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    expires_at: UtcDatetime | None = None
+    revoked_at: UtcDatetime | None = None
+
+
+class LlmUsage(CamelModel):
+    """LLM token and cost totals of one workspace (None: unattributed) for one model.
+
+    As a store argument it is an increment: every counter is added to the totals.
+    """
+
+    workspace_id: str | None = None
+    provider: str
+    model: str
+    requests: int = 0
+    failures: int = 0  # requests that ended in an error (tokens already spent still count)
+    cached: int = 0  # answered from the response cache, no provider call
+    estimated: int = 0  # requests whose tokens were counted locally (no provider usage)
+    unpriced: int = 0  # requests for a model missing from the price table (cost 0)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
 
 
 class Page(BaseModel, Generic[T]):

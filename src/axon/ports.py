@@ -15,12 +15,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axon.models import (
+    ApiKey,
     Context,
     ContextType,
     Feedback,
     Interaction,
     Job,
     JobState,
+    LlmUsage,
     Page,
     Tier,
     Workspace,
@@ -114,6 +116,27 @@ class DocumentStore(Protocol):
     async def list_jobs(
         self, state: JobState | None, limit: int, cursor: str | None = None
     ) -> Page[Job]: ...
+    async def count_jobs(self) -> dict[JobState, int]:
+        """Number of jobs in each state (states without jobs may be absent)."""
+        ...
+
+    # API keys: only the sha256 of a key is stored, never the key itself
+    async def create_api_key(self, key: ApiKey) -> None: ...
+    async def get_api_key(self, key_id: str) -> ApiKey | None: ...
+    async def list_api_keys(self, limit: int, cursor: str | None = None) -> Page[ApiKey]: ...
+    async def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Set `revoked_at` (kept if already revoked); None when the key does not exist."""
+        ...
+
+    # LLM usage totals per (workspace, provider, model)
+    async def add_llm_usage(self, usage: LlmUsage) -> None:
+        """Add every counter of `usage` to the stored totals atomically (creating them)."""
+        ...
+
+    async def list_llm_usage(self, workspace_id: str | None = None) -> list[LlmUsage]:
+        """Totals of one workspace, or of all (unattributed ones included), ordered by
+        workspace, provider and model."""
+        ...
 
 
 # -- retrieval -------------------------------------------------------------------
@@ -165,6 +188,10 @@ class SearchIndex(Protocol):
     async def index(self, contexts: Sequence[Context]) -> None: ...
     async def remove(self, context_ids: Sequence[str]) -> None: ...
     async def remove_workspace(self, workspace_id: str) -> None: ...
+    async def reconcile(self, workspace_id: str) -> dict[str, int]:
+        """Compare the store's ids and hashes with the index and fix any drift;
+        returns counts (`indexed`, `removed`, `unchanged`)."""
+        ...
 
 
 class Embedder(Protocol):
@@ -178,6 +205,74 @@ class Embedder(Protocol):
         ...
 
 
+# A partition is the unit an index searches: a workspace id for workspace-tier contexts,
+# `hybrid:<workspace id>` and `global` for the shared tiers (axon.retrieval.partition_of).
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFilter:
+    tiers: Sequence[Tier] | None = None
+    types: Sequence[ContextType] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VectorItem:
+    id: str
+    workspace_id: str
+    tier: Tier
+    type: ContextType
+    vector: NDArray[np.float32]  # L2-normalised
+
+
+class VectorIndex(Protocol):
+    """Dense vectors by context id; `search` is cosine similarity, best first."""
+
+    async def upsert(self, partition: str, items: Sequence[VectorItem]) -> None: ...
+    async def delete(self, context_ids: Sequence[str]) -> None: ...
+    async def delete_workspace(self, workspace_id: str) -> None: ...
+    async def ids(self, workspace_id: str) -> set[str]: ...
+    async def search(
+        self, partition: str, vector: NDArray[np.float32], k: int, filters: IndexFilter | None
+    ) -> list[tuple[str, float]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalDoc:
+    id: str
+    workspace_id: str
+    tier: Tier
+    type: ContextType
+    path: str | None
+    symbol: str | None
+    content_hash: str
+    terms: dict[str, int]  # code-aware token -> count (axon.retrieval.tokenize)
+
+
+class LexicalIndex(Protocol):
+    """BM25 over code-aware terms, plus exact symbol and path look-ups for entity boosts."""
+
+    async def upsert(self, partition: str, docs: Sequence[LexicalDoc]) -> None: ...
+    async def delete(self, context_ids: Sequence[str]) -> None: ...
+    async def delete_workspace(self, workspace_id: str) -> None: ...
+    async def fingerprints(self, workspace_id: str) -> dict[str, str]:
+        """Context id -> content hash of everything indexed for the workspace."""
+        ...
+
+    async def search(
+        self, partition: str, terms: Sequence[str], k: int, filters: IndexFilter | None
+    ) -> list[tuple[str, float]]: ...
+    async def match_entities(
+        self,
+        partition: str,
+        symbols: Sequence[str],
+        paths: Sequence[str],
+        filters: IndexFilter | None,
+    ) -> dict[str, list[str]]:
+        """Context id -> the entities it defines: symbol name equal (case-insensitive,
+        last dotted part too) or path equal / ending with the given path."""
+        ...
+
+
 # -- cache -------------------------------------------------------------------
 
 
@@ -187,3 +282,27 @@ class Cache(Protocol):
     async def get(self, kind: str, key: str) -> bytes | None: ...
     async def set(self, kind: str, key: str, value: bytes, ttl_seconds: float) -> None: ...
     async def delete(self, kind: str, key: str) -> None: ...
+
+
+# -- rate limiting -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: float  # seconds until the current window ends (Retry-After when refused)
+
+
+class RateLimiter(Protocol):
+    """Fixed-window counters shared by every replica that uses the same adapter.
+
+    `hit` counts one request against `key`. A window opens at the first hit and
+    lasts `window_seconds`; the first `limit` hits in it are allowed, later ones
+    are refused until it ends. Keys are opaque (callers build e.g. "ip:1.2.3.4");
+    the Redis adapter stores them under `axon:rl:`.
+    """
+
+    async def hit(self, key: str, limit: int, window_seconds: float) -> RateDecision: ...
+    async def close(self) -> None: ...

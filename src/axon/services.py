@@ -14,9 +14,25 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from axon.config import Settings
+from axon.embeddings import NoneEmbedder, build_embedder
 from axon.jobs import InProcessJobQueue, JobQueue
 from axon.llm import LLM, NoneLLM
-from axon.ports import DocumentStore
+from axon.llm.accounting import UsageLedger
+from axon.llm.pricing import PriceTable
+from axon.pipeline import Pipeline
+from axon.ports import (
+    Cache,
+    DocumentStore,
+    Embedder,
+    LexicalIndex,
+    RateLimiter,
+    Retriever,
+    SearchIndex,
+    VectorIndex,
+)
+from axon.security.keys import KeyVerifier
+from axon.security.ratelimit import InProcessRateLimiter
+from axon.stores.memory_cache import MemoryCache
 
 ServiceStatus = Literal["connected", "disconnected", "embedded"]
 BACKENDS = ("mongodb", "redis", "qdrant")
@@ -56,29 +72,117 @@ class Services:
     store: DocumentStore
     health: HealthProbe
     llm: LLM
+    rate_limiter: RateLimiter = field(default_factory=InProcessRateLimiter)
+    embedder: Embedder = field(default_factory=NoneEmbedder)
+    cache: Cache = field(default_factory=MemoryCache)
+    # Extra shutdown steps of production backends (connection pools), run last.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     jobs: JobQueue = field(init=False)
+    keys: KeyVerifier = field(init=False)
+    # Set by build_services (axon.retrieval.build_search): they need the opened store.
+    search_index: SearchIndex = field(init=False)
+    retriever: Retriever = field(init=False)
+    pipeline: Pipeline = field(init=False)
+    llm_usage: UsageLedger = field(init=False)  # per-workspace LLM token and cost totals
     started_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self.jobs = InProcessJobQueue(self)
+        self.keys = KeyVerifier(self.store, self.settings.auth_cache_seconds)
+        self.llm_usage = UsageLedger(self.store, PriceTable(self.settings.llm_prices))
+        self.pipeline = Pipeline(self)
 
     async def close(self) -> None:
+        await self.pipeline.drain()
         await self.jobs.stop()
+        await self.rate_limiter.close()
+        await self.llm_usage.flush()
         await self.store.close()
+        for closer in self.closers:
+            await closer()
 
 
 async def build_services(settings: Settings) -> Services:
     """Create and open every adapter that `settings` selects."""
+    from axon.llm.factory import build_llm
+    from axon.retrieval import build_search
     from axon.stores.sqlite import SQLiteDocumentStore
 
-    store: DocumentStore = SQLiteDocumentStore(settings.sqlite_path)
-    await store.open()
+    embedder = build_embedder(settings)  # cheap: the model loads on first use
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
+    store: DocumentStore
+    if settings.mongodb_uri:
+        from axon.stores.mongo import MongoDocumentStore
+
+        store = MongoDocumentStore(
+            settings.mongodb_uri,
+            max_pool_size=settings.mongodb_max_pool_size,
+            min_pool_size=settings.mongodb_min_pool_size,
+        )
+        checks["mongodb"] = store.ping
+    else:
+        store = SQLiteDocumentStore(settings.sqlite_path)
+    await store.open()
     services = Services(
         settings=settings,
         store=store,
         health=HealthProbe(checks=checks, ttl=settings.health_cache_seconds),
         llm=NoneLLM(),
+        embedder=embedder,
     )
-    await services.jobs.start()
+    try:
+        indexes = await _open_qdrant(services, checks) if settings.qdrant_url else None
+        search = await build_search(settings, store, embedder, indexes)
+        services.search_index, services.retriever = search.index, search.retriever
+        services.closers.append(search.close)
+        if settings.redis_url:
+            await _use_redis(services, settings.redis_url, checks)
+        gateway = build_llm(settings, services.llm_usage, services.cache)
+        services.llm = gateway
+        services.closers.append(gateway.aclose)
+        await services.jobs.start()
+    except BaseException:
+        await services.close()  # a backend that failed to open leaves nothing running
+        raise
     return services
+
+
+async def _open_qdrant(
+    services: Services, checks: dict[str, Callable[[], Awaitable[bool]]]
+) -> tuple[LexicalIndex, VectorIndex]:
+    """Lexical and vector search in Qdrant; an unreachable QDRANT_URL fails here."""
+    from axon.stores.qdrant import QdrantCollection, QdrantLexicalIndex, QdrantVectorIndex
+
+    settings = services.settings
+    assert settings.qdrant_url is not None
+    # The dense size is fixed when the collection is created; 384 (MiniLM) without an embedder.
+    dimension = services.embedder.dimension or settings.embedding_dimension or 384
+    collection = QdrantCollection(settings.qdrant_url, settings.qdrant_collection, dimension)
+    services.closers.append(collection.close)
+    await collection.open()
+    checks["qdrant"] = collection.ping
+    return QdrantLexicalIndex(collection), QdrantVectorIndex(collection)
+
+
+async def _use_redis(
+    services: Services, url: str, checks: dict[str, Callable[[], Awaitable[bool]]]
+) -> None:
+    """Cache, rate limits and the job queue on Redis; an unreachable REDIS_URL fails here."""
+    from axon.stores.redis_cache import RedisCache
+    from axon.stores.redis_client import RedisGuard, open_redis, redis_client
+    from axon.stores.redis_queue import RedisJobQueue
+    from axon.stores.redis_ratelimit import RedisRateLimiter
+
+    client = await open_redis(url, services.settings.redis_max_connections)
+    # Probes use their own connection so a busy pool never reads as "disconnected".
+    probe = redis_client(url, 2, timeout=1.0)
+    guard = RedisGuard()
+
+    async def ping() -> bool:
+        return bool(await probe.ping())
+
+    checks["redis"] = ping
+    services.cache = RedisCache(client, guard)
+    services.rate_limiter = RedisRateLimiter(client, guard, fallback=services.rate_limiter)
+    services.jobs = RedisJobQueue(services, client)
+    services.closers += [probe.aclose, client.aclose]

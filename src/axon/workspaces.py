@@ -21,7 +21,7 @@ from axon.models import (
     new_id,
     utcnow,
 )
-from axon.ports import DocumentStore
+from axon.ports import DocumentStore, SearchIndex
 from axon.tokens import count_tokens
 
 MAX_CONTEXT_CHARS = 200_000
@@ -111,7 +111,9 @@ async def update_workspace(
     return updated
 
 
-async def add_context(store: DocumentStore, data: ContextCreate) -> Context:
+async def add_context(
+    store: DocumentStore, data: ContextCreate, search_index: SearchIndex | None = None
+) -> Context:
     if await store.get_workspace(data.workspace_id) is None:
         raise NotFound(
             f"workspace '{data.workspace_id}' not found",
@@ -127,10 +129,17 @@ async def add_context(store: DocumentStore, data: ContextCreate) -> Context:
         **fields,
     )
     await store.put_contexts([context])
+    if search_index is not None:
+        await search_index.index([context])
     return context
 
 
-async def update_context(store: DocumentStore, context_id: str, data: ContextUpdate) -> Context:
+async def update_context(
+    store: DocumentStore,
+    context_id: str,
+    data: ContextUpdate,
+    search_index: SearchIndex | None = None,
+) -> Context:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("content") is not None:
         changes["content_hash"] = content_hash(changes["content"])
@@ -142,4 +151,6 @@ async def update_context(store: DocumentStore, context_id: str, data: ContextUpd
     updated = await store.update_context(context_id, changes)
     if updated is None:
         raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
+    if search_index is not None:
+        await search_index.index([updated])
     return updated

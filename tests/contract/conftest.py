@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from axon.ports import DocumentStore
+from axon.stores.mongo import MongoDocumentStore
 from axon.stores.sqlite import SQLiteDocumentStore
+from tests.servers import RunningServer
 
 StoreFactory = Callable[[pytest.FixtureRequest, Path], Awaitable[DocumentStore]]
 
@@ -17,7 +20,13 @@ async def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> DocumentSto
     return SQLiteDocumentStore(tmp_path / "contract.db")
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+async def _mongo(request: pytest.FixtureRequest, tmp_path: Path) -> DocumentStore:
+    server: RunningServer = request.getfixturevalue("mongo_server")
+    # A database per test keeps tests independent on the shared session server.
+    return MongoDocumentStore(f"mongodb://127.0.0.1:{server.port}/contract_{uuid.uuid4().hex}")
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "mongodb": _mongo}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))

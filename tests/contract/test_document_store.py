@@ -256,6 +256,16 @@ async def test_interactions_and_retention(store: DocumentStore) -> None:
     )
 
 
+async def test_add_interaction_again_replaces_it(store: DocumentStore) -> None:
+    # The pipeline marks an interaction as rated by storing it again with new metadata.
+    first = Interaction(id="i-1", workspace_id="ws", prompt="p")
+    await store.add_interaction(first)
+    marked = first.model_copy(update={"metadata": {"feedbackId": "fb_1"}})
+    await store.add_interaction(marked)
+    assert await store.get_interaction("i-1") == marked
+    assert len((await store.list_interactions("ws", 10)).items) == 1
+
+
 async def test_jobs(store: DocumentStore) -> None:
     job = Job(id="job1", kind="scan", workspace_id="ws", params={"full": True})
     await store.create_job(job)

@@ -9,12 +9,40 @@ from fastapi import FastAPI
 
 from axon import __version__
 from axon.api.errors import install_error_handlers
+from axon.api.instrumentation import MetricsMiddleware
 from axon.api.middleware import RequestContextMiddleware
-from axon.api.routers import contexts, health, jobs, workspaces
+from axon.api.routers import (
+    admin,
+    contexts,
+    health,
+    indexing,
+    interactions,
+    jobs,
+    metrics,
+    prompts,
+    quality_gate,
+    search,
+    usage,
+    workspaces,
+)
+from axon.api.security import install_security
 from axon.config import Settings, load_settings
 from axon.services import Services, build_services
 
-ROUTERS = (health.router, workspaces.router, contexts.router, jobs.router)
+ROUTERS = (
+    health.router,
+    workspaces.router,
+    search.router,  # before contexts: POST /contexts/search is not a context id
+    contexts.router,
+    jobs.router,
+    metrics.router,
+    admin.router,
+    quality_gate.router,
+    indexing.router,
+    prompts.router,
+    interactions.router,
+    usage.router,
+)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -46,11 +74,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_security(app, settings)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         quiet_paths=health.PROBE_PATHS,
     )
+    # Outermost, so refused and oversized requests are counted too.
+    app.add_middleware(MetricsMiddleware)
+    if settings.enable_heapdump:
+        admin.start_heap_tracing()
     return app
 
 

@@ -6,10 +6,32 @@ imported here.
 
 from __future__ import annotations
 
-from axon.cli import contexts, serve, workspaces
+from axon.cli import (
+    ask,
+    contexts,
+    gate,
+    index,
+    keys,
+    maintenance,
+    search,
+    serve,
+    worker,
+    workspaces,
+)
 from axon.cli._app import app
 
-COMMAND_MODULES = (contexts, serve, workspaces)
+COMMAND_MODULES = (
+    ask,
+    contexts,
+    gate,
+    index,
+    keys,
+    maintenance,
+    search,
+    serve,
+    worker,
+    workspaces,
+)
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ def add(
         data = ContextCreate(
             workspace_id=workspace, type=type, content=text, title=title, tier=tier
         )
-        context = await add_context(services.store, data)
+        context = await add_context(services.store, data, services.search_index)
         if as_json:
             print_json(context.dump())
         else:
@@ -126,6 +126,7 @@ def remove(context_id: str) -> None:
     async def run(services: Services) -> None:
         if not await services.store.delete_contexts([context_id]):
             raise NotFound(f"context '{context_id}' not found")
+        await services.search_index.remove([context_id])
         typer.echo(f"removed context {context_id}")
 
     run_with_services(run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import uvicorn
 from axon.api.app import create_app
 from axon.cli._app import app, cli_errors
 from axon.config import load_settings
+from axon.embeddings import build_embedder
 from axon.logs import configure_logging
 
 
@@ -29,12 +31,24 @@ def serve(
         settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with cli_errors():
+        build_embedder(settings)  # a misconfigured embedder fails here, in one line
     if workers > 1:
         # Worker processes re-read the environment, so pass overrides through it.
         import os
 
         os.environ["PORT"] = str(settings.port)
         os.environ["HOST"] = settings.host
+        # Workers share metrics through files; stale files from a previous run would
+        # inflate counters, so the directory starts empty.
+        metrics_dir = Path(
+            os.environ.setdefault(
+                "PROMETHEUS_MULTIPROC_DIR", str(settings.data_dir / "prometheus-multiproc")
+            )
+        )
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
         uvicorn.run(
             "axon.api.app:app_from_env",
             factory=True,

@@ -90,6 +90,7 @@ def remove(workspace_id: str) -> None:
     async def run(services: Services) -> None:
         if not await services.store.delete_workspace(workspace_id):
             raise NotFound(f"workspace '{workspace_id}' not found")
+        await services.search_index.remove_workspace(workspace_id)
         typer.echo(f"removed workspace {workspace_id}")
 
     run_with_services(run)

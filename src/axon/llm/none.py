@@ -12,6 +12,9 @@ class NoneLLM:
 
     provider = "none"
 
+    def provider_for(self, model: str | None) -> str:
+        return "none"
+
     async def complete(self, request: ChatRequest) -> ChatResult:
         return ChatResult(
             text="", finish_reason="context_only", provider="none", model="none", usage=Usage()

@@ -21,22 +21,29 @@ class ChatRequest:
     model: str | None = None  # "provider:model", a bare model name, or None for the default
     temperature: float = 0.2
     max_tokens: int | None = None
+    # For accounting and logs only; the gateway totals usage per workspace.
+    workspace_id: str | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
-    estimated: bool = False
+    estimated: bool = False  # counted with axon.tokens because the provider reported none
+    cost_usd: float | None = None  # None: the model has no entry in the price table
 
 
 @dataclass(frozen=True, slots=True)
 class ChatChunk:
-    """One streamed delta; the last chunk carries finish_reason and usage."""
+    """One streamed delta; the last chunk carries finish_reason and usage, and says which
+    provider and model answered (after a fallback it is not the one asked for)."""
 
     delta: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
+    provider: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,7 @@ class ChatResult:
     provider: str
     model: str
     usage: Usage = field(default_factory=Usage)
+    cached: bool = False  # served from the response cache, no provider call
 
 
 class LLM(Protocol):
@@ -54,6 +62,12 @@ class LLM(Protocol):
 
     @property
     def provider(self) -> str: ...
+
+    def provider_for(self, model: str | None) -> str:
+        """The provider that would answer a request for `model` ("none": context only).
+        Raises InvalidInput (field "model") for a model nobody can serve, so callers can
+        reject it before they start streaming."""
+        ...
 
     async def complete(self, request: ChatRequest) -> ChatResult: ...
 

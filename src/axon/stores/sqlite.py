@@ -21,11 +21,13 @@ from pydantic import BaseModel
 
 from axon.errors import Conflict
 from axon.models import (
+    ApiKey,
     Context,
     Feedback,
     Interaction,
     Job,
     JobState,
+    LlmUsage,
     Page,
     Workspace,
     format_utc,
@@ -86,7 +88,43 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX jobs_state ON jobs (state, id);
     """,
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL
+    );
+    """,
+    # LLM usage totals are counters, incremented in place; '' is the unattributed workspace.
+    """
+    CREATE TABLE llm_usage (
+        workspace_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        cached INTEGER NOT NULL DEFAULT 0,
+        estimated INTEGER NOT NULL DEFAULT 0,
+        unpriced INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, provider, model)
+    );
+    """,
 ]
+
+
+_USAGE_COUNTERS = (
+    "requests",
+    "failures",
+    "cached",
+    "estimated",
+    "unpriced",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+)
 
 
 def _doc(model: BaseModel) -> str:
@@ -506,3 +544,80 @@ class SQLiteDocumentStore:
         where, params = (["state = ?"], [str(state)]) if state else ([], [])
         rows = await self._run(self._select_page("jobs", where, params, limit, cursor))
         return self._page(Job, rows, limit)
+
+    async def count_jobs(self) -> dict[JobState, int]:
+        rows = await self._run(
+            lambda c: c.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall()
+        )
+        return {JobState(state): int(n) for state, n in rows}
+
+    # -- API keys -----------------------------------------------------------
+    async def create_api_key(self, key: ApiKey) -> None:
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute("INSERT INTO api_keys (id, doc) VALUES (?, ?)", (key.id, _doc(key)))
+            except sqlite3.IntegrityError:
+                raise Conflict(
+                    f"API key '{key.id}' already exists",
+                    details=[{"field": "id", "message": "already exists"}],
+                ) from None
+
+        await self._write(insert)
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        row = await self._run(
+            lambda c: c.execute("SELECT doc FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        )
+        return ApiKey.model_validate_json(row[0]) if row else None
+
+    async def list_api_keys(self, limit: int, cursor: str | None = None) -> Page[ApiKey]:
+        rows = await self._run(self._select_page("api_keys", [], [], limit, cursor))
+        return self._page(ApiKey, rows, limit)
+
+    async def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        def revoke(conn: sqlite3.Connection) -> ApiKey | None:
+            row = conn.execute("SELECT doc FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+            if row is None:
+                return None
+            key = ApiKey.model_validate_json(row[0])
+            if key.revoked_at is None:
+                key = key.model_copy(update={"revoked_at": at})
+                conn.execute("UPDATE api_keys SET doc = ? WHERE id = ?", (_doc(key), key_id))
+            return key
+
+        return await self._write(revoke)
+
+    # -- LLM usage -----------------------------------------------------------
+    async def add_llm_usage(self, usage: LlmUsage) -> None:
+        counters = [getattr(usage, name) for name in _USAGE_COUNTERS]
+        key = (usage.workspace_id or "", usage.provider, usage.model)
+        increments = ", ".join(f"{name} = {name} + excluded.{name}" for name in _USAGE_COUNTERS)
+        sql = (
+            f"INSERT INTO llm_usage (workspace_id, provider, model, "
+            f"{', '.join(_USAGE_COUNTERS)}, updated_at) "
+            f"VALUES (?, ?, ?, {', '.join('?' * len(_USAGE_COUNTERS))}, ?) "
+            f"ON CONFLICT(workspace_id, provider, model) DO UPDATE SET {increments}, "
+            "updated_at = excluded.updated_at"
+        )
+        params = [*key, *counters, format_utc(usage.updated_at)]
+        await self._write(lambda c: c.execute(sql, params))
+
+    async def list_llm_usage(self, workspace_id: str | None = None) -> list[LlmUsage]:
+        columns = ", ".join(_USAGE_COUNTERS)
+        sql = f"SELECT workspace_id, provider, model, {columns}, updated_at FROM llm_usage"
+        params: list[str] = []
+        if workspace_id is not None:
+            sql += " WHERE workspace_id = ?"
+            params.append(workspace_id)
+        sql += " ORDER BY workspace_id, provider, model"
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
+        return [
+            LlmUsage(
+                workspace_id=row[0] or None,
+                provider=row[1],
+                model=row[2],
+                **dict(zip(_USAGE_COUNTERS, row[3:-1], strict=True)),
+                updated_at=row[-1],
+            )
+            for row in rows
+        ]

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/contexts", tags=["contexts"])
 
 @router.post("", status_code=201)
 async def create(body: ContextCreate, services: ServicesDep) -> dict[str, Any]:
-    return (await add_context(services.store, body)).dump()
+    return (await add_context(services.store, body, services.search_index)).dump()
 
 
 @router.get("")
@@ -60,11 +60,12 @@ async def show(context_id: ContextIdPath, services: ServicesDep) -> dict[str, An
 async def patch(
     context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep
 ) -> dict[str, Any]:
-    return (await update_context(services.store, context_id, body)).dump()
+    return (await update_context(services.store, context_id, body, services.search_index)).dump()
 
 
 @router.delete("/{context_id}", status_code=204)
 async def delete(context_id: ContextIdPath, services: ServicesDep) -> Response:
     if not await services.store.delete_contexts([context_id]):
         raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
+    await services.search_index.remove([context_id])
     return Response(status_code=204)

@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 
 from axon import __version__
 from axon.api.deps import ServicesDep
+from axon.embeddings import NoneEmbedder
+from axon.ports import Embedder
 
 router = APIRouter(tags=["health"])
 
@@ -28,14 +30,25 @@ async def _health(services: ServicesDep) -> dict[str, Any]:
         "uptime": round(time.monotonic() - services.started_at, 3),
         "version": __version__,
         "services": statuses,
+        "embedder": _embedder_info(services.embedder),
     }
+
+
+def _embedder_info(embedder: Embedder) -> dict[str, Any]:
+    """Which embedder serves dense search; `note` says why search is lexical-only."""
+    info: dict[str, Any] = {"name": embedder.name, "dimension": embedder.dimension}
+    if isinstance(embedder, NoneEmbedder) and embedder.reason:
+        info["note"] = f"lexical-only search: {embedder.reason}"
+    return info
 
 
 async def _ready(services: ServicesDep) -> JSONResponse:
     body = await _health(services)
     failing = [name for name, s in body["services"].items() if s == "disconnected"]
-    if not await services.store.ping():
-        failing.append("store")
+    # The store is pinged live (not cached); name it after its backend when it has one.
+    store = "mongodb" if services.settings.mongodb_uri else "store"
+    if store not in failing and not await services.store.ping():
+        failing.append(store)
     body["ready"] = not failing
     if failing:
         body["status"] = "unavailable"

@@ -42,4 +42,5 @@ async def patch(
 async def delete(workspace_id: WorkspaceIdPath, services: ServicesDep) -> Response:
     if not await services.store.delete_workspace(workspace_id):
         raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
+    await services.search_index.remove_workspace(workspace_id)
     return Response(status_code=204)

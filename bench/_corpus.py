@@ -1,0 +1,66 @@
+"""Shared by the retrieval benchmarks: repository trees at a commit, chunked by Axon's indexer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from axon.indexing.chunking import chunk_file, to_contexts
+from axon.indexing.languages import detect_language
+from axon.indexing.scanner import load, scan
+from axon.models import Context, WorkspaceType
+from axon.tokens import count_tokens
+
+MAX_FILE_BYTES = 1024 * 1024
+# Test files are not ranked (shared/bench/README.md); the benchmark does not index them.
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*$|_tests?\.py$|(^|/)conftest\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    return bool(_TEST_PATH.search(path))
+
+
+@contextmanager
+def checkout(mirror: Path, commit: str) -> Iterator[Path]:
+    """The tree of `commit` in a temporary folder (`git archive`, no work tree needed)."""
+    with tempfile.TemporaryDirectory(prefix="axon-bench-") as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(mirror), "archive", "--format=tar", commit],
+            check=True,
+            capture_output=True,
+        ).stdout
+        tar_path = Path(tmp) / "tree.tar"
+        tar_path.write_bytes(archive)
+        root = Path(tmp) / "tree"
+        root.mkdir()
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(root, filter="data")
+        tar_path.unlink()
+        yield root
+
+
+def read_files(root: Path) -> dict[str, str]:
+    """Workspace-relative path -> text for every indexable, non-test file."""
+    files: dict[str, str] = {}
+    for scanned in scan(str(root), MAX_FILE_BYTES).files:
+        if is_test_path(scanned.path):
+            continue
+        loaded = load(scanned, MAX_FILE_BYTES)
+        if not isinstance(loaded, str):
+            files[scanned.path] = loaded.text
+    return files
+
+
+def chunk_files(workspace_id: str, files: dict[str, str]) -> list[Context]:
+    contexts: list[Context] = []
+    for path, text in files.items():
+        language = detect_language(path)
+        chunks = chunk_file(path, text, language, WorkspaceType.CODING)
+        counts = [count_tokens(c.content) for c in chunks]
+        contexts += to_contexts(workspace_id, path, language, chunks, counts)
+    return contexts

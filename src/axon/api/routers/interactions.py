@@ -1,0 +1,32 @@
+"""Interactions: one processed prompt each; feedback on them teaches the context base."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from axon.api.deps import ServicesDep
+from axon.errors import NotFound
+from axon.models import ID_PATTERN
+from axon.pipeline.feedback import FeedbackRequest, record_feedback
+
+router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
+InteractionIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="interaction id")]
+
+
+@router.get("/{interaction_id}")
+async def show(interaction_id: InteractionIdPath, services: ServicesDep) -> dict[str, Any]:
+    interaction = await services.store.get_interaction(interaction_id)
+    if interaction is None:
+        raise NotFound(f"interaction '{interaction_id}' not found", code="INTERACTION_NOT_FOUND")
+    return interaction.dump()
+
+
+@router.post("/{interaction_id}/feedback", status_code=201)
+async def feedback(
+    interaction_id: InteractionIdPath, body: FeedbackRequest, services: ServicesDep
+) -> dict[str, Any]:
+    """Rate an answer: `helpful` (bool) and/or `rating` (1-5), optional `comment`."""
+    stored, confidences = await record_feedback(services.store, interaction_id, body)
+    return {**stored.dump(), "contextConfidence": confidences}

@@ -1,0 +1,77 @@
+"""Prompts: the pipeline over HTTP (JSON or server-sent events) and the history."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from itertools import count
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from axon.api.deps import CursorQuery, LimitQuery, ServicesDep, require_workspace
+from axon.api.errors import error_body
+from axon.api.sse import EventStreamResponse, sse_event
+from axon.errors import AxonError
+from axon.models import ID_PATTERN
+from axon.pipeline import Answer, Pipeline, Prepared, PromptRequest
+
+router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"])
+log = logging.getLogger("axon.api")
+
+
+@router.post("/process", response_model=None)
+async def process(body: PromptRequest, services: ServicesDep) -> dict[str, Any] | Response:
+    """Analyse, retrieve, budget and inject context, then answer (or stream) the prompt.
+
+    Validation errors and an unknown workspace are answered before any event is sent.
+    """
+    pipeline = services.pipeline
+    run = await pipeline.prepare(body)
+    if not body.stream:
+        return await pipeline.finish(run, await pipeline.complete(run))
+    return EventStreamResponse(_events(pipeline, run))
+
+
+async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
+    ids = count(1)
+    head = {"requestId": run.request_id, "interactionId": run.interaction_id}
+    yield sse_event("analysis", {**head, "analysis": run.analysis.dump()}, next(ids))
+    context = {
+        "report": run.context.report.dump(),
+        "items": [item.dump() for item in run.context.items],
+    }
+    yield sse_event("context", {**head, **context}, next(ids))
+    answer: Answer | None = None
+    try:
+        async for part in pipeline.stream(run):
+            if isinstance(part, Answer):
+                answer = part
+            else:
+                yield sse_event("token", {"text": part}, next(ids))
+        if answer is None:  # the stream always ends with an Answer; guard anyway
+            raise RuntimeError("the model stream ended without a result")
+        yield sse_event("done", await pipeline.finish(run, answer), next(ids))
+    except AxonError as exc:
+        yield sse_event(
+            "error", error_body(exc.status, exc.code, exc.message, exc.details), next(ids)
+        )
+    except Exception as exc:
+        log.error("streaming %s failed: %s", run.interaction_id, exc, exc_info=exc)
+        body = error_body(500, "INTERNAL_ERROR", "internal error; see the server log")
+        yield sse_event("error", body, next(ids))
+
+
+@router.get("/history")
+async def history(
+    services: ServicesDep,
+    workspace_id: Annotated[str | None, Query(alias="workspaceId", pattern=ID_PATTERN)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> dict[str, Any]:
+    """Processed prompts, newest first, optionally of one workspace."""
+    if workspace_id is not None:
+        await require_workspace(services, workspace_id)
+    page = await services.store.list_interactions(workspace_id, limit, cursor)
+    return {"items": [i.dump() for i in page.items], "nextCursor": page.next_cursor}

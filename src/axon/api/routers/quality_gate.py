@@ -1,0 +1,54 @@
+"""The quality gate: start a run (a job), read its result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from axon.api.deps import ServicesDep
+from axon.errors import NotFound
+from axon.models import ID_PATTERN, Job, JobState
+from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
+
+router = APIRouter(prefix="/api/v1/quality-gate", tags=["quality-gate"])
+
+_FINISHED = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+
+
+def run_view(job: Job) -> dict[str, Any]:
+    """A run as the API shows it: the job's state and, once finished, the gate's result."""
+    data = job.dump()
+    fields = ("state", "workspaceId", "params", "progress", "result", "errors")
+    times = ("createdAt", "startedAt", "finishedAt")
+    return {"id": job.id, "jobId": job.id} | {k: data[k] for k in (*fields, *times)}
+
+
+@router.post("/execute", status_code=202)
+async def execute(body: GateRequest, services: ServicesDep) -> JSONResponse:
+    """Run the workspace's tests, linters and type checkers.
+
+    Answers 202 with the run's id at once, or, with `wait: true`, the finished
+    result (200) when it completes within AXON_GATE_WAIT_SECONDS.
+    """
+    target = await resolve_target(
+        services.store, services.settings, body.workspace_id, body.workspace_path
+    )
+    workspace_id = target.workspace.id if target.workspace else None
+    job = await services.jobs.submit(JOB_KIND, job_params(body, target), workspace_id)
+    if body.wait:
+        job = await services.jobs.wait(job.id, within=services.settings.gate_wait_seconds) or job
+    done = job.state in _FINISHED
+    location = f"/api/v1/quality-gate/runs/{job.id}"
+    return JSONResponse(run_view(job), 200 if done else 202, headers={"Location": location})
+
+
+@router.get("/runs/{run_id}")
+async def show(
+    run_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep
+) -> dict[str, Any]:
+    job = await services.store.get_job(run_id)
+    if job is None or job.kind != JOB_KIND:
+        raise NotFound(f"quality gate run '{run_id}' not found", code="RUN_NOT_FOUND")
+    return run_view(job)

@@ -1,0 +1,52 @@
+"""`POST /api/v1/contexts/search`: ranked, tiered context search with score breakdowns.
+
+Registered before the contexts router; the path is literal, so it never reads as
+a context id (and `/{context_id}` only takes GET, PATCH and DELETE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from axon.api.deps import ServicesDep
+from axon.models import ID_PATTERN, ContextType, Tier
+from axon.ports import SearchRequest
+from axon.retrieval import MAX_LIMIT, MAX_QUERY_CHARS
+from axon.retrieval.results import hit_to_dict
+
+router = APIRouter(prefix="/api/v1/contexts", tags=["search"])
+
+
+class SearchBody(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    workspace_id: str = Field(pattern=ID_PATTERN)
+    tiers: list[Tier] | None = Field(default=None, min_length=1, max_length=3)
+    types: list[ContextType] | None = Field(default=None, min_length=1, max_length=20)
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
+    filters: dict[str, str] | None = None
+    include_content: bool = True
+
+
+@router.post("/search")
+async def search(body: SearchBody, services: ServicesDep) -> dict[str, Any]:
+    request = SearchRequest(
+        query=body.query,
+        workspace_id=body.workspace_id,
+        tiers=body.tiers,
+        types=body.types,
+        limit=body.limit,
+        filters=dict(body.filters) if body.filters else None,
+    )
+    hits = await services.retriever.search(request)
+    return {
+        "results": [
+            hit_to_dict(hit, rank, body.include_content) for rank, hit in enumerate(hits, 1)
+        ],
+        "count": len(hits),
+    }

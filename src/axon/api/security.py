@@ -1,0 +1,273 @@
+"""Authentication, scopes, rate limits and security headers, as one pure ASGI middleware.
+
+Order of checks for each HTTP request:
+1. probes, /metrics and the API docs are public and never limited;
+2. with auth on, a key from `Authorization: Bearer` or `X-API-Key` is required
+   (401 without or with a bad one) and must carry the route's scope (403);
+3. with limits on, the caller (its key, or its IP when auth is off) gets one hit in
+   the general bucket, plus one in the stricter bucket on expensive routes (429
+   with Retry-After when either is spent);
+4. every response gets the security headers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from axon.api.errors import error_body
+from axon.api.middleware import ASGIApp, Message, Receive, Scope, Send
+from axon.api.routers.health import PROBE_PATHS
+from axon.config import Settings, split_list
+from axon.models import ApiKey, ApiScope
+from axon.ports import RateDecision
+from axon.security.keys import allows
+from axon.security.ratelimit import Rate
+from axon.services import Services
+
+log = logging.getLogger("axon.security")
+
+PUBLIC_PATHS = PROBE_PATHS | {
+    "/metrics",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+}
+# Prompt processing, LLM calls and quality gates cost far more than a lookup.
+EXPENSIVE_PREFIXES = (
+    "/api/v1/prompts",
+    "/api/v1/quality-gate",
+    "/v1/chat/completions",
+    "/api/v1/chat",
+)
+ADMIN_PREFIXES = ("/admin", "/api/v1/admin", "/api/v1/keys", "/api/v1/maintenance")
+# POSTs that only ask questions: a read key may call them.
+READ_POST_PREFIXES = ("/api/v1/prompts", "/api/v1/search", "/v1/chat/completions", "/api/v1/chat")
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+# The interactive docs load their own scripts; everything else is JSON or a stream.
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_DOC_PATHS = ("/docs", "/redoc")
+
+
+def required_scope(method: str, path: str) -> ApiScope:
+    if path.startswith(ADMIN_PREFIXES):
+        return ApiScope.ADMIN
+    if method in _READ_METHODS or (method == "POST" and path.startswith(READ_POST_PREFIXES)):
+        return ApiScope.READ
+    return ApiScope.WRITE
+
+
+def presented_token(headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return headers.get("x-api-key", "").strip() or None
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
+    """The caller's address: X-Forwarded-For is believed only when the peer is a trusted proxy.
+
+    Walks the header from the right, skipping trusted hops, so a client cannot
+    spoof its address by sending its own X-Forwarded-For.
+    """
+
+    def is_trusted(addr: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            return False
+        return any(ip in net for net in trusted)
+
+    current = peer or "unknown"
+    if not forwarded_for or not is_trusted(current):
+        return current
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        current = hop
+        if not is_trusted(hop):
+            break
+    return current
+
+
+@dataclass(frozen=True)
+class SecurityPolicy:
+    auth: bool
+    limits: bool
+    rate: Rate
+    expensive_rate: Rate
+    trusted: tuple[Network, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecurityPolicy:
+        return cls(
+            auth=settings.auth_enabled,
+            limits=settings.rate_limits_enabled,
+            rate=Rate.parse(settings.rate_limit),
+            expensive_rate=Rate.parse(settings.rate_limit_expensive),
+            trusted=tuple(
+                ipaddress.ip_network(n, strict=False) for n in split_list(settings.trusted_proxies)
+            ),
+        )
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, policy: SecurityPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        extra_headers = list(SECURITY_HEADERS)
+        if not path.startswith(_DOC_PATHS):
+            extra_headers.append(_API_CSP)
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra_headers]
+            await send(message)
+
+        if (
+            path in PUBLIC_PATHS
+            or scope["method"] == "OPTIONS"
+            or not (self.policy.auth or self.policy.limits)
+        ):
+            await self.app(scope, receive, send_secured)
+            return
+        services: Services = scope["app"].state.services
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+        key: ApiKey | None = None
+        if self.policy.auth:
+            token = presented_token(headers)
+            if token is None:
+                await self._refuse(send_secured, 401, "UNAUTHORIZED", "an API key is required")
+                return
+            key = await services.keys.verify(token)
+            if key is None:
+                await self._refuse(
+                    send_secured, 401, "UNAUTHORIZED", "invalid, expired or revoked API key"
+                )
+                return
+            needed = required_scope(scope["method"], path)
+            if not allows(key, needed):
+                await self._refuse(
+                    send_secured,
+                    403,
+                    "FORBIDDEN",
+                    f"this API key lacks the '{needed}' scope",
+                    scope_field=True,
+                )
+                return
+            scope.setdefault("state", {})["api_key_id"] = key.id
+
+        if self.policy.limits:
+            peer = scope.get("client")
+            identity = (
+                f"key:{key.id}"
+                if key is not None
+                else "ip:"
+                + client_ip(
+                    peer[0] if peer else None, headers.get("x-forwarded-for"), self.policy.trusted
+                )
+            )
+            decision = await self._limit(services, identity, path)
+            if decision is not None:
+                extra_headers += _rate_headers(decision)
+                if not decision.allowed:
+                    retry = str(max(1, math.ceil(decision.reset_after)))
+                    await self._refuse(
+                        send_secured,
+                        429,
+                        "RATE_LIMITED",
+                        f"rate limit of {decision.limit} requests exceeded; retry in {retry}s",
+                        retry_after=retry,
+                    )
+                    return
+        await self.app(scope, receive, send_secured)
+
+    async def _limit(self, services: Services, identity: str, path: str) -> RateDecision | None:
+        """The tightest decision of the buckets this request counts against."""
+        buckets = [("all", self.policy.rate)]
+        if path.startswith(EXPENSIVE_PREFIXES):
+            buckets.append(("expensive", self.policy.expensive_rate))
+        decisions: list[RateDecision] = []
+        for name, rate in buckets:
+            try:
+                decision = await services.rate_limiter.hit(
+                    f"{name}:{identity}", rate.limit, rate.window_seconds
+                )
+            except Exception as exc:
+                # A broken limiter must not take the API down with it.
+                log.error("rate limiter unavailable, request not limited: %s", exc)
+                return None
+            decisions.append(decision)
+            if not decision.allowed:
+                return decision
+        return min(decisions, key=lambda d: d.remaining)
+
+    @staticmethod
+    async def _refuse(
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        retry_after: str | None = None,
+        scope_field: bool = False,
+    ) -> None:
+        field = "scope" if scope_field else "authorization"
+        if status == 429:
+            field = "rate"
+        body = json.dumps(error_body(status, code, message, [{"field": field, "message": message}]))
+        headers = [(b"content-type", b"application/json")]
+        if status == 401:
+            headers.append((b"www-authenticate", b'Bearer realm="axon"'))
+        if retry_after is not None:
+            headers.append((b"retry-after", retry_after.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-ratelimit-limit", str(decision.limit).encode()),
+        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+        (b"x-ratelimit-reset", str(math.ceil(decision.reset_after)).encode()),
+    ]
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Add CORS (when origins are configured) outside the auth and limit checks."""
+    app.add_middleware(SecurityMiddleware, policy=SecurityPolicy.from_settings(settings))
+    origins = split_list(settings.cors_origins)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After", "X-RateLimit-Remaining"],
+            max_age=600,
+        )

@@ -1,0 +1,151 @@
+"""`axon ask PROMPT` (answer, streamed) and `axon context PROMPT` (context only).
+
+Both run the same pipeline as POST /api/v1/prompts/process. `context` stops
+before the model: it prints the synthesized context, the report and the
+enriched prompt, and stores nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from axon.cli._app import app, run_with_services
+from axon.cli._output import print_json, print_table
+from axon.cli.contexts import context_app
+from axon.pipeline import Answer, Prepared, PromptRequest
+from axon.pipeline.types import Source, Strategy, TaskType
+from axon.services import Services
+
+_err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="workspace id")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="model, e.g. openai:gpt-4o")]
+TaskOpt = Annotated[TaskType | None, typer.Option("--task-type", help="override the task type")]
+StrategyOpt = Annotated[Strategy | None, typer.Option("--strategy", help="injection strategy")]
+
+
+def _request(prompt: str, workspace: str, **fields: Any) -> PromptRequest:
+    text = sys.stdin.read() if prompt == "-" else prompt
+    return PromptRequest.model_validate(
+        {"prompt": text, "workspace_id": workspace, "source": Source.CLI, **fields}
+    )
+
+
+def _print_report(run: Prepared) -> None:
+    report = run.context.report
+    print_table(
+        f"Context: {report.used_tokens}/{report.budget} tokens, {report.strategy} strategy",
+        ["id", "kind", "path", "status", "tokens", "reason"],
+        [
+            (
+                e.id,
+                e.kind.value,
+                e.path,
+                e.status.value,
+                f"{e.tokens}/{e.original_tokens}",
+                e.reason,
+            )
+            for e in report.entries
+        ],
+    )
+
+
+@app.command()
+def ask(
+    prompt: Annotated[str, typer.Argument(help="the prompt, or - to read stdin")],
+    workspace: WorkspaceOpt,
+    model: ModelOpt = None,
+    task_type: TaskOpt = None,
+    strategy: StrategyOpt = None,
+    show_context: Annotated[
+        bool, typer.Option("--show-context", help="print the context report first")
+    ] = False,
+) -> None:
+    """Ask a question with the workspace's context; the answer streams to stdout."""
+    request = _request(
+        prompt, workspace, model=model, task_type=task_type, strategy=strategy, stream=True
+    )
+
+    async def run(services: Services) -> None:
+        pipeline = services.pipeline
+        prepared = await pipeline.prepare(request)
+        if show_context:
+            _print_report(prepared)
+        answer: Answer | None = None
+        async for part in pipeline.stream(prepared):
+            if isinstance(part, Answer):
+                answer = part
+            else:
+                sys.stdout.write(part)
+                sys.stdout.flush()
+        assert answer is not None
+        result = await pipeline.finish(prepared, answer)
+        await pipeline.drain()
+        for problem in result["degraded"]:
+            _err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
+        if answer.text is None:
+            _err.print(
+                "[yellow]no LLM configured (context-only mode): printing the enriched prompt"
+                "[/yellow]",
+                highlight=False,
+            )
+            print(prepared.prompt.system + "\n")
+            for message in prepared.prompt.messages:
+                print(f"[{message.role}]\n{message.content}\n")
+        else:
+            print()
+
+    run_with_services(run)
+
+
+@context_app.command("build")
+def build(
+    prompt: Annotated[str, typer.Argument(help="the prompt, or - to read stdin")],
+    workspace: WorkspaceOpt,
+    budget: Annotated[int | None, typer.Option("--budget", help="context budget in tokens")] = None,
+    model: ModelOpt = None,
+    task_type: TaskOpt = None,
+    strategy: StrategyOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Build the context for a prompt without calling a model."""
+    request = _request(
+        prompt, workspace, budget=budget, model=model, task_type=task_type, strategy=strategy
+    )
+
+    async def run(services: Services) -> None:
+        prepared = await services.pipeline.prepare(request)
+        if as_json:
+            print_json(
+                {
+                    "analysis": prepared.analysis.dump(),
+                    "context": {
+                        "report": prepared.context.report.dump(),
+                        "items": [item.dump() for item in prepared.context.items],
+                    },
+                    "prompt": {
+                        "system": prepared.prompt.system,
+                        "messages": [
+                            {"role": m.role, "content": m.content} for m in prepared.prompt.messages
+                        ],
+                        "tokens": prepared.prompt.tokens,
+                    },
+                    "latency": prepared.latency,
+                    "degraded": [d.dump() for d in prepared.degraded],
+                }
+            )
+            return
+        analysis = prepared.analysis
+        typer.echo(
+            f"intent {analysis.intent.value}, task {analysis.task_type.value} "
+            f"({analysis.task_confidence:.2f}), ambiguity {analysis.ambiguity:.2f}"
+        )
+        _print_report(prepared)
+        for message in prepared.prompt.messages:
+            typer.echo(f"[{message.role}]\n{message.content}\n")
+
+    run_with_services(run)

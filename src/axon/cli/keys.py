@@ -1,0 +1,106 @@
+"""`axon keys create|list|revoke`: API keys with scopes (read, write, admin)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from axon.cli._app import app, fail, run_with_services
+from axon.cli._output import print_json, print_table
+from axon.models import ApiKey, ApiScope, utcnow
+from axon.security.keys import new_api_key
+from axon.services import Services
+
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _public(key: ApiKey) -> dict[str, object]:
+    data = key.dump()
+    data.pop("keyHash")
+    return data
+
+
+@keys_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="who or what uses the key")],
+    scope: Annotated[
+        list[ApiScope] | None,
+        typer.Option("--scope", help="read, write or admin; repeat for several (default read)"),
+    ] = None,
+    expires_in_days: Annotated[
+        float | None, typer.Option(min=0.001, help="expire after this many days")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a key and print it once: only its hash is stored."""
+    if not name.strip() or len(name) > 200:
+        fail("the key name must be 1 to 200 characters")
+    expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    record, token = new_api_key(name.strip(), scope or [ApiScope.READ], expires)
+
+    async def run(services: Services) -> None:
+        await services.store.create_api_key(record)
+
+    run_with_services(run)
+    if as_json:
+        print_json({**_public(record), "key": token})
+        return
+    typer.echo(f"created key {record.id} ({', '.join(record.scopes)}) for {record.name}")
+    typer.echo(f"key: {token}")
+    typer.echo("store it now: it cannot be shown again.", err=True)
+
+
+@keys_app.command("list")
+def list_(as_json: JsonFlag = False) -> None:
+    """List keys (never the secrets)."""
+
+    async def run(services: Services) -> list[ApiKey]:
+        items: list[ApiKey] = []
+        cursor: str | None = None
+        while True:
+            page = await services.store.list_api_keys(200, cursor)
+            items += page.items
+            if page.next_cursor is None:
+                return items
+            cursor = page.next_cursor
+
+    keys = run_with_services(run)
+    if as_json:
+        print_json([_public(k) for k in keys])
+        return
+    print_table(
+        "API keys",
+        ["id", "name", "prefix", "scopes", "created", "expires", "revoked"],
+        [
+            [
+                k.id,
+                k.name,
+                k.prefix + "…",
+                ",".join(k.scopes),
+                k.created_at.isoformat(timespec="seconds"),
+                k.expires_at.isoformat(timespec="seconds") if k.expires_at else None,
+                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else None,
+            ]
+            for k in keys
+        ],
+    )
+
+
+@keys_app.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="the key id (see `axon keys list`)")],
+) -> None:
+    """Revoke a key; servers stop accepting it within AXON_AUTH_CACHE_SECONDS."""
+
+    async def run(services: Services) -> ApiKey | None:
+        return await services.store.revoke_api_key(key_id, utcnow())
+
+    revoked = run_with_services(run)
+    if revoked is None:
+        fail(f"no API key '{key_id}'")
+    typer.echo(f"revoked key {key_id} ({revoked.name})")

@@ -1,0 +1,116 @@
+"""`axon maintenance cleanup|backup|restore`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from axon.cli._app import app, cli_errors, fail, run_with_services
+from axon.cli._output import print_json
+from axon.cli.search import reconcile
+from axon.config import load_settings
+from axon.maintenance import (
+    CleanupReport,
+    RetentionPolicy,
+    backup_sqlite,
+    cleanup,
+    database_in_use,
+    restore_sqlite,
+)
+from axon.models import utcnow
+from axon.services import Services
+
+maintenance_app = typer.Typer(help="Retention clean-up and backups.", no_args_is_help=True)
+app.add_typer(maintenance_app, name="maintenance")
+# Drift repair between the document store and the search indexes, beside the other chores.
+maintenance_app.command("reconcile")(reconcile)
+
+
+@maintenance_app.command("cleanup")
+def cleanup_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False,
+    context_days: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="context age limit (AXON_CONTEXT_RETENTION_DAYS, 90)"),
+    ] = None,
+    min_usage: Annotated[
+        int | None,
+        typer.Option(min=0, help="keep contexts used this often (AXON_CONTEXT_MIN_USAGE, 5)"),
+    ] = None,
+    interaction_days: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="interaction age limit (AXON_INTERACTION_RETENTION_DAYS, 30)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Delete old, rarely used contexts (and their index entries) and old interactions."""
+
+    async def run(services: Services) -> CleanupReport:
+        base = RetentionPolicy.from_settings(services.settings)
+        policy = RetentionPolicy(
+            context_days if context_days is not None else base.context_days,
+            min_usage if min_usage is not None else base.context_min_usage,
+            interaction_days if interaction_days is not None else base.interaction_days,
+        )
+        return await cleanup(services.store, services.search_index, policy, dry_run=dry_run)
+
+    report = run_with_services(run)
+    if as_json:
+        print_json(
+            {
+                "dryRun": report.dry_run,
+                "contexts": report.contexts,
+                "interactions": report.interactions,
+                "contextsCreatedBefore": report.contexts_before.isoformat(),
+                "interactionsBefore": report.interactions_before.isoformat(),
+            }
+        )
+        return
+    verb = "would delete" if report.dry_run else "deleted"
+    typer.echo(
+        f"{verb} {report.contexts} old contexts "
+        f"(created before {report.contexts_before:%Y-%m-%d}, rarely used)"
+    )
+    typer.echo(
+        f"{verb} {report.interactions} old interactions "
+        f"(before {report.interactions_before:%Y-%m-%d})"
+    )
+
+
+def _embedded_db() -> Path:
+    with cli_errors():
+        settings = load_settings()
+    if settings.mongodb_uri:
+        fail(
+            "MONGODB_URI is set: back up MongoDB with mongodump and Qdrant with snapshots "
+            "(docs/runbook.md, 'Backups'); this command covers the embedded store"
+        )
+    return settings.sqlite_path
+
+
+@maintenance_app.command("backup")
+def backup(path: Annotated[Path, typer.Argument(help="file to write the backup to")]) -> None:
+    """Consistent copy of the embedded database, safe while the server runs."""
+    source = _embedded_db()
+    if path.exists() and path.is_dir():
+        path = path / f"axon-{utcnow():%Y%m%d-%H%M%S}.db"
+    try:
+        pages = backup_sqlite(source, path)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(f"backed up {source} to {path} ({pages} pages)")
+
+
+@maintenance_app.command("restore")
+def restore(path: Annotated[Path, typer.Argument(help="backup file to restore")]) -> None:
+    """Replace the embedded database with a backup. Stop servers and workers first."""
+    target = _embedded_db()
+    if database_in_use(target):
+        fail(f"{target} is in use: stop `axon serve` and `axon worker` first, then retry")
+    try:
+        pages = restore_sqlite(path, target)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(f"restored {path} into {target} ({pages} pages)")

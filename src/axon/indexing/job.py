@@ -1,0 +1,70 @@
+"""The `scan` job: index a workspace in the background, reporting progress counts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from axon.errors import NotFound
+from axon.indexing.report import IndexReport
+from axon.indexing.service import index_workspace
+from axon.jobs import JobContext, register_job
+
+SCAN_JOB = "scan"
+_PROGRESS_EVERY = 0.5  # seconds between progress writes to the store
+
+
+def totals(reports: list[IndexReport]) -> dict[str, Any]:
+    """Counts over all workspaces of a run (a root indexes several)."""
+    skipped: dict[str, int] = {}
+    for report in reports:
+        for reason, count in report.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
+    keys = (
+        "filesTotal",
+        "filesSeen",
+        "indexed",
+        "unchanged",
+        "removed",
+        "contextsWritten",
+        "contextsRemoved",
+        "errors",
+    )
+    out: dict[str, Any] = {k: sum(r.counts()[k] for r in reports) for k in keys}
+    out["skipped"] = dict(sorted(skipped.items()))
+    out["workspaces"] = [r.counts() for r in reports]
+    return out
+
+
+async def scan_job(ctx: JobContext) -> dict[str, Any]:
+    services = ctx.services
+    workspace_id = ctx.job.workspace_id or ""
+    workspace = await services.store.get_workspace(workspace_id)
+    if workspace is None:
+        raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
+    last = 0.0
+
+    async def progress(reports: list[IndexReport]) -> None:
+        nonlocal last
+        if time.monotonic() - last >= _PROGRESS_EVERY:
+            last = time.monotonic()
+            await ctx.progress(**totals(reports))
+
+    reports = await index_workspace(
+        services.store,
+        services.search_index,
+        workspace,
+        max_file_bytes=services.settings.index_max_file_bytes,
+        full=bool(ctx.job.params.get("full", False)),
+        progress=progress,
+    )
+    result = totals(reports)
+    await ctx.progress(**result)
+    errors = [e for r in reports for e in r.errors]
+    if errors:
+        ctx.job.errors += errors
+        await services.store.update_job(ctx.job.id, {"errors": ctx.job.errors})
+    return result
+
+
+register_job(SCAN_JOB, scan_job)

@@ -1,0 +1,104 @@
+"""Root folders: each sub-project found by its manifests becomes a child workspace.
+
+A child's id is derived from the root's id and the sub-project's absolute
+path, so it is the same on every run and after restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from axon.indexing.ignore import builtin_reason
+from axon.indexing.manifests import PARSERS
+from axon.models import Workspace, WorkspaceType
+from axon.ports import DocumentStore
+from axon.workspaces import slugify
+
+PROJECT_MARKERS = frozenset({*PARSERS, "setup.py", "requirements.txt", ".git"})
+VAULT_MARKERS = frozenset({".obsidian", ".logseq", ".foam"})
+MAX_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SubProject:
+    path: str  # relative to the root, forward slashes
+    abs_path: str
+    type: WorkspaceType
+    markers: tuple[str, ...]
+
+
+def find_subprojects(root: str) -> list[SubProject]:
+    """Folders below `root` holding a manifest (coding) or a vault marker (pkm);
+    the search stops at the first project on each branch."""
+    found: list[SubProject] = []
+    stack: list[tuple[str, str, int]] = [(root, "", 0)]
+    while stack:
+        folder, rel, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        if rel:
+            vault = sorted(names & VAULT_MARKERS)
+            markers = sorted(names & PROJECT_MARKERS)
+            if vault or markers:
+                kind = WorkspaceType.PKM if vault else WorkspaceType.CODING
+                found.append(SubProject(rel, folder, kind, tuple(vault or markers)))
+                continue
+        if depth >= MAX_DEPTH:
+            continue
+        for entry in reversed(entries):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            hidden = entry.name.startswith(".")
+            if is_dir and not hidden and builtin_reason(entry.name, is_dir=True) is None:
+                child_rel = f"{rel}/{entry.name}" if rel else entry.name
+                stack.append((entry.path, child_rel, depth + 1))
+    return sorted(found, key=lambda p: p.path)
+
+
+def child_id(root_id: str, abs_path: str) -> str:
+    digest = hashlib.sha256(os.path.abspath(abs_path).encode("utf-8", "surrogatepass"))
+    name = slugify(os.path.basename(abs_path))[:24]
+    return f"{root_id[:30]}--{name}-{digest.hexdigest()[:6]}"
+
+
+async def sync_children(
+    store: DocumentStore, root: Workspace, projects: list[SubProject]
+) -> tuple[list[Workspace], list[str]]:
+    """Create or update a child workspace per sub-project of `root`; return (children,
+    ids of former children whose folder is no longer a sub-project)."""
+    children: list[Workspace] = []
+    for project in projects:
+        wid = child_id(root.id, project.abs_path)
+        existing = await store.get_workspace(wid)
+        if existing is None:
+            existing = await store.create_workspace(
+                Workspace(
+                    id=wid,
+                    name=project.path,
+                    type=project.type,
+                    path=project.abs_path,
+                    parent_id=root.id,
+                    settings={"markers": list(project.markers)},
+                )
+            )
+        elif existing.type != project.type:
+            existing = await store.update_workspace(wid, {"type": project.type}) or existing
+        children.append(existing)
+    wanted = {c.id for c in children}
+    stale: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await store.list_workspaces(200, cursor)
+        stale += [w.id for w in page.items if w.parent_id == root.id and w.id not in wanted]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return children, stale

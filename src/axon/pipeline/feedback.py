@@ -1,0 +1,92 @@
+"""Interactions and feedback: history listing and learning from votes.
+
+A vote nudges the confidence of every context the interaction used towards
+the vote (1 for helpful or 5 stars, 0 for unhelpful or 1 star). Each nudge
+is weighted as one observation against PRIOR_WEIGHT observations already
+behind the current value, so a single vote moves a context by at most
+1/(PRIOR_WEIGHT+1) of the distance, and confidence stays inside
+[CONFIDENCE_FLOOR, CONFIDENCE_CEILING]. One vote per interaction.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from axon.errors import Conflict, NotFound
+from axon.models import Feedback, Interaction, new_id
+from axon.pipeline.collector import Clean
+from axon.ports import DocumentStore
+
+PRIOR_WEIGHT = 9.0
+CONFIDENCE_FLOOR = 0.05
+CONFIDENCE_CEILING = 0.99
+MAX_COMMENT_CHARS = 2000
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    helpful: bool | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    comment: Clean | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
+
+    @model_validator(mode="after")
+    def _one_signal(self) -> FeedbackRequest:
+        if self.helpful is None and self.rating is None:
+            raise ValueError("give `helpful` (true/false) or `rating` (1-5)")
+        return self
+
+    def signal(self) -> float:
+        """The vote on a 0..1 scale (the mean when both are given)."""
+        votes = []
+        if self.helpful is not None:
+            votes.append(1.0 if self.helpful else 0.0)
+        if self.rating is not None:
+            votes.append((self.rating - 1) / 4)
+        return sum(votes) / len(votes)
+
+
+def confidence_step(current: float, signal: float) -> float:
+    """The change a single vote makes to a context's confidence."""
+    target = current + (signal - current) / (PRIOR_WEIGHT + 1)
+    return min(CONFIDENCE_CEILING, max(CONFIDENCE_FLOOR, target)) - current
+
+
+async def record_feedback(
+    store: DocumentStore, interaction_id: str, body: FeedbackRequest
+) -> tuple[Feedback, dict[str, float]]:
+    """Store the vote and apply it; returns the feedback and each context's new confidence."""
+    interaction = await store.get_interaction(interaction_id)
+    if interaction is None:
+        raise NotFound(f"interaction '{interaction_id}' not found", code="INTERACTION_NOT_FOUND")
+    if interaction.metadata.get("feedbackId"):
+        raise Conflict(
+            f"interaction '{interaction_id}' already has feedback",
+            code="FEEDBACK_EXISTS",
+            details=[{"field": "interactionId", "message": "one vote per interaction"}],
+        )
+    feedback = Feedback(
+        id=new_id("fb"),
+        interaction_id=interaction.id,
+        workspace_id=interaction.workspace_id,
+        helpful=body.helpful,
+        rating=body.rating,
+        comment=body.comment,
+    )
+    await store.add_feedback(feedback)
+    await _mark(store, interaction, feedback.id)
+    updated: dict[str, float] = {}
+    signal = body.signal()
+    for context in await store.get_contexts(interaction.context_ids):
+        step = confidence_step(context.confidence, signal)
+        await store.record_usage([context.id], step)
+        updated[context.id] = round(context.confidence + step, 4)
+    return feedback, updated
+
+
+async def _mark(store: DocumentStore, interaction: Interaction, feedback_id: str) -> None:
+    marked = interaction.model_copy(
+        update={"metadata": {**interaction.metadata, "feedbackId": feedback_id}}
+    )
+    await store.add_interaction(marked)

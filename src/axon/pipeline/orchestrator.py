@@ -1,0 +1,372 @@
+"""The prompt pipeline, stage by stage, for the API and the CLI.
+
+    collect -> analyze -> retrieve -> synthesize -> inject -> LLM -> post-process
+
+`prepare` runs everything before the model and times each stage; `complete`
+and `stream` call the model; `finish` post-processes, stores the interaction
+and schedules the learning work (usage counts, knowledge capture) in the
+background. A failing stage after collection degrades the answer instead of
+failing it: retrieval down means an answer without context, flagged in
+`degraded`; a failing model means a context-only answer, flagged the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from axon.errors import AxonError
+from axon.llm.types import ChatRequest, Usage
+from axon.logs import request_id_var
+from axon.metrics import RETRIEVAL_DURATION
+from axon.models import Interaction, new_id
+from axon.pipeline.analyzer import Analyzer
+from axon.pipeline.collector import CollectedPrompt, Collector, PromptRequest
+from axon.pipeline.injector import InjectedPrompt, Injector
+from axon.pipeline.postprocess import PostProcessed, PostProcessor, store_captures
+from axon.pipeline.synthesizer import Synthesizer, candidates_from_hits, candidates_from_request
+from axon.pipeline.types import Analysis, Degradation, SynthesizedContext
+from axon.pipeline.windows import DEFAULT_MODEL
+from axon.ports import SearchHit, SearchRequest
+from axon.retrieval import MAX_QUERY_CHARS
+from axon.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from axon.services import Services
+
+log = logging.getLogger("axon.pipeline")
+
+RETRIEVAL_LIMIT = 20
+SYSTEM_ALLOWANCE = 400  # the system prompt and reference labels, reserved before budgeting
+CONTEXT_ONLY = "context_only"
+
+
+@contextmanager
+def timed(latency: dict[str, float], name: str) -> Iterator[None]:
+    """Record how long the block took, in milliseconds, under `name`."""
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        latency[name] = round((time.perf_counter() - began) * 1000, 3)
+
+
+@dataclass
+class Prepared:
+    """Everything known before the model is called."""
+
+    request_id: str
+    interaction_id: str
+    collected: CollectedPrompt
+    analysis: Analysis
+    context: SynthesizedContext
+    prompt: InjectedPrompt
+    latency: dict[str, float] = field(default_factory=dict)
+    degraded: list[Degradation] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def stage(self, name: str) -> AbstractContextManager[None]:
+        return timed(self.latency, name)
+
+
+@dataclass
+class Answer:
+    text: str | None  # None: no model was called (context-only)
+    finish_reason: str
+    provider: str
+    model: str | None
+    usage: Usage = field(default_factory=Usage)
+
+
+class Pipeline:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings = services.settings
+        self.collector = Collector(
+            services.store,
+            max_prompt_chars=settings.max_prompt_chars,
+            max_token_limit=settings.max_token_limit,
+            default_model=settings.default_model or DEFAULT_MODEL,
+            auto_create_workspaces=settings.auto_create_workspaces,
+        )
+        self.analyzer = Analyzer()
+        self.synthesizer = Synthesizer()
+        self.injector = Injector()
+        self.postprocessor = PostProcessor()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- before the model ------------------------------------------------------------
+    async def prepare(self, request: PromptRequest) -> Prepared:
+        started = time.perf_counter()
+        latency: dict[str, float] = {}
+        degraded: list[Degradation] = []
+        with timed(latency, "collect"):
+            collected = await self.collector.collect(request)
+        with timed(latency, "analyze"):
+            analysis = self.analyzer.analyze(
+                request.prompt, request.metadata, collected.workspace.type, request.task_type
+            )
+        with timed(latency, "retrieve"):
+            hits = await self._retrieve(collected, degraded)
+        RETRIEVAL_DURATION.observe(latency["retrieve"] / 1000)
+        with timed(latency, "synthesize"):
+            context = self._synthesize(collected, analysis, hits)
+        with timed(latency, "inject"):
+            strategy = self.injector.strategy_for(analysis.task_type, request.strategy)
+            prompt = self.injector.inject(
+                request.prompt, context, strategy, self._prompt_limit(collected)
+            )
+        return Prepared(
+            request_id=request_id_var.get() or new_id("req"),
+            interaction_id=new_id("int"),
+            collected=collected,
+            analysis=analysis,
+            context=context,
+            prompt=prompt,
+            latency=latency,
+            degraded=degraded,
+            started=started,
+        )
+
+    async def _retrieve(
+        self, collected: CollectedPrompt, degraded: list[Degradation]
+    ) -> list[SearchHit]:
+        request = collected.request
+        query = request.prompt
+        if request.metadata.file:
+            query += f"\n{request.metadata.file}"
+        search = SearchRequest(
+            query=query[:MAX_QUERY_CHARS],
+            workspace_id=collected.workspace.id,
+            limit=RETRIEVAL_LIMIT,
+        )
+        # On timeout the search is not cancelled: a cold index (loaded on first use) keeps
+        # loading in the background, so the next prompt finds it warm.
+        search_task = asyncio.create_task(self.services.retriever.search(search))
+        try:
+            done, _ = await asyncio.wait(
+                {search_task}, timeout=self.services.settings.retrieval_timeout_seconds
+            )
+            if not done:
+                self._keep(search_task)
+                raise TimeoutError
+            return search_task.result()
+        except Exception as exc:
+            message = "timed out" if isinstance(exc, TimeoutError) else str(exc)
+            message = message or type(exc).__name__
+            log.warning("retrieval failed, answering without context: %s", message)
+            degraded.append(
+                Degradation(stage="retrieve", message=f"retrieval failed ({message}); no context")
+            )
+            return []
+
+    def _prompt_limit(self, collected: CollectedPrompt) -> int:
+        reserve = self.services.settings.response_reserve_tokens
+        return max(collected.window - reserve, collected.window // 4)
+
+    def _synthesize(
+        self, collected: CollectedPrompt, analysis: Analysis, hits: list[SearchHit]
+    ) -> SynthesizedContext:
+        request = collected.request
+        # Room the window leaves once the request, the answer and the system prompt fit.
+        prompt_tokens = count_tokens(request.prompt)
+        room = self._prompt_limit(collected) - prompt_tokens - SYSTEM_ALLOWANCE
+        budget = request.budget or self.services.settings.max_token_limit
+        candidates = [*candidates_from_request(request), *candidates_from_hits(hits)]
+        return self.synthesizer.synthesize(
+            analysis,
+            candidates,
+            max(0, min(budget, room)),
+            model=collected.model,
+            window=collected.window,
+        )
+
+    # -- the model ---------------------------------------------------------------------
+    def _chat_request(self, run: Prepared) -> ChatRequest:
+        return ChatRequest(
+            messages=run.prompt.chat(),
+            model=run.collected.request.model,
+            max_tokens=self.services.settings.response_reserve_tokens,
+            workspace_id=run.collected.workspace.id,
+            request_id=run.request_id,
+        )
+
+    async def complete(self, run: Prepared) -> Answer:
+        with run.stage("llm"):
+            try:
+                result = await self.services.llm.complete(self._chat_request(run))
+            except Exception as exc:
+                return self._llm_failed(run, exc)
+        if result.finish_reason == CONTEXT_ONLY:
+            return Answer(None, CONTEXT_ONLY, result.provider, None)
+        return Answer(
+            result.text, result.finish_reason, result.provider, result.model, result.usage
+        )
+
+    def _llm_failed(self, run: Prepared, exc: Exception) -> Answer:
+        """Degrade to context-only, unless the request itself was wrong (e.g. the model)."""
+        if isinstance(exc, AxonError) and exc.status < 500:
+            raise exc
+        if not isinstance(exc, AxonError):
+            log.error("LLM call failed: %s", exc, exc_info=exc)
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        run.degraded.append(Degradation(stage="llm", message=f"model call failed: {message}"))
+        return Answer(None, "error", self.services.llm.provider, None)
+
+    async def stream(self, run: Prepared) -> AsyncIterator[str | Answer]:
+        """Text deltas as they arrive, then the final Answer. Closing this iterator (the
+        client went away) closes the provider stream, which cancels the upstream call."""
+        began = time.perf_counter()
+        parts: list[str] = []
+        finish, usage, provider, model = "stop", Usage(), self.services.llm.provider, None
+        upstream = self.services.llm.stream(self._chat_request(run))
+        try:
+            async for chunk in upstream:
+                if chunk.delta:
+                    parts.append(chunk.delta)
+                    yield chunk.delta
+                finish = chunk.finish_reason or finish
+                usage = chunk.usage or usage
+                provider = chunk.provider or provider
+                model = chunk.model or model
+        except Exception as exc:
+            run.latency["llm"] = round((time.perf_counter() - began) * 1000, 3)
+            failed = self._llm_failed(run, exc)
+            failed.text = "".join(parts) or None
+            yield failed
+            return
+        finally:
+            close = getattr(upstream, "aclose", None)
+            if close is not None:
+                await close()
+        run.latency["llm"] = round((time.perf_counter() - began) * 1000, 3)
+        if finish == CONTEXT_ONLY and not parts:
+            yield Answer(None, CONTEXT_ONLY, provider, None)
+            return
+        yield Answer("".join(parts), finish, provider, model, usage)
+
+    # -- after the model -----------------------------------------------------------------
+    async def finish(self, run: Prepared, answer: Answer) -> dict[str, Any]:
+        with run.stage("postprocess"):
+            post = self.postprocessor.process(
+                run.analysis, run.collected.request.prompt, answer.text, answer.finish_reason
+            )
+        run.latency["total"] = round((time.perf_counter() - run.started) * 1000, 3)
+        interaction = self._interaction(run, answer)
+        await self.services.store.add_interaction(interaction)
+        self._learn(run, post)
+        return self.result(run, answer, post)
+
+    def _interaction(self, run: Prepared, answer: Answer) -> Interaction:
+        request = run.collected.request
+        outcome = "ok" if not run.degraded else "degraded"
+        if answer.text is None and not run.degraded:
+            outcome = CONTEXT_ONLY
+        return Interaction(
+            id=run.interaction_id,
+            workspace_id=run.collected.workspace.id,
+            prompt=request.prompt,
+            source=request.source.value,
+            analysis=run.analysis.dump(),
+            context_ids=[c.id for c in run.context.items if c.origin == "retrieval"],
+            model=answer.model or run.collected.model,
+            response=answer.text,
+            outcome=outcome,
+            tokens=self._usage(run, answer),
+            latency_ms=dict(run.latency),
+            metadata={
+                "requestId": run.request_id,
+                "provider": answer.provider,
+                "finishReason": answer.finish_reason,
+                "degraded": [d.dump() for d in run.degraded],
+            },
+        )
+
+    def _usage(self, run: Prepared, answer: Answer) -> dict[str, int]:
+        prompt_tokens = answer.usage.input_tokens or run.prompt.tokens
+        completion = answer.usage.output_tokens or (count_tokens(answer.text) if answer.text else 0)
+        return {
+            "promptTokens": prompt_tokens,
+            "contextTokens": run.context.report.used_tokens,
+            "completionTokens": completion,
+            "totalTokens": prompt_tokens + completion,
+        }
+
+    def _learn(self, run: Prepared, post: PostProcessed) -> None:
+        used = [c.id for c in run.context.items if c.origin == "retrieval"]
+        if not used and not post.captures:
+            return
+        self._keep(asyncio.create_task(self._learn_now(run, used, post), name="axon-learn"))
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        """Hold a reference to background work until it ends (drained on shutdown)."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        # A late failure is already reported (or irrelevant); don't warn it was unseen.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _learn_now(self, run: Prepared, used: list[str], post: PostProcessed) -> None:
+        token = request_id_var.set(run.request_id)
+        try:
+            if used:
+                await self.services.store.record_usage(used)
+            if post.captures:
+                await store_captures(
+                    self.services.store,
+                    self.services.search_index,
+                    run.collected.workspace.id,
+                    run.interaction_id,
+                    post.captures,
+                )
+        except Exception as exc:
+            log.warning("learning from interaction %s failed: %s", run.interaction_id, exc)
+        finally:
+            request_id_var.reset(token)
+
+    async def drain(self) -> None:
+        """Wait for background learning (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def result(self, run: Prepared, answer: Answer, post: PostProcessed) -> dict[str, Any]:
+        usage = self._usage(run, answer)
+        body: dict[str, Any] = {
+            "requestId": run.request_id,
+            "interactionId": run.interaction_id,
+            "workspaceId": run.collected.workspace.id,
+            "workspaceCreated": run.collected.workspace_created,
+            "mode": CONTEXT_ONLY if answer.text is None else "answer",
+            "provider": answer.provider,
+            "model": answer.model or run.collected.model,
+            "analysis": run.analysis.dump(),
+            "context": {
+                "report": run.context.report.dump(),
+                "items": [item.dump() for item in run.context.items],
+            },
+            "prompt": {
+                "system": run.prompt.system,
+                "messages": [{"role": m.role, "content": m.content} for m in run.prompt.messages],
+                "tokens": run.prompt.tokens,
+                "strategy": run.prompt.strategy.value,
+            },
+            "response": None
+            if answer.text is None
+            else {"text": answer.text, "finishReason": answer.finish_reason},
+            "quality": post.quality.dump(),
+            "actions": [a.dump() for a in post.actions],
+            "usage": {**usage, "estimated": answer.usage.estimated or answer.text is None},
+            "latency": dict(run.latency),
+            "degraded": [d.dump() for d in run.degraded],
+        }
+        return body
+
+    async def process(self, request: PromptRequest) -> dict[str, Any]:
+        """The whole pipeline without streaming."""
+        run = await self.prepare(request)
+        answer = await self.complete(run)
+        return await self.finish(run, answer)

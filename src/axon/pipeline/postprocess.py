@@ -1,0 +1,209 @@
+"""Post-processor: quality signals, actions and knowledge worth keeping.
+
+Runs on the finished exchange. Quality signals and actions are cheap and go
+into the response; captured decisions and patterns are stored afterwards, in
+the background, as hybrid-tier contexts with low confidence (feedback and use
+raise it later), so the answer never waits on them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field
+
+from axon.models import CamelModel, Context, ContextType, Tier, content_hash
+from axon.pipeline.types import Analysis, TaskType
+from axon.ports import DocumentStore, SearchIndex
+from axon.tokens import count_tokens
+
+CAPTURE_CONFIDENCE = 0.3
+MAX_CAPTURES = 5
+_CODE_TASKS = frozenset(
+    {TaskType.BUG_FIX, TaskType.FEATURE_ADD, TaskType.REFACTOR, TaskType.TEST, TaskType.PERFORMANCE}
+)
+_TRUNCATED = frozenset({"length", "max_tokens"})
+_BLOCK = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
+    re.DOTALL | re.MULTILINE,
+)
+_PATH = r"[\w@./-]+\.[A-Za-z0-9]{1,10}"
+_INFO_FILE = re.compile(rf"(?:title|file|filename|path)=[\"']?({_PATH})|^\w+:({_PATH})$")
+_LEAD_FILE = re.compile(
+    rf"`({_PATH})`|\*\*({_PATH})\*\*|\b(?:in|to|file|update|edit)\s+({_PATH})\s*:?\s*$",
+    re.IGNORECASE,
+)
+_FIRST_LINE_FILE = re.compile(
+    rf"^\s*(?:#|//|--|/\*)\s*(?:file(?:name)?:\s*)?({_PATH})\s*(?:\*/)?\s*$"
+)
+_CREATE_FILE = re.compile(
+    rf"\b(?:create|add)\s+(?:a\s+)?(?:new\s+)?file\s+(?:called\s+|named\s+)?`?({_PATH})`?",
+    re.IGNORECASE,
+)
+_SHELLS = frozenset(
+    {"bash", "sh", "shell", "console", "zsh", "terminal", "powershell", "ps1", "cmd"}
+)
+_DECISION = re.compile(
+    r"\b(?:we|i|the team)\s+(?:have\s+)?"
+    r"(?:decided|agreed|chose|will use|are going with|settled on)\b"
+    r"|^\s*(?:decision|adr)\s*:|\blet'?s\s+(?:use|go with|adopt|standardi[sz]e on)\b",
+    re.IGNORECASE,
+)
+_PATTERN = re.compile(
+    r"^\s*(?:convention|pattern|rule|guideline)\s*:|\bby convention\b"
+    r"|\b(?:we|our team)\s+(?:always|never|prefer)\b"
+    r"|\b(?:always|never)\s+(?:use|call|put|name|import|return|commit|log|catch)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+class Action(CamelModel):
+    type: str  # "code", "command" or "createFile"
+    language: str | None = None
+    file: str | None = None
+    content: str | None = None
+
+
+class Quality(CamelModel):
+    finish_reason: str | None
+    truncated: bool
+    code_blocks: int
+    expects_code: bool
+    missing_code: bool
+    empty: bool
+
+
+class Capture(CamelModel):
+    type: ContextType
+    text: str
+
+
+class PostProcessed(CamelModel):
+    quality: Quality
+    actions: list[Action] = Field(default_factory=list)
+    captures: list[Capture] = Field(default_factory=list)
+
+
+def _strip_code(text: str) -> str:
+    return _BLOCK.sub("", text)
+
+
+class PostProcessor:
+    def process(
+        self, analysis: Analysis, prompt: str, answer: str | None, finish_reason: str | None
+    ) -> PostProcessed:
+        text = answer or ""
+        blocks = list(_BLOCK.finditer(text))
+        expects = analysis.task_type in _CODE_TASKS
+        quality = Quality(
+            finish_reason=finish_reason,
+            truncated=finish_reason in _TRUNCATED,
+            code_blocks=len(blocks),
+            expects_code=expects,
+            missing_code=answer is not None and expects and not blocks,
+            empty=answer is not None and not text.strip(),
+        )
+        return PostProcessed(
+            quality=quality,
+            actions=self.actions(text),
+            captures=self.captures(f"{prompt}\n{text}"),
+        )
+
+    def actions(self, text: str) -> list[Action]:
+        found: list[Action] = []
+        for block in _BLOCK.finditer(text):
+            info = block.group("info").strip()
+            language = info.split()[0].split(":")[0].lower() if info else None
+            body = block.group("body").rstrip("\n")
+            if language in _SHELLS:
+                for line in body.splitlines():
+                    command = line.strip().removeprefix("$ ").removeprefix("> ")
+                    if command and not command.startswith("#"):
+                        found.append(Action(type="command", language=language, content=command))
+                continue
+            found.append(
+                Action(
+                    type="code",
+                    language=language,
+                    file=self._target(text, block, info),
+                    content=body,
+                )
+            )
+        for match in _CREATE_FILE.finditer(_strip_code(text)):
+            path = match.group(1)
+            if not any(a.type == "createFile" and a.file == path for a in found):
+                found.append(Action(type="createFile", file=path))
+        return found
+
+    def _target(self, text: str, block: re.Match[str], info: str) -> str | None:
+        """The file a code block is meant for, when the answer says so."""
+        from_info = _INFO_FILE.search(info)
+        if from_info:
+            return from_info.group(1) or from_info.group(2)
+        first = block.group("body").split("\n", 1)[0]
+        from_comment = _FIRST_LINE_FILE.match(first)
+        if from_comment:
+            return from_comment.group(1)
+        before = text[: block.start()].rstrip().rsplit("\n", 1)[-1]
+        lead = _LEAD_FILE.search(before)
+        if lead:
+            return next(g for g in lead.groups() if g)
+        return None
+
+    def captures(self, text: str) -> list[Capture]:
+        found: list[Capture] = []
+        seen: set[str] = set()
+        for line in _strip_code(text).splitlines():
+            for sentence in _SENTENCE.findall(line):
+                sentence = sentence.strip()
+                if not 20 <= len(sentence) <= 500 or sentence.lower() in seen:
+                    continue
+                if _DECISION.search(sentence):
+                    kind = ContextType.DECISION
+                elif _PATTERN.search(sentence):
+                    kind = ContextType.PATTERN
+                else:
+                    continue
+                seen.add(sentence.lower())
+                found.append(Capture(type=kind, text=sentence))
+                if len(found) >= MAX_CAPTURES:
+                    return found
+        return found
+
+
+async def store_captures(
+    store: DocumentStore,
+    search_index: SearchIndex | None,
+    workspace_id: str,
+    interaction_id: str,
+    captures: list[Capture],
+) -> list[str]:
+    """Store new captures (once per workspace and text); return the ids stored."""
+    fresh: list[Context] = []
+    for capture in captures:
+        digest = content_hash(capture.text)
+        context_id = f"cap_{content_hash(workspace_id + ':' + digest)[:24]}"
+        if await store.get_context(context_id) is not None:
+            continue
+        metadata: dict[str, Any] = {"source": "capture", "interactionId": interaction_id}
+        fresh.append(
+            Context(
+                id=context_id,
+                workspace_id=workspace_id,
+                tier=Tier.HYBRID,
+                type=capture.type,
+                title=f"captured {capture.type.value}",
+                content=capture.text,
+                content_hash=digest,
+                token_count=count_tokens(capture.text),
+                confidence=CAPTURE_CONFIDENCE,
+                metadata=metadata,
+            )
+        )
+    if fresh:
+        await store.put_contexts(fresh)
+        if search_index is not None:
+            await search_index.index(fresh)
+    return [c.id for c in fresh]

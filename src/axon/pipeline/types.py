@@ -1,0 +1,172 @@
+"""Typed values that flow between the pipeline stages.
+
+Each stage takes the previous stage's output and returns its own, so
+`orchestrator.py` reads as collect -> analyze -> retrieve -> synthesize ->
+inject -> answer -> post-process.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from axon.models import CamelModel
+
+
+class Source(StrEnum):
+    API = "api"
+    CLI = "cli"
+    VSCODE = "vscode"
+    EDITOR = "editor"
+    CHAT = "chat"
+    MCP = "mcp"
+    OPENAI = "openai"
+
+
+class Intent(StrEnum):
+    CODING = "coding"
+    PKM = "pkm"
+    GENERAL = "general"
+
+
+class TaskType(StrEnum):
+    BUG_FIX = "bug_fix"
+    FEATURE_ADD = "feature_add"
+    REFACTOR = "refactor"
+    CODE_REVIEW = "code_review"
+    EXPLAIN = "explain"
+    TEST = "test"
+    DOCUMENTATION = "documentation"
+    DEPLOYMENT = "deployment"
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    GENERAL_QUERY = "general_query"
+    NOTE_SUMMARIZE = "note_summarize"
+    NOTE_LINK = "note_link"
+    NOTE_SEARCH = "note_search"
+    NOTE_WRITE = "note_write"
+
+
+NOTE_TASKS = frozenset(
+    {TaskType.NOTE_SUMMARIZE, TaskType.NOTE_LINK, TaskType.NOTE_SEARCH, TaskType.NOTE_WRITE}
+)
+
+
+class Strategy(StrEnum):
+    """Where retrieved context goes in the prompt."""
+
+    PREFIX = "prefix"
+    INLINE = "inline"
+    SUFFIX = "suffix"
+    HYBRID = "hybrid"
+
+
+class ContextKind(StrEnum):
+    """Budget buckets: the synthesizer splits the token budget across these."""
+
+    CODE = "code"
+    DOCS = "docs"
+    CONVERSATION = "conversation"
+    ERRORS = "errors"
+    ARCHITECTURE = "architecture"
+
+
+class ItemStatus(StrEnum):
+    INCLUDED = "included"
+    TRUNCATED = "truncated"
+    DROPPED = "dropped"
+
+
+class Entities(CamelModel):
+    paths: list[str] = Field(default_factory=list)
+    symbols: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    stack_frames: list[str] = Field(default_factory=list)
+    technologies: list[str] = Field(default_factory=list)
+
+    def all_terms(self) -> list[str]:
+        return [*self.paths, *self.symbols, *self.errors]
+
+
+class Analysis(CamelModel):
+    intent: Intent
+    intent_confidence: float
+    task_type: TaskType
+    task_confidence: float
+    task_overridden: bool = False
+    entities: Entities
+    keywords: list[str] = Field(default_factory=list)
+    ambiguity: float
+    ambiguity_reasons: list[str] = Field(default_factory=list)
+    clarifying_questions: list[str] = Field(default_factory=list)
+
+
+class Candidate(CamelModel):
+    """One piece of context the synthesizer may include."""
+
+    id: str
+    kind: ContextKind
+    origin: str  # "retrieval", "selection", "diagnostics", "conversation", "recentEdit"
+    content: str
+    tokens: int
+    score: float = 0.0
+    title: str | None = None
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    language: str | None = None
+    tier: str | None = None
+    content_hash: str | None = None
+
+
+class ReportEntry(CamelModel):
+    id: str
+    kind: ContextKind
+    origin: str
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    status: ItemStatus
+    reason: str
+    tokens: int  # tokens in the prompt (0 when dropped)
+    original_tokens: int
+    score: float = 0.0
+
+
+class ContextReport(CamelModel):
+    model: str
+    context_window: int
+    budget: int
+    used_tokens: int = 0
+    budget_by_kind: dict[str, int] = Field(default_factory=dict)
+    strategy: Strategy | None = None
+    prompt_trimmed: bool = False
+    entries: list[ReportEntry] = Field(default_factory=list)
+
+    def entry(self, item_id: str) -> ReportEntry | None:
+        return next((e for e in self.entries if e.id == item_id), None)
+
+
+class SynthesizedContext(CamelModel):
+    items: list[Candidate]  # what goes into the prompt, best first (content may be compressed)
+    report: ContextReport
+
+
+class Degradation(CamelModel):
+    stage: str
+    message: str
+
+
+class Usage(CamelModel):
+    prompt_tokens: int = 0
+    context_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    estimated: bool = False
+
+
+def report_items(context: SynthesizedContext) -> list[dict[str, Any]]:
+    """The context items as sent to the client."""
+    return [item.dump() for item in context.items]

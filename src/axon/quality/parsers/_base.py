@@ -1,0 +1,73 @@
+"""What every parser gets and returns, and the small helpers they share."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from axon.quality.models import CaseCounts, CaseFailure, Finding
+
+MESSAGE_CHARS = 4000  # one failure's message; the full output stays in the check's tail
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    root: Path
+    report: str | None = None  # the report file's text, when the tool wrote one
+
+
+@dataclass
+class Parsed:
+    """`recognised` is False when the output could not be read as the tool's result."""
+
+    recognised: bool
+    tests: CaseCounts | None = None
+    failures: list[CaseFailure] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+UNRECOGNISED = Parsed(recognised=False)
+
+
+def clip(text: str, limit: int = MESSAGE_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def relative(root: Path, path: str) -> str:
+    """Workspace-relative POSIX path when `path` is inside the workspace."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return candidate.as_posix()
+    try:
+        return (
+            Path(os.path.relpath(candidate, root)).as_posix()
+            if candidate.is_relative_to(root)
+            else path
+        )
+    except ValueError:
+        return path
+
+
+def json_document(text: str, opener: str) -> Any:
+    """The JSON document starting at the first line that begins with `opener`.
+
+    Package-manager banners and warnings can precede a reporter's JSON.
+    """
+    start = 0 if text.lstrip().startswith(opener) else text.find("\n" + opener)
+    if start < 0:
+        raise ValueError("no JSON document in the output")
+    return json.loads(text[start:])
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

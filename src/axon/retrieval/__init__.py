@@ -1,0 +1,64 @@
+"""Retrieval: hybrid lexical + dense search with entity boosts, re-ranking and tiers.
+
+`build_search` wires the embedded adapters (numpy BM25 and numpy vectors over one
+SQLite file, `search.db`); `Services` exposes the results as `search_index` and
+`retriever`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from axon.config import Settings
+from axon.ports import DocumentStore, Embedder, LexicalIndex, VectorIndex
+from axon.retrieval._db import SearchDB
+from axon.retrieval.embedding_cache import CachedEmbedder
+from axon.retrieval.lexical import NumpyLexicalIndex
+from axon.retrieval.partitions import partition_of
+from axon.retrieval.ranking import RankingWeights
+from axon.retrieval.retriever import MAX_LIMIT, MAX_QUERY_CHARS, HybridRetriever
+from axon.retrieval.search_index import HybridSearchIndex
+from axon.retrieval.vectors import NumpyVectorIndex
+
+
+@dataclass
+class SearchComponents:
+    db: SearchDB
+    index: HybridSearchIndex
+    retriever: HybridRetriever
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def build_search(
+    settings: Settings,
+    store: DocumentStore,
+    embedder: Embedder | None,
+    indexes: tuple[LexicalIndex, VectorIndex] | None = None,
+) -> SearchComponents:
+    """`indexes` replaces the embedded lexical and vector indexes (e.g. Qdrant's)."""
+    db = SearchDB(settings.data_dir / "search.db")
+    await db.open()
+    lexical, vectors = indexes or (
+        NumpyLexicalIndex(db),
+        NumpyVectorIndex(db, settings.data_dir / "vectors"),
+    )
+    cached = CachedEmbedder(embedder, db) if embedder is not None else None
+    index = HybridSearchIndex(store, lexical, vectors, cached)
+    retriever = HybridRetriever(
+        store, lexical, vectors, embedder, RankingWeights.from_settings(settings)
+    )
+    return SearchComponents(db, index, retriever)
+
+
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_QUERY_CHARS",
+    "HybridRetriever",
+    "HybridSearchIndex",
+    "RankingWeights",
+    "SearchComponents",
+    "build_search",
+    "partition_of",
+]

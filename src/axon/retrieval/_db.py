@@ -1,0 +1,137 @@
+"""The embedded search database: one SQLite file (`search.db`) next to the store.
+
+It holds what the lexical and vector indexes need to rebuild their in-memory
+arrays (term counts, vectors), the embedding cache, and a generation counter
+per partition that tells a process its arrays are stale. All SQL runs on one
+dedicated thread, keeping the connection single-threaded and the loop free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS lex_docs (
+    id TEXT PRIMARY KEY,
+    partition TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    type TEXT NOT NULL,
+    path TEXT,
+    symbol TEXT,
+    content_hash TEXT NOT NULL,
+    terms TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lex_docs_partition ON lex_docs (partition);
+CREATE INDEX IF NOT EXISTS lex_docs_workspace ON lex_docs (workspace_id);
+CREATE TABLE IF NOT EXISTS vec_items (
+    id TEXT PRIMARY KEY,
+    partition TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    type TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vec_items_partition ON vec_items (partition);
+CREATE INDEX IF NOT EXISTS vec_items_workspace ON vec_items (workspace_id);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, content_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS generations (
+    name TEXT PRIMARY KEY,
+    gen INTEGER NOT NULL
+) WITHOUT ROWID
+"""
+
+
+class SearchDB:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axon-search-db")
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        for statement in SCHEMA.split(";"):
+            conn.execute(statement)
+        return conn
+
+    async def open(self) -> None:
+        if self._conn is None:
+            loop = asyncio.get_running_loop()
+            self._conn = await loop.run_in_executor(self._executor, self._connect)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, conn.close)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            await self.open()
+        conn = self._conn
+        assert conn is not None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, conn)
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in one IMMEDIATE transaction: all of it lands or none of it."""
+
+        def tx(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self.run(tx)
+
+
+def bump(conn: sqlite3.Connection, names: Sequence[str]) -> None:
+    """Advance the generation of each name (inside the caller's transaction)."""
+    conn.executemany(
+        "INSERT INTO generations (name, gen) VALUES (?, 1) "
+        "ON CONFLICT (name) DO UPDATE SET gen = gen + 1",
+        [(n,) for n in names],
+    )
+
+
+def generation(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT gen FROM generations WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def chunks(items: Sequence[T], size: int = 500) -> list[Sequence[T]]:
+    """Slices small enough for SQLite's bound-parameter limit."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def partitions_of(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(ids):
+        marks = ",".join("?" * len(part))
+        found.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT DISTINCT partition FROM {table} WHERE id IN ({marks})", list(part)
+            )
+        )
+    return found

@@ -1,0 +1,24 @@
+"""Which index partition a context lives in, and which ones a search covers.
+
+Workspace-tier contexts are searched only from their own workspace; hybrid ones
+from their workspace and its relatives (parent root workspace and siblings);
+global ones from everywhere. Partitions keep each search to the rows it may see.
+"""
+
+from __future__ import annotations
+
+from axon.models import Context, Tier
+
+GLOBAL_PARTITION = "global"
+
+
+def partition_of(context: Context) -> str:
+    return partition_for(context.workspace_id, context.tier)
+
+
+def partition_for(workspace_id: str, tier: Tier) -> str:
+    if tier is Tier.GLOBAL:
+        return GLOBAL_PARTITION
+    if tier is Tier.HYBRID:
+        return f"hybrid:{workspace_id}"
+    return workspace_id

@@ -1,0 +1,120 @@
+"""SearchIndex: keeps the lexical and vector indexes in step with the document store."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from axon.models import Context
+from axon.ports import (
+    ContextFilter,
+    DocumentStore,
+    LexicalDoc,
+    LexicalIndex,
+    VectorIndex,
+    VectorItem,
+)
+from axon.retrieval.embedding_cache import CachedEmbedder
+from axon.retrieval.partitions import partition_of
+from axon.retrieval.tokenize import tokenize
+
+# The local model reads at most 256 word pieces; code averages about three characters per
+# piece, and the start of a chunk (signature, docstring) says the most about it.
+EMBED_CHARS = 512
+
+
+def lexical_terms(context: Context) -> dict[str, int]:
+    """Content terms plus the path, symbol and title, which say what the chunk is about."""
+    counts = Counter(tokenize(context.content))
+    header = " ".join(filter(None, [context.path, context.symbol, context.title]))
+    counts.update(tokenize(header))
+    if context.symbol:
+        counts.update(tokenize(context.symbol))  # a definition's own name counts double
+    return dict(counts)
+
+
+def embedding_text(context: Context) -> str:
+    """Where the text lives and what it defines, then the text itself."""
+    header = " ".join(filter(None, [context.path, context.symbol])) or context.title or ""
+    body = context.content[:EMBED_CHARS]
+    return f"{header}\n{body}" if header else body
+
+
+class HybridSearchIndex:
+    """Writes every context to the lexical index and, with an embedder, the vector index.
+
+    Both writes are idempotent upserts keyed by context id, so repeating them after a
+    crash is safe; `reconcile` finds and repairs whatever a crash left behind.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        lexical: LexicalIndex,
+        vectors: VectorIndex,
+        embedder: CachedEmbedder | None,
+    ) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.vectors = vectors
+        self.embedder = embedder if embedder is not None and embedder.dimension > 0 else None
+
+    async def index(self, contexts: Sequence[Context]) -> None:
+        by_partition: dict[str, list[Context]] = defaultdict(list)
+        for context in contexts:
+            by_partition[partition_of(context)].append(context)
+        for partition, group in by_partition.items():
+            await self.lexical.upsert(
+                partition,
+                [
+                    LexicalDoc(
+                        id=c.id,
+                        workspace_id=c.workspace_id,
+                        tier=c.tier,
+                        type=c.type,
+                        path=c.path,
+                        symbol=c.symbol,
+                        content_hash=c.content_hash,
+                        terms=lexical_terms(c),
+                    )
+                    for c in group
+                ],
+            )
+            if self.embedder is not None:
+                vectors = await self.embedder.embed([embedding_text(c) for c in group])
+                await self.vectors.upsert(
+                    partition,
+                    [
+                        VectorItem(c.id, c.workspace_id, c.tier, c.type, vec)
+                        for c, vec in zip(group, vectors, strict=True)
+                    ],
+                )
+
+    async def remove(self, context_ids: Sequence[str]) -> None:
+        await self.lexical.delete(context_ids)
+        await self.vectors.delete(context_ids)
+
+    async def remove_workspace(self, workspace_id: str) -> None:
+        await self.lexical.delete_workspace(workspace_id)
+        await self.vectors.delete_workspace(workspace_id)
+
+    async def reconcile(self, workspace_id: str) -> dict[str, int]:
+        indexed = await self.lexical.fingerprints(workspace_id)
+        with_vectors = await self.vectors.ids(workspace_id) if self.embedder else set()
+        stale: list[Context] = []
+        seen: set[str] = set()
+        async for context in self.store.iter_contexts(ContextFilter(workspace_id=workspace_id)):
+            seen.add(context.id)
+            missing_vector = self.embedder is not None and context.id not in with_vectors
+            if indexed.get(context.id) != context.content_hash or missing_vector:
+                stale.append(context)
+        orphans = [cid for cid in (set(indexed) | with_vectors) if cid not in seen]
+        if orphans:
+            await self.remove(orphans)
+        for start in range(0, len(stale), 500):
+            await self.index(stale[start : start + 500])
+        return {
+            "indexed": len(stale),
+            "removed": len(orphans),
+            "unchanged": len(seen) - len(stale),
+        }

@@ -1,0 +1,174 @@
+"""Embedded VectorIndex: exact cosine over a memory-mapped float32 matrix per partition.
+
+Vectors are stored durably in `search.db`; each partition's matrix is written
+once per generation to `<data dir>/vectors/` and memory-mapped, so a fresh
+process (the CLI, a second replica) opens it without reading SQLite and the OS
+pages it in on demand. Exact search at 100k x 384 is one matrix-vector product.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from axon.models import ContextType, Tier
+from axon.ports import IndexFilter, VectorItem
+from axon.retrieval._db import SearchDB, bump, chunks, generation, partitions_of
+from axon.retrieval._masks import TIER_CODES, TYPE_CODES, filter_mask
+
+
+@dataclass
+class _Matrix:
+    gen: int
+    ids: list[str]
+    tiers: NDArray[np.int8]
+    types: NDArray[np.int8]
+    vectors: NDArray[np.float32]
+
+    def search(
+        self, vector: NDArray[np.float32], k: int, flt: IndexFilter | None
+    ) -> list[tuple[str, float]]:
+        if not self.ids or self.vectors.shape[1] != vector.shape[0]:
+            return []
+        scores = self.vectors @ vector
+        mask = filter_mask(self.tiers, self.types, flt)
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        k = min(k, len(self.ids) if mask is None else int(mask.sum()))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top]
+
+
+class NumpyVectorIndex:
+    def __init__(self, db: SearchDB, directory: Path) -> None:
+        self.db = db
+        self.directory = directory
+        self._matrices: dict[str, _Matrix] = {}
+
+    @staticmethod
+    def _gen_name(partition: str) -> str:
+        return f"vec:{partition}"
+
+    def _file(self, partition: str, gen: int) -> Path:
+        digest = hashlib.sha256(partition.encode()).hexdigest()[:24]
+        return self.directory / f"{digest}.{gen}.npy"
+
+    async def upsert(self, partition: str, items: Sequence[VectorItem]) -> None:
+        if not items:
+            return
+        rows = [
+            (
+                it.id,
+                partition,
+                it.workspace_id,
+                str(it.tier),
+                str(it.type),
+                np.ascontiguousarray(it.vector, dtype=np.float32).tobytes(),
+            )
+            for it in items
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            touched = partitions_of(conn, "vec_items", [it.id for it in items]) | {partition}
+            conn.executemany("INSERT OR REPLACE INTO vec_items VALUES (?,?,?,?,?,?)", rows)
+            bump(conn, [self._gen_name(p) for p in touched])
+
+        await self.db.write(write)
+
+    async def delete(self, context_ids: Sequence[str]) -> None:
+        ids = list(context_ids)
+
+        def write(conn: sqlite3.Connection) -> None:
+            touched = partitions_of(conn, "vec_items", ids)
+            for part in chunks(ids):
+                marks = ",".join("?" * len(part))
+                conn.execute(f"DELETE FROM vec_items WHERE id IN ({marks})", list(part))
+            bump(conn, [self._gen_name(p) for p in touched])
+
+        if ids:
+            await self.db.write(write)
+
+    async def delete_workspace(self, workspace_id: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            touched = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT partition FROM vec_items WHERE workspace_id = ?",
+                    (workspace_id,),
+                )
+            ]
+            conn.execute("DELETE FROM vec_items WHERE workspace_id = ?", (workspace_id,))
+            bump(conn, [self._gen_name(p) for p in touched])
+
+        await self.db.write(write)
+
+    async def ids(self, workspace_id: str) -> set[str]:
+        def read(conn: sqlite3.Connection) -> set[str]:
+            rows = conn.execute("SELECT id FROM vec_items WHERE workspace_id = ?", (workspace_id,))
+            return {r[0] for r in rows}
+
+        return await self.db.run(read)
+
+    def _materialise(self, conn: sqlite3.Connection, partition: str, gen: int) -> _Matrix:
+        path = self._file(partition, gen)
+        have_file = path.exists()
+        # With this generation's matrix already on disk only the ids are read from SQLite.
+        columns = "id, tier, type" + ("" if have_file else ", vector")
+        rows = conn.execute(
+            f"SELECT {columns} FROM vec_items WHERE partition = ? ORDER BY id", (partition,)
+        ).fetchall()
+        ids = [r[0] for r in rows]
+        tiers = np.asarray([TIER_CODES[Tier(r[1])] for r in rows], dtype=np.int8)
+        types = np.asarray([TYPE_CODES[ContextType(r[2])] for r in rows], dtype=np.int8)
+        if not rows:
+            return _Matrix(gen, ids, tiers, types, np.zeros((0, 0), dtype=np.float32))
+        if not have_file:
+            matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # Write-then-rename: a reader never maps a half-written file.
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                np.save(fh, matrix.reshape(len(rows), -1))
+            os.replace(tmp, path)
+            prefix = path.name.split(".")[0]
+            for stale in self.directory.glob(f"{prefix}.*.npy"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        mapped: NDArray[np.float32] = np.load(path, mmap_mode="r")
+        if mapped.shape[0] != len(ids):
+            # Same generation number from a deleted-and-recreated database: rebuild.
+            path.unlink(missing_ok=True)
+            return self._materialise(conn, partition, gen)
+        return _Matrix(gen, ids, tiers, types, mapped)
+
+    async def _matrix(self, partition: str) -> _Matrix:
+        cached = self._matrices.get(partition)
+        name = self._gen_name(partition)
+
+        def load(conn: sqlite3.Connection) -> _Matrix | None:
+            gen = generation(conn, name)
+            if cached is not None and cached.gen == gen:
+                return None
+            return self._materialise(conn, partition, gen)
+
+        built = await self.db.run(load)
+        if built is None:
+            assert cached is not None
+            return cached
+        self._matrices[partition] = built
+        return built
+
+    async def search(
+        self, partition: str, vector: NDArray[np.float32], k: int, filters: IndexFilter | None
+    ) -> list[tuple[str, float]]:
+        return (await self._matrix(partition)).search(vector, k, filters)

@@ -1,0 +1,455 @@
+"""Production DocumentStore on MongoDB, through pymongo's native async client.
+
+Documents are the models' camelCase dumps with `_id` = our id and dates as
+BSON dates, so the runbook's shell queries (`createdAt < new Date(...)`,
+`usageCount < 5`, `timestamp < ...`) work on the stored data. Writes that
+touch several documents run in a transaction, which MongoDB offers on replica
+sets and sharded clusters (a single-node replica set is enough); `open` refuses
+a standalone server rather than silently giving up atomicity.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import pymongo
+from pydantic import BaseModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from axon.errors import Conflict, ServiceUnavailable
+from axon.models import (
+    ApiKey,
+    Context,
+    Feedback,
+    Interaction,
+    Job,
+    JobState,
+    LlmUsage,
+    Page,
+    Tier,
+    Workspace,
+    utcnow,
+)
+from axon.ports import ContextFilter, FileState
+from axon.stores.pagination import decode_cursor, encode_cursor
+
+M = TypeVar("M", bound=BaseModel)
+USAGE_KEYS = ("workspace_id", "provider", "model", "updated_at")
+# LlmUsage counter attribute -> document field
+USAGE_COUNTERS = {
+    name: info.alias or name
+    for name, info in LlmUsage.model_fields.items()
+    if name not in USAGE_KEYS
+}
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+# (collection, keys, options): created at open; create_index is a no-op when present.
+INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
+    ("contexts", [("workspaceId", ASCENDING), ("tier", ASCENDING)], {}),
+    ("contexts", [("createdAt", DESCENDING)], {}),
+    ("contexts", [("workspaceId", ASCENDING), ("path", ASCENDING)], {}),
+    ("contexts", [("usageCount", ASCENDING)], {}),
+    ("files", [("workspaceId", ASCENDING), ("path", ASCENDING)], {"unique": True}),
+    ("interactions", [("workspaceId", ASCENDING), ("_id", ASCENDING)], {}),
+    ("interactions", [("timestamp", ASCENDING)], {}),
+    ("feedback", [("interactionId", ASCENDING)], {}),
+    ("jobs", [("state", ASCENDING), ("_id", ASCENDING)], {}),
+]
+
+
+def to_doc(model: BaseModel) -> Doc:
+    """camelCase document with `_id`; datetimes stay datetimes (BSON dates), enums plain."""
+    doc = model.model_dump(mode="json", by_alias=True)
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, datetime):
+            doc[info.alias or name] = value
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def from_doc(model: type[M], doc: Doc) -> M:
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    return model.model_validate(doc)
+
+
+def _file_key(workspace_id: str, path: str) -> str:
+    # Workspace ids never contain ':' (models.ID_PATTERN), so the key is unambiguous.
+    return f"{workspace_id}:{path}"
+
+
+def _context_query(flt: ContextFilter) -> Doc:
+    query: Doc = {}
+    if flt.workspace_id is not None:
+        query["workspaceId"] = flt.workspace_id
+    if flt.tiers:
+        query["tier"] = {"$in": [str(t) for t in flt.tiers]}
+    if flt.types:
+        query["type"] = {"$in": [str(t) for t in flt.types]}
+    if flt.path is not None:
+        query["path"] = flt.path
+    return query
+
+
+class MongoDocumentStore:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        max_pool_size: int = 50,
+        min_pool_size: int = 0,
+        server_selection_timeout: float = 5.0,
+    ) -> None:
+        self.uri = uri
+        options: dict[str, Any] = {}
+        if "serverselectiontimeoutms" not in uri.lower():  # options in the URI win
+            options["serverSelectionTimeoutMS"] = int(server_selection_timeout * 1000)
+        self._client: AsyncMongoClient[Doc] = AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            tzinfo=UTC,
+            retryWrites=True,
+            maxPoolSize=max_pool_size,
+            minPoolSize=min_pool_size,
+            connect=False,
+            **options,
+        )
+        self._db: AsyncDatabase[Doc] = self._client.get_default_database("axon")
+
+    @property
+    def database_name(self) -> str:
+        return self._db.name
+
+    def _col(self, name: str) -> AsyncCollection[Doc]:
+        return self._db[name]
+
+    # -- lifecycle -----------------------------------------------------------
+    async def open(self) -> None:
+        try:
+            hello = await self._client.admin.command("hello")
+        except PyMongoError as exc:
+            raise ServiceUnavailable(f"MongoDB at MONGODB_URI is unreachable: {exc}") from None
+        if "setName" not in hello and hello.get("msg") != "isdbgrid":
+            raise ServiceUnavailable(
+                "MongoDB at MONGODB_URI is a standalone server; Axon needs transactions, "
+                "so run it as a replica set (a single-node replica set is enough)"
+            )
+        for collection, keys, options in INDEXES:
+            await self._col(collection).create_index(keys, **options)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def ping(self, within: float = 1.0) -> bool:
+        try:
+            # A bounded ping: readiness must answer quickly while the server is away.
+            with pymongo.timeout(within):
+                await self._client.admin.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    async def _transaction(self, fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run `fn` in one transaction, retried on transient errors by the driver."""
+        async with self._client.start_session() as session:
+            return await session.with_transaction(fn)
+
+    # -- shared helpers -----------------------------------------------------------
+    async def _page(
+        self, collection: str, model: type[M], query: Doc, limit: int, cursor: str | None
+    ) -> Page[M]:
+        after = decode_cursor(cursor)
+        if after is not None:
+            query = {**query, "_id": {"$gt": after}}
+        found = self._col(collection).find(query).sort("_id", ASCENDING).limit(limit + 1)
+        docs = await found.to_list()
+        items = [from_doc(model, d) for d in docs[:limit]]
+        next_cursor = encode_cursor(str(docs[limit - 1]["_id"])) if len(docs) > limit else None
+        return Page[M](items=items, next_cursor=next_cursor)
+
+    async def _get(self, collection: str, model: type[M], record_id: str) -> M | None:
+        doc = await self._col(collection).find_one({"_id": record_id})
+        return from_doc(model, doc) if doc is not None else None
+
+    async def _update(
+        self, collection: str, model: type[M], record_id: str, changes: dict[str, Any]
+    ) -> M | None:
+        """Validate `changes` against the model, then `$set` only the changed fields."""
+        current = await self._get(collection, model, record_id)
+        if current is None:
+            return None
+        changes = dict(changes)
+        if "updated_at" in model.model_fields and "updated_at" not in changes:
+            changes["updated_at"] = utcnow()
+        updated = model.model_validate(current.model_copy(update=changes).model_dump())
+        doc = to_doc(updated)
+        fields = {(model.model_fields[n].alias or n) for n in changes if n in model.model_fields}
+        result = await self._col(collection).update_one(
+            {"_id": record_id}, {"$set": {f: doc[f] for f in fields}}
+        )
+        return updated if result.matched_count else None
+
+    async def _insert(self, collection: str, model: BaseModel, what: str) -> None:
+        try:
+            await self._col(collection).insert_one(to_doc(model))
+        except DuplicateKeyError:
+            record_id = getattr(model, "id", "?")
+            raise Conflict(
+                f"{what} '{record_id}' already exists",
+                details=[{"field": "id", "message": "already exists"}],
+            ) from None
+
+    # -- workspaces -----------------------------------------------------------
+    async def create_workspace(self, workspace: Workspace) -> Workspace:
+        await self._insert("workspaces", workspace, "workspace")
+        return workspace
+
+    async def get_workspace(self, workspace_id: str) -> Workspace | None:
+        return await self._get("workspaces", Workspace, workspace_id)
+
+    async def list_workspaces(self, limit: int, cursor: str | None = None) -> Page[Workspace]:
+        return await self._page("workspaces", Workspace, {}, limit, cursor)
+
+    async def update_workspace(
+        self, workspace_id: str, changes: dict[str, Any]
+    ) -> Workspace | None:
+        return await self._update("workspaces", Workspace, workspace_id, changes)
+
+    async def delete_workspace(self, workspace_id: str) -> bool:
+        async def delete(session: AsyncClientSession) -> bool:
+            await self._col("contexts").delete_many({"workspaceId": workspace_id}, session=session)
+            await self._col("files").delete_many({"workspaceId": workspace_id}, session=session)
+            result = await self._col("workspaces").delete_one(
+                {"_id": workspace_id}, session=session
+            )
+            return result.deleted_count > 0
+
+        return await self._transaction(delete)
+
+    # -- contexts -----------------------------------------------------------
+    async def _upsert_contexts(
+        self, contexts: Sequence[Context], session: AsyncClientSession | None = None
+    ) -> None:
+        if contexts:
+            await self._col("contexts").bulk_write(
+                [ReplaceOne({"_id": c.id}, to_doc(c), upsert=True) for c in contexts],
+                ordered=False,
+                session=session,
+            )
+
+    async def put_contexts(self, contexts: Sequence[Context]) -> None:
+        await self._upsert_contexts(contexts)
+
+    async def get_context(self, context_id: str) -> Context | None:
+        return await self._get("contexts", Context, context_id)
+
+    async def get_contexts(self, context_ids: Sequence[str]) -> list[Context]:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return []
+        docs = await self._col("contexts").find({"_id": {"$in": ids}}).to_list()
+        by_id = {d["_id"]: from_doc(Context, d) for d in docs}
+        return [by_id[cid] for cid in ids if cid in by_id]
+
+    async def list_contexts(
+        self, flt: ContextFilter, limit: int, cursor: str | None = None
+    ) -> Page[Context]:
+        return await self._page("contexts", Context, _context_query(flt), limit, cursor)
+
+    async def iter_contexts(
+        self, flt: ContextFilter, batch_size: int = 1000
+    ) -> AsyncIterator[Context]:
+        found = self._col("contexts").find(_context_query(flt)).sort("_id", ASCENDING)
+        async for doc in found.batch_size(batch_size):
+            yield from_doc(Context, doc)
+
+    async def count_contexts(self, flt: ContextFilter) -> int:
+        return await self._col("contexts").count_documents(_context_query(flt))
+
+    async def update_context(self, context_id: str, changes: dict[str, Any]) -> Context | None:
+        return await self._update("contexts", Context, context_id, changes)
+
+    async def delete_contexts(self, context_ids: Sequence[str]) -> int:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return 0
+        result = await self._col("contexts").delete_many({"_id": {"$in": ids}})
+        return result.deleted_count
+
+    async def record_usage(self, context_ids: Sequence[str], confidence_delta: float = 0.0) -> None:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return
+        # One server-side update: concurrent replicas never lose each other's counts.
+        confidence = {"$add": [{"$ifNull": ["$confidence", 1.0]}, confidence_delta]}
+        await self._col("contexts").update_many(
+            {"_id": {"$in": ids}},
+            [
+                {
+                    "$set": {
+                        "usageCount": {"$add": [{"$ifNull": ["$usageCount", 0]}, 1]},
+                        "confidence": {"$min": [1.0, {"$max": [0.0, confidence]}]},
+                        "updatedAt": utcnow(),
+                    }
+                }
+            ],
+        )
+
+    async def find_expired_contexts(self, created_before: datetime, usage_below: int) -> list[str]:
+        found = self._col("contexts").find(
+            {"createdAt": {"$lt": created_before}, "usageCount": {"$lt": usage_below}},
+            projection={"_id": 1},
+        )
+        return [d["_id"] async for d in found.sort("_id", ASCENDING)]
+
+    # -- indexed files -----------------------------------------------------------
+    async def get_file_states(self, workspace_id: str) -> dict[str, FileState]:
+        docs = await self._col("files").find({"workspaceId": workspace_id}).to_list()
+        return {
+            d["path"]: FileState(d["path"], d["contentHash"], d["size"], d["mtimeNs"]) for d in docs
+        }
+
+    async def _file_context_ids(
+        self, workspace_id: str, path: str, session: AsyncClientSession
+    ) -> list[str]:
+        found = self._col("contexts").find(
+            {"workspaceId": workspace_id, "path": path, "tier": str(Tier.WORKSPACE)},
+            projection={"_id": 1},
+            session=session,
+        )
+        return [d["_id"] async for d in found.sort("_id", ASCENDING)]
+
+    async def replace_file(
+        self, workspace_id: str, state: FileState, contexts: Sequence[Context]
+    ) -> list[str]:
+        file_doc = {
+            "_id": _file_key(workspace_id, state.path),
+            "workspaceId": workspace_id,
+            "path": state.path,
+            "contentHash": state.content_hash,
+            "size": state.size,
+            "mtimeNs": state.mtime_ns,
+        }
+
+        async def replace(session: AsyncClientSession) -> list[str]:
+            old = await self._file_context_ids(workspace_id, state.path, session)
+            new_ids = {c.id for c in contexts}
+            stale = [cid for cid in old if cid not in new_ids]
+            if stale:
+                await self._col("contexts").delete_many({"_id": {"$in": stale}}, session=session)
+            await self._upsert_contexts(contexts, session)
+            await self._col("files").replace_one(
+                {"_id": file_doc["_id"]}, file_doc, upsert=True, session=session
+            )
+            return old
+
+        return await self._transaction(replace)
+
+    async def remove_file(self, workspace_id: str, path: str) -> list[str]:
+        async def remove(session: AsyncClientSession) -> list[str]:
+            old = await self._file_context_ids(workspace_id, path, session)
+            if old:
+                await self._col("contexts").delete_many({"_id": {"$in": old}}, session=session)
+            await self._col("files").delete_one(
+                {"_id": _file_key(workspace_id, path)}, session=session
+            )
+            return old
+
+        return await self._transaction(remove)
+
+    # -- interactions and feedback ---------------------------------------------
+    async def add_interaction(self, interaction: Interaction) -> None:
+        await self._col("interactions").replace_one(
+            {"_id": interaction.id}, to_doc(interaction), upsert=True
+        )
+
+    async def get_interaction(self, interaction_id: str) -> Interaction | None:
+        return await self._get("interactions", Interaction, interaction_id)
+
+    async def list_interactions(
+        self, workspace_id: str | None, limit: int, cursor: str | None = None
+    ) -> Page[Interaction]:
+        query: Doc = {"workspaceId": workspace_id} if workspace_id else {}
+        return await self._page("interactions", Interaction, query, limit, cursor)
+
+    async def delete_interactions_before(self, before: datetime) -> int:
+        result = await self._col("interactions").delete_many({"timestamp": {"$lt": before}})
+        return result.deleted_count
+
+    async def count_interactions_before(self, before: datetime) -> int:
+        return await self._col("interactions").count_documents({"timestamp": {"$lt": before}})
+
+    async def add_feedback(self, feedback: Feedback) -> None:
+        await self._insert("feedback", feedback, "feedback")
+
+    # -- jobs -----------------------------------------------------------
+    async def create_job(self, job: Job) -> None:
+        await self._insert("jobs", job, "job")
+
+    async def get_job(self, job_id: str) -> Job | None:
+        return await self._get("jobs", Job, job_id)
+
+    async def update_job(self, job_id: str, changes: dict[str, Any]) -> Job | None:
+        return await self._update("jobs", Job, job_id, changes)
+
+    async def list_jobs(
+        self, state: JobState | None, limit: int, cursor: str | None = None
+    ) -> Page[Job]:
+        query: Doc = {"state": str(state)} if state else {}
+        return await self._page("jobs", Job, query, limit, cursor)
+
+    async def count_jobs(self) -> dict[JobState, int]:
+        groups = await self._col("jobs").aggregate(
+            [{"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+        )
+        return {JobState(g["_id"]): int(g["n"]) async for g in groups}
+
+    # -- API keys -----------------------------------------------------------
+    async def create_api_key(self, key: ApiKey) -> None:
+        await self._insert("api_keys", key, "API key")
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        return await self._get("api_keys", ApiKey, key_id)
+
+    async def list_api_keys(self, limit: int, cursor: str | None = None) -> Page[ApiKey]:
+        return await self._page("api_keys", ApiKey, {}, limit, cursor)
+
+    async def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        # Only the first revocation sets the time; later calls keep it.
+        await self._col("api_keys").update_one(
+            {"_id": key_id, "revokedAt": None}, {"$set": {"revokedAt": at}}
+        )
+        return await self.get_api_key(key_id)
+
+    # -- LLM usage -----------------------------------------------------------
+    async def add_llm_usage(self, usage: LlmUsage) -> None:
+        key = [usage.workspace_id, usage.provider, usage.model]
+        # One upsert with $inc: replicas adding at the same time never lose counts.
+        await self._col("llm_usage").update_one(
+            {"_id": json.dumps(key)},
+            {
+                "$inc": {alias: getattr(usage, name) for name, alias in USAGE_COUNTERS.items()},
+                "$set": {"updatedAt": usage.updated_at},
+                "$setOnInsert": {
+                    "workspaceId": usage.workspace_id,
+                    "provider": usage.provider,
+                    "model": usage.model,
+                },
+            },
+            upsert=True,
+        )
+
+    async def list_llm_usage(self, workspace_id: str | None = None) -> list[LlmUsage]:
+        query: Doc = {} if workspace_id is None else {"workspaceId": workspace_id}
+        found = self._col("llm_usage").find(query, projection={"_id": 0})
+        found = found.sort([("workspaceId", 1), ("provider", 1), ("model", 1)])
+        return [LlmUsage.model_validate(d) async for d in found]

@@ -1,0 +1,63 @@
+"""LLM usage totals: every DocumentStore adapter adds increments atomically."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from axon.models import LlmUsage, utcnow
+from axon.ports import DocumentStore
+
+
+def usage(ws: str | None, model: str = "gpt-4o", **counters: float) -> LlmUsage:
+    return LlmUsage(workspace_id=ws, provider="openai", model=model, **counters)  # type: ignore[arg-type]
+
+
+async def test_increments_add_up_per_workspace_provider_and_model(store: DocumentStore) -> None:
+    assert await store.list_llm_usage() == []
+    await store.add_llm_usage(
+        usage("ws1", requests=1, input_tokens=10, output_tokens=5, cost_usd=0.5)
+    )
+    await store.add_llm_usage(
+        usage("ws1", requests=1, failures=1, estimated=1, input_tokens=3, cost_usd=0.25)
+    )
+    await store.add_llm_usage(usage("ws1", model="gpt-4o-mini", requests=1, cached=1))
+    await store.add_llm_usage(usage("ws2", requests=2, unpriced=2, output_tokens=7))
+    await store.add_llm_usage(usage(None, requests=1, input_tokens=1))
+
+    ws1 = await store.list_llm_usage("ws1")
+    assert [(u.workspace_id, u.model) for u in ws1] == [("ws1", "gpt-4o"), ("ws1", "gpt-4o-mini")]
+    first = ws1[0]
+    assert (first.requests, first.failures, first.estimated, first.cached) == (2, 1, 1, 0)
+    assert (first.input_tokens, first.output_tokens) == (13, 5)
+    assert first.cost_usd == pytest.approx(0.75)
+    assert ws1[1].cached == 1 and ws1[1].requests == 1
+
+    everything = await store.list_llm_usage()
+    assert [(u.workspace_id, u.model) for u in everything] == [
+        (None, "gpt-4o"),
+        ("ws1", "gpt-4o"),
+        ("ws1", "gpt-4o-mini"),
+        ("ws2", "gpt-4o"),
+    ]
+    assert everything[-1].unpriced == 2 and everything[-1].output_tokens == 7
+    assert await store.list_llm_usage("nobody") == []
+
+
+async def test_concurrent_increments_are_not_lost(store: DocumentStore) -> None:
+    await asyncio.gather(
+        *(store.add_llm_usage(usage("ws", requests=1, input_tokens=2)) for _ in range(40))
+    )
+    (total,) = await store.list_llm_usage("ws")
+    assert total.requests == 40 and total.input_tokens == 80
+
+
+async def test_updated_at_is_the_latest_increment(store: DocumentStore) -> None:
+    earlier = utcnow() - timedelta(hours=1)
+    await store.add_llm_usage(usage("ws", requests=1).model_copy(update={"updated_at": earlier}))
+    later = utcnow()
+    await store.add_llm_usage(usage("ws", requests=1).model_copy(update={"updated_at": later}))
+    (total,) = await store.list_llm_usage("ws")
+    assert total.updated_at == later

@@ -1,0 +1,1 @@
+"""Local fakes of external services, spoken to through their real client libraries."""

@@ -1,0 +1,217 @@
+"""Indexing fixture trees into the real store and search index, incrementally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from axon.indexing.facts import FACTS_PATH
+from axon.models import ContextType, WorkspaceType
+from axon.ports import SearchRequest
+from axon.services import Services
+from axon.tokens import count_tokens
+
+from tests.indexing.conftest import add_workspace, by_symbol, contexts_of, run_index
+
+
+async def search_paths(services: Services, workspace_id: str, query: str) -> list[str | None]:
+    hits = await services.retriever.search(SearchRequest(query=query, workspace_id=workspace_id))
+    return [h.context.symbol for h in hits]
+
+
+async def test_project_symbols_facts_and_token_counts(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("project")
+    (root / "generated").mkdir()
+    (root / "generated" / "out.py").write_text("def generated(): pass\n")
+    (root / "debug.log").write_text("noise\n")
+    workspace = await add_workspace(services, root)
+    [report] = await run_index(services, workspace)
+    assert report.files_total == 18 and report.indexed == 18
+    assert report.skipped["ignored"] == 2  # generated/ and *.log from .gitignore
+    contexts = await contexts_of(services, "ws")
+    assert report.contexts_written == len(contexts)
+    for ctx in contexts:
+        assert ctx.token_count == count_tokens(ctx.content)  # exact, not estimated
+        assert ctx.path is not None and "\\" not in ctx.path
+    geometry = by_symbol(contexts, "src/shapes/geometry.py")
+    area = geometry["Circle.area"]
+    assert (area.type, area.symbol_kind, area.language) == (ContextType.SYMBOL, "method", "python")
+    assert (area.start_line, area.end_line) == (17, 19)
+    assert set(by_symbol(contexts, "web/widget.tsx")) >= {"Widget", "Store.add", "WidgetProps"}
+    assert "Server.Start" in by_symbol(contexts, "goapp/main.go")
+    assert "App.run" in by_symbol(contexts, "javaapp/src/main/java/demo/App.java")
+    assert "Point.norm" in by_symbol(contexts, "rustlib/src/lib.rs")
+    assert not any(c.path and c.path.startswith("generated/") for c in contexts)
+
+    facts = by_symbol(contexts, FACTS_PATH)
+    stack = facts["stack"].metadata
+    assert stack["frameworks"] == ["FastAPI", "Gin", "Pydantic", "React", "Serde", "Spring Boot"]
+    assert stack["testRunners"] == ["JUnit", "Jest", "cargo test", "go test", "pytest"]
+    assert {"Ruff", "mypy", "ESLint"} <= set(stack["linters"])
+    assert facts["stack"].type is ContextType.ARCHITECTURE
+    languages = facts["languages"].metadata
+    assert languages["primary"] == "python"
+    assert languages["languages"]["python"]["lines"] == 49
+    assert abs(sum(v["share"] for v in languages["languages"].values()) - 1) < 0.01
+    deps = facts["dependencies:pyproject.toml"]
+    assert deps.type is ContextType.DEPENDENCY
+    assert deps.metadata["dependencies"] == ["fastapi", "pydantic"]
+    assert facts["ci-containers"].metadata["ci"] == {"GitHub Actions": [".github/workflows/ci.yml"]}
+    assert facts["ci-containers"].metadata["baseImages"] == ["python:3.11-slim"]
+    assert "shapes -> shapes.cli:main (pyproject.toml)" in facts["entry-points"].metadata[
+        "entryPoints"
+    ]
+    conventions = facts["conventions"].metadata
+    assert conventions["lineLength"] == 88
+    assert conventions["lintSelect"] == ["E", "F", "I"]
+    assert conventions["typeChecking"] == "mypy strict"
+    assert conventions["indent"] == "space (4)"
+    assert "- src/ (3 files)" in facts["layout"].content
+    # The search index was kept in step with the store.
+    assert "make_circle" in await search_paths(services, "ws", "make_circle")
+    updated = await services.store.get_workspace("ws")
+    assert updated is not None and updated.last_indexed_at is not None
+
+
+async def test_incremental_reindex_touches_only_the_changed_file(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("project")
+    workspace = await add_workspace(services, root)
+    await run_index(services, workspace)
+    before = {c.id: c for c in await contexts_of(services, "ws")}
+    area_id = by_symbol(list(before.values()), "src/shapes/geometry.py")["Circle.area"].id
+    await services.store.record_usage([area_id], confidence_delta=-0.25)
+
+    [again] = await run_index(services, workspace)
+    assert (again.indexed, again.unchanged, again.contexts_written) == (0, 18, 0)
+    assert {c.id: c for c in await contexts_of(services, "ws")}.keys() == before.keys()
+
+    before = {c.id: c for c in await contexts_of(services, "ws")}  # after record_usage
+    path = root / "src" / "shapes" / "geometry.py"
+    edited = path.read_text().replace("math.pi * self.radius**2", "math.tau * self.radius**2 / 2")
+    path.write_text(edited)
+    [changed] = await run_index(services, workspace)
+    assert (changed.indexed, changed.unchanged, changed.contexts_written) == (1, 17, 1)
+    after = {c.id: c for c in await contexts_of(services, "ws")}
+    assert after.keys() == before.keys()
+    area = after[area_id]
+    assert "math.tau" in area.content and area.updated_at > before[area_id].updated_at
+    assert area.usage_count == 1 and area.confidence == 0.75  # survived the rewrite
+    # Exactly the edited function changed; every other context kept its id and updated_at.
+    for cid, ctx in before.items():
+        if cid != area_id:
+            assert after[cid] == ctx, ctx.symbol
+    assert "Circle.area" in await search_paths(services, "ws", "tau radius")
+
+    (root / "web" / "app.js").unlink()
+    [deleted] = await run_index(services, workspace)
+    assert (deleted.removed, deleted.indexed) == (1, 0)
+    remaining = await contexts_of(services, "ws")
+    assert not any(c.path == "web/app.js" for c in remaining)
+    assert deleted.contexts_removed == sum(1 for c in before.values() if c.path == "web/app.js")
+    assert "greet" not in await search_paths(services, "ws", "greet")
+    layout = by_symbol(remaining, FACTS_PATH)["layout"]
+    assert "17 files indexed." in layout.content  # facts follow the file list
+
+
+async def test_same_content_new_mtime_is_not_rechunked(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("project")
+    workspace = await add_workspace(services, root)
+    await run_index(services, workspace)
+    target = root / "goapp" / "main.go"
+    target.write_bytes(target.read_bytes())  # new mtime, same bytes
+    [report] = await run_index(services, workspace)
+    assert (report.indexed, report.unchanged, report.contexts_written) == (0, 18, 0)
+    states = await services.store.get_file_states("ws")
+    assert states["goapp/main.go"].mtime_ns == target.stat().st_mtime_ns
+
+
+async def test_file_that_turns_binary_loses_its_contexts(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("project")
+    workspace = await add_workspace(services, root)
+    await run_index(services, workspace)
+    (root / "src" / "shapes" / "cli.py").write_bytes(b"\x00\x01binary now")
+    [report] = await run_index(services, workspace)
+    assert report.skipped["binary"] == 1 and report.removed == 1
+    paths = {c.path for c in await contexts_of(services, "ws")}
+    assert "src/shapes/cli.py" not in paths
+
+
+async def test_vault_sections_tags_and_backlinks(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("vault")
+    (root / ".obsidian").mkdir()
+    (root / ".obsidian" / "app.json").write_text("{}")
+    workspace = await add_workspace(services, root, WorkspaceType.PKM, wid="vault")
+    await run_index(services, workspace)
+    contexts = await contexts_of(services, "vault")
+    notes = [c for c in contexts if c.type is ContextType.NOTE]
+    assert {c.path for c in notes} == {
+        "Home.md",
+        "Ideas.md",
+        "Projects/Axon.md",
+        "reading list.md",
+        "Daily/2024-05-02.md",
+    }
+    home = sorted((c for c in notes if c.path == "Home.md"), key=lambda c: c.start_line or 0)
+    assert [c.metadata["headingPath"] for c in home] == [[], ["Home"], ["Home", "Inbox"]]
+    assert home[0].metadata["frontMatter"]["created"] == "2024-05-01"
+    assert home[0].metadata["tags"] == ["daily", "index", "start"]
+    assert home[1].metadata["linksTo"] == ["Ideas.md", "Projects/Axon.md", "reading list.md"]
+    assert all(c.metadata["backlinks"] == ["Daily/2024-05-02.md", "Projects/Axon.md"] for c in home)
+    axon = [c for c in notes if c.path == "Projects/Axon.md"]
+    assert all(c.metadata["backlinks"] == ["Home.md", "Ideas.md"] for c in axon)
+    ideas = next(c for c in notes if c.path == "Ideas.md")
+    assert ideas.metadata["tags"] == ["idea/backlog"]
+    assert ideas.metadata["backlinks"] == ["Daily/2024-05-02.md", "Home.md"]
+    reading = next(c for c in notes if c.path == "reading list.md")
+    assert reading.metadata["linksTo"] == []  # [[Missing Note]] resolves to nothing
+    assert reading.metadata["backlinks"] == ["Home.md"]
+
+    # Removing the only link from Ideas drops the backlink on Projects/Axon.md.
+    (root / "Ideas.md").write_text("# Ideas\n\nNothing linked now.\n")
+    await run_index(services, workspace)
+    axon = [c for c in await contexts_of(services, "vault") if c.path == "Projects/Axon.md"]
+    assert all(c.metadata["backlinks"] == ["Home.md"] for c in axon)
+
+
+async def test_root_folder_becomes_linked_workspaces(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("root")
+    workspace = await add_workspace(services, root, WorkspaceType.ROOT, wid="mono")
+    reports = await run_index(services, workspace)
+    page = await services.store.list_workspaces(50)
+    children = {w.name: w for w in page.items if w.parent_id == "mono"}
+    assert set(children) == {"api", "web"}
+    assert children["api"].type is WorkspaceType.CODING
+    assert [r.workspace_id for r in reports] == [children["api"].id, children["web"].id, "mono"]
+    api = await contexts_of(services, children["api"].id)
+    assert "create_app" in by_symbol(api, "api/server.py")
+    frameworks = by_symbol(api, FACTS_PATH)["stack"].metadata["frameworks"]
+    assert frameworks == ["Flask"]
+    web = await contexts_of(services, children["web"].id)
+    assert by_symbol(web, FACTS_PATH)["stack"].metadata["frameworks"] == ["Vue"]
+    own = await contexts_of(services, "mono")
+    assert {c.path for c in own} == {"README.md", FACTS_PATH, ".axon/sub-projects"}
+    listing = next(c for c in own if c.symbol == "sub-projects")
+    assert [p["path"] for p in listing.metadata["subProjects"]] == ["api", "web"]
+
+    # Ids are derived from the path: a second run finds the same workspaces.
+    await run_index(services, workspace)
+    page = await services.store.list_workspaces(50)
+    again = {w.name: w.id for w in page.items if w.parent_id == "mono"}
+    assert again == {name: w.id for name, w in children.items()}
+    # A sub-project that disappears takes its workspace with it.
+    (root / "web" / "package.json").unlink()
+    await run_index(services, workspace)
+    page = await services.store.list_workspaces(50)
+    assert {w.name for w in page.items if w.parent_id == "mono"} == {"api"}

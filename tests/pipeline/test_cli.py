@@ -1,0 +1,35 @@
+"""`axon ask` and `axon context PROMPT` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from axon.cli import app
+from axon.config import Settings
+
+runner = CliRunner()
+
+
+def test_context_build_prints_json_without_storing(settings: Settings) -> None:
+    result = runner.invoke(
+        app, ["context", "Fix load_config", "--workspace", "cli", "--budget", "500", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["analysis"]["taskType"] == "bug_fix"
+    assert data["context"]["report"]["budget"] == 500
+    assert data["prompt"]["messages"][-1]["content"] == "Fix load_config"
+    too_small = runner.invoke(app, ["context", "build", "hi", "-w", "cli", "--budget", "5"])
+    assert too_small.exit_code == 1 and "budget" in too_small.output
+
+
+def test_ask_context_only_prints_the_enriched_prompt(settings: Settings) -> None:
+    result = runner.invoke(
+        app, ["ask", "Explain the retry loop", "--workspace", "ask-ws", "--show-context"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Context: 0/" in result.stdout  # the report table
+    assert "[user]\nExplain the retry loop" in result.stdout
+    assert "context-only" in result.stderr

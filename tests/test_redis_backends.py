@@ -1,0 +1,238 @@
+"""Redis adapters against a real redis-server: cache, shared rate limits, the job queue,
+and how each behaves while Redis is away."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
+
+from axon.config import Settings, load_settings
+from axon.errors import InvalidInput, ServiceUnavailable
+from axon.jobs import JobContext, register_job
+from axon.models import JobState
+from axon.security.ratelimit import InProcessRateLimiter
+from axon.services import Services, build_services
+from axon.stores.redis_cache import RedisCache
+from axon.stores.redis_client import RedisGuard, redis_client
+from axon.stores.redis_queue import build_worker
+from axon.stores.redis_ratelimit import RedisRateLimiter
+from tests import servers
+from tests.conftest import LiveServer
+from tests.servers import RunningServer, free_port
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RunningServer]:
+    """A redis-server for one test, free to be stopped without disturbing others."""
+    with servers.redis_server() as server:
+        if server is None:
+            pytest.skip("redis-server is not installed")
+        yield server
+
+
+@pytest.fixture
+async def client(own_redis: RunningServer) -> AsyncIterator[Redis]:
+    redis = redis_client(f"redis://127.0.0.1:{own_redis.port}/0", 8)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+def _bypassed(operation: str) -> float:
+    labels = {"backend": "redis", "operation": operation}
+    return REGISTRY.get_sample_value("axon_backend_bypassed_total", labels) or 0.0
+
+
+async def test_cache_keys_live_under_axon_cache_with_their_ttl(client: Redis) -> None:
+    cache = RedisCache(client, RedisGuard())
+    await cache.set("embeddings", "abc", b"\x00\x01", ttl_seconds=120)
+    await cache.set("llm-responses", "q", b"answer", ttl_seconds=5)
+    assert await cache.get("embeddings", "abc") == b"\x00\x01"
+    assert await cache.get("embeddings", "other") is None
+    keys = sorted([k.decode() async for k in client.scan_iter("*")])
+    assert keys == ["axon:cache:embeddings:abc", "axon:cache:llm-responses:q"]
+    assert 110_000 < await client.pttl("axon:cache:embeddings:abc") <= 120_000
+    assert 0 < await client.pttl("axon:cache:llm-responses:q") <= 5000
+    await cache.delete("embeddings", "abc")
+    assert await cache.get("embeddings", "abc") is None
+
+
+async def test_rate_limit_window_is_shared_by_replicas_and_slides(client: Redis) -> None:
+    replica_a = RedisRateLimiter(client, RedisGuard(), InProcessRateLimiter())
+    replica_b = RedisRateLimiter(client, RedisGuard(), InProcessRateLimiter())
+    decisions = [
+        await limiter.hit("ip:10.0.0.1", 3, 0.5)
+        for limiter in (replica_a, replica_b, replica_a, replica_b)
+    ]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
+    assert 0 < decisions[-1].reset_after <= 0.5
+    assert (await replica_a.hit("ip:10.0.0.2", 3, 0.5)).allowed  # keys are independent
+    assert [k.decode() async for k in client.scan_iter("axon:rl:*")] != []
+    assert [k async for k in client.scan_iter("axon:cache:*")] == []
+    await asyncio.sleep(decisions[-1].reset_after + 0.05)
+    assert (await replica_b.hit("ip:10.0.0.1", 3, 0.5)).allowed
+
+
+async def test_redis_outage_bypasses_cache_and_limits_per_process(
+    own_redis: RunningServer, client: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    guard = RedisGuard(retry_after=0.2)
+    cache = RedisCache(client, guard)
+    limiter = RedisRateLimiter(client, guard, InProcessRateLimiter())
+    await cache.set("analyses", "k", b"v", 60)
+    before = _bypassed("cache_get")
+    own_redis.stop()
+    with caplog.at_level(logging.WARNING, logger="axon.redis"):
+        assert await cache.get("analyses", "k") is None
+        await cache.set("analyses", "k2", b"v", 60)  # no error
+        local = [(await limiter.hit("ip:x", 2, 60)).allowed for _ in range(3)]
+    assert local == [True, True, False]  # the per-process fallback still limits
+    assert _bypassed("cache_get") == before + 1
+    warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
+    assert len(warnings) == 1  # one warning per outage, not per call
+    own_redis.start()
+    await asyncio.sleep(0.25)
+    await cache.set("analyses", "k", b"back", 60)
+    assert await cache.get("analyses", "k") == b"back"
+    assert not guard.down
+
+
+# -- the job queue --------------------------------------------------------------
+
+
+async def _echo(ctx: JobContext) -> dict[str, Any]:
+    await ctx.progress(seen=1)
+    if ctx.job.params.get("fail"):
+        raise RuntimeError("asked to fail")
+    return {"echo": ctx.job.params["value"], "workspace": ctx.job.workspace_id}
+
+
+register_job("test-echo", _echo)
+
+
+@pytest.fixture
+def redis_settings(
+    settings: Settings, own_redis: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{own_redis.port}/0")
+    monkeypatch.setenv("REDIS_MAX_CONNECTIONS", "6")
+    return load_settings()
+
+
+@pytest.fixture
+async def redis_services(redis_settings: Settings) -> AsyncIterator[Services]:
+    built = await build_services(redis_settings)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+async def test_services_use_redis_when_redis_url_is_set(redis_services: Services) -> None:
+    assert type(redis_services.cache).__name__ == "RedisCache"
+    assert type(redis_services.rate_limiter).__name__ == "RedisRateLimiter"
+    assert type(redis_services.jobs).__name__ == "RedisJobQueue"
+    assert (await redis_services.health.statuses())["redis"] == "connected"
+
+
+async def test_api_enqueues_and_a_worker_runs_the_job(
+    redis_services: Services, client: Redis
+) -> None:
+    ok = await redis_services.jobs.submit("test-echo", {"value": 7}, workspace_id="ws")
+    bad = await redis_services.jobs.submit("test-echo", {"value": 1, "fail": True})
+    # Nothing runs in the API process: the jobs wait in Redis for a worker.
+    await asyncio.sleep(0.3)
+    assert (await redis_services.store.get_job(ok.id)).state is JobState.QUEUED  # type: ignore[union-attr]
+    worker = build_worker(redis_services, client, concurrency=2, burst=True)
+    await worker.async_run()
+    await worker.close()
+    done = await redis_services.jobs.wait(ok.id, within=5)
+    assert done is not None and done.state is JobState.SUCCEEDED
+    assert done.result == {"echo": 7, "workspace": "ws"} and done.progress == {"seen": 1}
+    failed = await redis_services.jobs.wait(bad.id, within=5)
+    assert failed is not None and failed.state is JobState.FAILED
+    assert "asked to fail" in failed.errors[-1]
+
+
+async def test_unknown_job_kind_is_invalid_input(redis_services: Services) -> None:
+    with pytest.raises(InvalidInput):
+        await redis_services.jobs.submit("no-such-kind", {})
+
+
+async def test_enqueue_while_redis_is_down_fails_cleanly(
+    redis_services: Services, own_redis: RunningServer
+) -> None:
+    own_redis.stop()
+    with pytest.raises(ServiceUnavailable):
+        await redis_services.jobs.submit("test-echo", {"value": 1})
+    page = await redis_services.store.list_jobs(None, 10)
+    assert [j.state for j in page.items] == [JobState.FAILED]  # never left queued
+    own_redis.start()
+
+
+async def test_unreachable_redis_url_is_a_start_up_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(ServiceUnavailable, match="Redis at REDIS_URL is unreachable"):
+        await build_services(load_settings())
+
+
+# -- readiness under load --------------------------------------------------------
+
+
+async def _poll_ready(http: httpx.AsyncClient, status: int, within: float) -> dict[str, Any]:
+    """Poll /health/ready until it answers `status`; fail after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        response = await http.get("/health/ready")
+        if response.status_code == status:
+            return dict(response.json())
+        assert loop.time() < deadline, f"/health/ready still {response.status_code}"
+        await asyncio.sleep(0.05)
+
+
+async def test_killing_redis_under_load_flips_readiness_and_requests_keep_succeeding(
+    redis_settings: Settings, own_redis: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rate limits on, so every request goes through Redis.
+    monkeypatch.setenv("AXON_AUTH", "off")
+    monkeypatch.setenv("AXON_RATE_LIMITS", "on")
+    monkeypatch.setenv("AXON_RATE_LIMIT", "1000000/1m")
+    statuses: list[int] = []
+    stop = asyncio.Event()
+    with LiveServer(load_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
+
+            async def load() -> None:
+                while not stop.is_set():
+                    statuses.append((await http.get("/api/v1/workspaces")).status_code)
+                    await asyncio.sleep(0.01)
+
+            loader = asyncio.create_task(load())
+            await _poll_ready(http, 200, within=2)
+            own_redis.stop()
+            before_outage = len(statuses)
+            body = await _poll_ready(http, 503, within=2)
+            assert "redis" in body["failing"] and body["services"]["redis"] == "disconnected"
+            await asyncio.sleep(0.5)
+            served_during_outage = len(statuses) - before_outage
+            own_redis.start()
+            body = await _poll_ready(http, 200, within=2)
+            assert body["services"]["redis"] == "connected"
+            await asyncio.sleep(0.3)
+            stop.set()
+            await loader
+    assert served_during_outage > 10
+    assert set(statuses) == {200}
