@@ -1,4 +1,4 @@
-"""Shared by the retrieval benchmarks: repository trees at a commit, chunked by Axon's indexer."""
+"""Shared by the benchmarks: repository trees at a commit, their files, and test-file rules."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from axon.models import Context, WorkspaceType
 from axon.tokens import count_tokens
 
 MAX_FILE_BYTES = 1024 * 1024
-# Test files are not ranked (shared/bench/README.md); the benchmark does not index them.
+# Test files are not ranked (shared/bench/README.md); the retrieval benchmark keeps them
+# out of the index with an `.axonignore` holding the same rules.
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*$|_tests?\.py$|(^|/)conftest\.py$")
+TEST_IGNORE = "tests/\ntest/\ntesting/\ntest_*\n*_test.py\n*_tests.py\nconftest.py\n"
 
 
 def is_test_path(path: str) -> bool:

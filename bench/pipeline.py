@@ -132,7 +132,7 @@ async def in_process(services: Services, n: int) -> dict[str, Any]:
     }
 
 
-async def over_http(url: str, seconds: float, clients: int) -> dict[str, Any]:
+async def over_http(url: str, seconds: float, clients: int, workspace: str) -> dict[str, Any]:
     counts = {"ok": 0, "errors": 0}
     statuses: dict[int, int] = {}
     latencies: list[float] = []
@@ -143,7 +143,7 @@ async def over_http(url: str, seconds: float, clients: int) -> dict[str, Any]:
         async def worker(index: int) -> None:
             n = index
             while time.monotonic() < deadline:
-                body = {"prompt": PROMPTS[n % len(PROMPTS)], "workspaceId": WORKSPACE}
+                body = {"prompt": PROMPTS[n % len(PROMPTS)], "workspaceId": workspace}
                 n += clients
                 began = time.perf_counter()
                 try:
@@ -168,7 +168,9 @@ async def over_http(url: str, seconds: float, clients: int) -> dict[str, Any]:
     }
 
 
-def start_server(data_dir: Path, embedder: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    data_dir: Path, embedder: str, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
     port = servers.free_port()
     env = {
         **os.environ,
@@ -194,6 +196,8 @@ def start_server(data_dir: Path, embedder: str) -> tuple[subprocess.Popen[bytes]
         "--no-access-log",
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     process = subprocess.Popen(argv, env=env)
     servers.wait_for_port(port, 60)
@@ -209,6 +213,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--http-seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     data_dir = args.data_dir / args.embedder
@@ -222,14 +227,17 @@ async def main(argv: list[str] | None = None) -> None:
         local = await in_process(services, args.requests)
     finally:
         await services.close()
-    process, url = start_server(data_dir, args.embedder)
+    process, url = start_server(data_dir, args.embedder, args.workers)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=60) as warm:
-            for prompt in PROMPTS[:20]:
+            for prompt in PROMPTS[: 20 * args.workers]:
                 await warm.post(
                     "/api/v1/prompts/process", json={"prompt": prompt, "workspaceId": WORKSPACE}
                 )
-        http = await over_http(url, args.http_seconds, args.clients)
+        http = await over_http(url, args.http_seconds, args.clients, WORKSPACE)
+        # The same load on an empty workspace: what the HTTP stack and the pipeline's
+        # own stages sustain when retrieval costs next to nothing.
+        empty = await over_http(url, args.http_seconds, args.clients, "bench-empty")
     finally:
         process.terminate()
         process.wait(15)
@@ -243,9 +251,13 @@ async def main(argv: list[str] | None = None) -> None:
         f"  baseline, retrieval alone: p50 {local['retrieval_p50']:.2f} ms, "
         f"p95 {local['retrieval_p95']:.2f} ms; pipeline/retrieval p50 ratio "
         f"{local['p50'] / local['retrieval_p50']:.2f}",
-        f"HTTP ({args.clients} clients, {args.http_seconds:.0f} s): {http['rps']:.1f} req/s, "
+        f"HTTP ({args.clients} clients, {args.workers} worker(s), {args.http_seconds:.0f} s): "
+        f"{http['rps']:.1f} req/s, "
         f"{http['errors']} errors of {http['requests']} (target >= 150 req/s, 0 errors), "
         f"latency p50 {http['p50']:.1f} ms, p95 {http['p95']:.1f} ms, statuses {http['statuses']}",
+        f"  baseline, same load on an empty workspace: {empty['rps']:.1f} req/s, "
+        f"{empty['errors']} errors of {empty['requests']}, latency p50 {empty['p50']:.1f} ms, "
+        f"p95 {empty['p95']:.1f} ms",
     ]
     text = "\n".join(lines)
     print(text)

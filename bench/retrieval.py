@@ -1,9 +1,11 @@
 """Retrieval benchmark on real GitHub issues (SWE-bench Lite development set).
 
-For every instance: check out the repository at its base commit, chunk and index it
-with Axon, send the issue text as the query, and score where the files the fix
-changed land (file level: hit@1/5/10, MRR, all-gold@10). A plain BM25 over whole
-files (issue text as query, `\\w+` tokens) is computed in the same run.
+For every instance: check out the repository at its base commit, index it with
+Axon's indexer (`axon.indexing.index_workspace`; test files kept out by an
+`.axonignore`, as they are not ranked), send the issue text as the query, and
+score where the files the fix changed land (file level: hit@1/5/10, MRR,
+all-gold@10). A plain BM25 over whole files (issue text as query, `\\w+` tokens)
+is computed in the same run, over the same files and over the Python files only.
 
     python bench/retrieval.py [--mirrors /work/.mirror] [--mirror owner/name=PATH ...]
         [--embedder local|none] [--cache-dir DIR] [--out bench/results/retrieval.txt]
@@ -31,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import checkout, chunk_files, is_test_path, read_files
+from _corpus import TEST_IGNORE, checkout, is_test_path, read_files
 
 DATASET = Path("/work/shared/bench/swebench_lite_dev.json")
 
@@ -96,17 +98,18 @@ async def run(args: argparse.Namespace) -> str:
     os.environ["AXON_DATA_DIR"] = str(args.cache_dir)
     os.environ["AXON_EMBEDDER"] = args.embedder
     from axon.config import load_settings
+    from axon.indexing import index_workspace
     from axon.models import Workspace, WorkspaceType
     from axon.ports import SearchRequest
     from axon.services import build_services
 
-    instances = json.loads(Path(args.dataset).read_text())
+    instances = list(args.instances)
     if args.only:
         instances = [i for i in instances if i["instance_id"] in set(args.only)]
     instances = instances[: args.limit] if args.limit else instances
     instances.sort(key=lambda i: (i["repo"], i["instance_id"]))
     services = await build_services(load_settings())
-    axon_scores, bm25_scores = Scores(), Scores()
+    axon_scores, bm25_scores, bm25_py_scores = Scores(), Scores(), Scores()
     index_times: list[float] = []
     latencies: list[float] = []
     lines: list[str] = []
@@ -116,18 +119,24 @@ async def run(args: argparse.Namespace) -> str:
             gold = set(inst["gold_files"])
             workspace_id = f"bench-{number}"
             with checkout(mirror_for(inst["repo"], args), inst["base_commit"]) as root:
+                (root / ".axonignore").write_text(TEST_IGNORE)
                 files = read_files(root)
-            started = time.perf_counter()
-            await services.store.create_workspace(
-                Workspace(id=workspace_id, name=workspace_id, type=WorkspaceType.CODING)
-            )
-            contexts = chunk_files(workspace_id, files)
-            await services.store.put_contexts(contexts)
-            await services.search_index.index(contexts)
-            # The first search builds the in-memory arrays: count it as indexing.
-            await services.retriever.search(SearchRequest("warm up", workspace_id, limit=1))
-            index_times.append(time.perf_counter() - started)
-            chunks_total += len(contexts)
+                workspace = Workspace(
+                    id=workspace_id, name=workspace_id, type=WorkspaceType.CODING, path=str(root)
+                )
+                started = time.perf_counter()
+                await services.store.create_workspace(workspace)
+                [report] = await index_workspace(
+                    services.store,
+                    services.search_index,
+                    workspace,
+                    max_file_bytes=services.settings.index_max_file_bytes,
+                )
+                # The first search builds the in-memory arrays: count it as indexing.
+                await services.retriever.search(SearchRequest("warm up", workspace_id, limit=1))
+                index_times.append(time.perf_counter() - started)
+            contexts = report.contexts_written
+            chunks_total += contexts
 
             started = time.perf_counter()
             hits = await services.retriever.search(
@@ -140,11 +149,13 @@ async def run(args: argparse.Namespace) -> str:
                 if not is_test_path(p)
             ]
             baseline = plain_bm25(files, inst["problem_statement"])
+            python_only = {p: t for p, t in files.items() if p.endswith(".py")}
             a = axon_scores.add(ranked, gold)
             b = bm25_scores.add(baseline, gold)
+            bm25_py_scores.add(plain_bm25(python_only, inst["problem_statement"]), gold)
             line = (
                 f"{inst['instance_id']:<34} axon={a or '-':>4} bm25={b or '-':>4} "
-                f"files={len(files):>5} chunks={len(contexts):>6} "
+                f"files={len(files):>5} contexts={contexts:>6} "
                 f"index={index_times[-1]:6.1f}s search={latencies[-1] * 1000:6.1f}ms"
             )
             lines.append(line)
@@ -157,13 +168,14 @@ async def run(args: argparse.Namespace) -> str:
     lat = sorted(latencies)
     p95 = lat[min(len(lat) - 1, math.ceil(0.95 * len(lat)) - 1)]
     report = [
-        f"instances: {len(instances)}  embedder: {args.embedder}  chunks indexed: {chunks_total}",
+        f"instances: {len(instances)}  embedder: {args.embedder}  contexts indexed: {chunks_total}",
         "",
         f"{'system':<14} {'hit@1':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'allgold@10':>8}",
         axon_scores.row("axon"),
         bm25_scores.row("plain BM25"),
+        bm25_py_scores.row("BM25 .py only"),
         "",
-        f"index time per instance (chunk + embed uncached + index): median "
+        f"index time per instance (scan, chunk, embed uncached, index): median "
         f"{statistics.median(index_times):.1f}s, total {sum(index_times):.0f}s",
         f"search latency (issue text as query): p50 {statistics.median(lat) * 1000:.1f} ms, "
         f"p95 {p95 * 1000:.1f} ms",
@@ -185,6 +197,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    args.instances = json.loads(Path(args.dataset).read_text())
     report = asyncio.run(run(args))
     print(report)
     if args.out:

@@ -32,7 +32,7 @@ TEXTS = [
     "class SessionRedirectMixin:\n    def resolve_redirects(self, resp, req, stream=False):"
     "\n        hist = []  # keep track of history",
     "How do I configure the retry policy for HTTP requests?",
-    "Traceback (most recent call last):\n  File \"app.py\", line 12, in <module>\n"
+    'Traceback (most recent call last):\n  File "app.py", line 12, in <module>\n'
     "    main()\nKeyError: 'user_id'",
     "The quick brown fox jumps over the lazy dog.",
     "Ünïcödé façade — naïve café, 東京タワー, Ελληνικά, emoji 🚀✨",

@@ -166,3 +166,26 @@ def test_worker_processes_share_their_counts(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+async def test_mongo_pool_events_reach_metrics_and_logs(
+    mongo_server: servers.RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from axon.stores.mongo import MongoDocumentStore
+
+    store = MongoDocumentStore(
+        f"mongodb://127.0.0.1:{mongo_server.port}/axon_pool_test", max_pool_size=7
+    )
+    with caplog.at_level(logging.INFO, logger="axon.pool"):
+        await store.open()
+        try:
+            assert await store.ping()
+            text = metrics.render()[0].decode()
+            assert _sample(text, "axon_pool_max_size", backend="mongodb") == 7
+            assert (_sample(text, "axon_pool_connections_open", backend="mongodb") or 0) >= 1
+            assert _sample(text, "axon_pool_connections_in_use", backend="mongodb") == 0
+        finally:
+            await store.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("mongodb connection pool opened") for m in messages)
+    assert any(m.startswith("mongodb connection pool closed") for m in messages)

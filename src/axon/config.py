@@ -182,8 +182,11 @@ class Settings(BaseSettings):
     freshness_half_life_days: float = Field(
         default=90.0, gt=0, le=36_500, validation_alias="AXON_FRESHNESS_HALF_LIFE_DAYS"
     )
-    lexical_weight: float = Field(default=0.5, ge=0, le=1, validation_alias="AXON_LEXICAL_WEIGHT")
+    lexical_weight: float = Field(default=0.8, ge=0, le=1, validation_alias="AXON_LEXICAL_WEIGHT")
     mmr_lambda: float = Field(default=0.8, ge=0, le=1, validation_alias="AXON_MMR_LAMBDA")
+    rank_prose_weight: float = Field(
+        default=0.5, ge=0, le=1, validation_alias="AXON_RANK_PROSE_WEIGHT"
+    )
 
     # Quality gate (axon.quality). Besides registered workspaces, only folders under these
     # comma-separated roots can be gated; timeouts are seconds; the output cap is per stream.

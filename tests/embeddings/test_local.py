@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ async def test_embedding_runs_off_the_event_loop(embedder: LocalEmbedder) -> Non
             await asyncio.sleep(0.005)
 
     task = asyncio.create_task(ticker())
-    await embedder.embed([f"def function_{i}(x):\n    return x * {i}\n" * 20 for i in range(48)])
+    await embedder.embed([f"def function_{i}(x):\n    return x * {i}\n" * 12 for i in range(16)])
     done.set()
     await task
     assert ticks >= 3  # the loop kept running while the model worked
@@ -144,15 +145,27 @@ async def test_built_graph_is_cached_and_verified(tmp_path: Path) -> None:
     vectors = await LocalEmbedder(model_dir, cache_dir).embed(["cache me"])
     assert vectors.shape == (1, DIMENSION)
     cache = OnnxCache(cache_dir, BUILDER_VERSION)
-    graph_path, _ = cache.paths(PINNED_SHA256[WEIGHTS_FILE])
-    cached = cache.load(PINNED_SHA256[WEIGHTS_FILE])
-    assert graph_path.is_file() and cached == graph_path.read_bytes()
+    graph_path, meta_path = cache.paths(PINNED_SHA256[WEIGHTS_FILE])
+    assert cache.load(PINNED_SHA256[WEIGHTS_FILE]) == graph_path
+    assert json.loads(meta_path.read_text())["builderVersion"] == BUILDER_VERSION
 
     assert OnnxCache(cache_dir, BUILDER_VERSION + 1).load(PINNED_SHA256[WEIGHTS_FILE]) is None
     with graph_path.open("r+b") as handle:
-        handle.seek(len(cached) // 2)
+        handle.seek(graph_path.stat().st_size // 2)
         handle.write(b"\x00\x01\x02\x03")
     assert cache.load(PINNED_SHA256[WEIGHTS_FILE]) is None  # altered cache is not trusted
+
+
+async def test_unwritable_cache_dir_still_embeds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model_dir = linked_model_dir(tmp_path / "model")
+    (tmp_path / "not-a-dir").write_text("")
+    embedder = LocalEmbedder(model_dir, tmp_path / "not-a-dir" / "models")
+    with caplog.at_level(logging.WARNING, logger="axon.embeddings"):
+        vectors = await embedder.embed(["still works"])
+    assert vectors.shape == (1, DIMENSION)
+    assert any("could not cache the ONNX model" in r.getMessage() for r in caplog.records)
 
 
 def test_batches_respect_count_and_padded_token_limits(tmp_path: Path) -> None:

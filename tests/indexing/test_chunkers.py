@@ -7,7 +7,6 @@ from axon.indexing.chunks import MAX_CHUNK_CHARS, WINDOW_OVERLAP, Chunk, window_
 from axon.indexing.languages import detect_language
 from axon.indexing.markdown import chunk_markdown, links_in, tags_in
 from axon.models import ContextType, WorkspaceType
-
 from tests.indexing.conftest import FIXTURES
 
 PROJECT = FIXTURES / "project"
@@ -46,7 +45,10 @@ def test_python_symbols_methods_decorators_and_summary() -> None:
     diameter = found["Circle.diameter"]
     assert diameter.content.lstrip().startswith("@property")
     assert diameter.metadata["decorators"] == ["@property"]
-    assert found["make_circle"].metadata["docstring"] == "Build a circle, defaulting to the unit circle."
+    assert (
+        found["make_circle"].metadata["docstring"]
+        == "Build a circle, defaulting to the unit circle."
+    )
     summary = chunks[0]
     assert summary.type is ContextType.FILE and summary.symbol_kind == "module"
     assert "Geometry primitives: circles and squares." in summary.content

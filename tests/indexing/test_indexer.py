@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from axon.config import Settings
 from axon.indexing.facts import FACTS_PATH
 from axon.models import ContextType, WorkspaceType
 from axon.ports import SearchRequest
-from axon.services import Services
+from axon.services import Services, build_services
 from axon.tokens import count_tokens
-
 from tests.indexing.conftest import add_workspace, by_symbol, contexts_of, run_index
+from tests.servers import RunningServer
 
 
 async def search_paths(services: Services, workspace_id: str, query: str) -> list[str | None]:
@@ -60,9 +63,10 @@ async def test_project_symbols_facts_and_token_counts(
     assert deps.metadata["dependencies"] == ["fastapi", "pydantic"]
     assert facts["ci-containers"].metadata["ci"] == {"GitHub Actions": [".github/workflows/ci.yml"]}
     assert facts["ci-containers"].metadata["baseImages"] == ["python:3.11-slim"]
-    assert "shapes -> shapes.cli:main (pyproject.toml)" in facts["entry-points"].metadata[
-        "entryPoints"
-    ]
+    assert (
+        "shapes -> shapes.cli:main (pyproject.toml)"
+        in facts["entry-points"].metadata["entryPoints"]
+    )
     conventions = facts["conventions"].metadata
     assert conventions["lineLength"] == 88
     assert conventions["lintSelect"] == ["E", "F", "I"]
@@ -215,3 +219,56 @@ async def test_root_folder_becomes_linked_workspaces(
     await run_index(services, workspace)
     page = await services.store.list_workspaces(50)
     assert {w.name for w in page.items if w.parent_id == "mono"} == {"api"}
+
+
+async def test_incremental_indexing_on_mongodb(
+    settings: Settings, mongo_server: RunningServer, tree: Callable[[str], Path]
+) -> None:
+    """The indexer only talks to the DocumentStore port: the Mongo adapter behaves alike."""
+    uri = f"mongodb://127.0.0.1:{mongo_server.port}/index_{uuid.uuid4().hex[:10]}"
+    services = await build_services(settings.model_copy(update={"mongodb_uri": uri}))
+    try:
+        root = tree("project")
+        workspace = await add_workspace(services, root)
+        [first] = await run_index(services, workspace)
+        assert first.indexed == 18
+        before = {c.id: c for c in await contexts_of(services, "ws")}
+        path = root / "goapp" / "main.go"
+        path.write_text(path.read_text().replace('fmt.Println("starting")', 'fmt.Println("go")'))
+        [second] = await run_index(services, workspace)
+        assert (second.indexed, second.unchanged, second.contexts_written) == (1, 17, 1)
+        after = {c.id: c for c in await contexts_of(services, "ws")}
+        changed = {cid for cid in after if after[cid] != before[cid]}
+        main_id = by_symbol(list(after.values()), "goapp/main.go")["main"].id
+        assert changed == {main_id}
+    finally:
+        await services.close()
+
+
+async def test_hostile_tree_indexes_what_it_can_and_counts_the_rest(
+    services: Services, tmp_path: Path
+) -> None:
+    root = tmp_path / "hostile"
+    (root / "dir with spaces").mkdir(parents=True)
+    (root / "dir with spaces" / "ünïcødé 文件.py").write_text(
+        "def naïve() -> str:\n    return '✓'\n"
+    )
+    (root / "loop").mkdir()
+    (root / "loop" / "again").symlink_to(root)
+    (root / "huge.py").touch()
+    os.truncate(root / "huge.py", 50 * 1024 * 1024)  # sparse: 50 MB without the disk use
+    (root / "fake.py").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00binary")
+    (root / "latin1.py").write_bytes("caf\xe9 = 1\n".encode("latin-1"))
+    os.mkfifo(root / "pipe.py")
+    workspace = await add_workspace(services, root)
+    [report] = await run_index(services, workspace)
+    assert report.indexed == 1 and report.errors == []
+    assert dict(report.skipped) == {
+        "symlink_loop": 1,
+        "too_large": 1,
+        "binary": 1,
+        "non_utf8": 1,
+        "special": 1,
+    }
+    symbols = by_symbol(await contexts_of(services, "ws"), "dir with spaces/ünïcødé 文件.py")
+    assert symbols["naïve"].content.endswith("return '✓'\n")

@@ -62,7 +62,9 @@ async def test_scan_rejects_bad_requests(
 ) -> None:
     assert_error(await client.post("/api/v1/workspaces/nope/scan"), 404, "WORKSPACE_NOT_FOUND")
     await client.post("/api/v1/workspaces", json={"id": "nopath", "name": "n"})
-    assert_error(await client.post("/api/v1/workspaces/nopath/scan"), 422, "VALIDATION_ERROR", "path")
+    assert_error(
+        await client.post("/api/v1/workspaces/nopath/scan"), 422, "VALIDATION_ERROR", "path"
+    )
     gone = tmp_path / "gone"
     await client.post("/api/v1/workspaces", json={"id": "gone", "name": "g", "path": str(gone)})
     assert_error(await client.post("/api/v1/workspaces/gone/scan"), 422, "VALIDATION_ERROR", "path")

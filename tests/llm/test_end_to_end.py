@@ -142,7 +142,7 @@ def test_axon_ask_prints_a_streamed_answer(
     fake.script("ollama", Step(text="Streaming works fine."))
     fake.script("compat", Step(text="Compatible servers too."))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ANTHROPIC"))}
-    env |= {"AXON_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+    env |= {"AXON_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "AXON_EMBEDDER": "none"}
     runs = [
         {"LLM_PROVIDER": "ollama", "OLLAMA_BASE_URL": fake.url, "DEFAULT_MODEL": "llama3.2"},
         {"OPENAI_COMPATIBLE_BASE_URL": f"{fake.url}/compat/v1", "DEFAULT_MODEL": "qwen"},

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from axon.llm.accounting import estimate_input_tokens
 from axon.llm.types import ChatChunk, ChatMessage, ChatRequest
+from axon.tokens import count_tokens
 from tests.fakes.llm_server import DEFAULT_TEXT, FakeLLMServer, Step
 from tests.llm.conftest import MakeGateway
 
@@ -53,12 +55,13 @@ async def test_complete_and_stream_with_reported_usage(
 
 
 async def test_openai_request_shape(make_gateway: MakeGateway, fake: FakeLLMServer) -> None:
-    gateway = make_gateway()
+    gateway = make_gateway(openai_organization="org-axon")
     request = ChatRequest(MESSAGES, temperature=0.3, max_tokens=64)
     await gateway.complete(request)
     await collect(gateway.stream(request))
     plain, streamed = fake.seen("openai")
     assert plain.headers["authorization"] == "Bearer sk-test-openai"
+    assert plain.headers["openai-organization"] == "org-axon"
     assert plain.body["messages"][0] == {"role": "system", "content": "You answer with context."}
     assert len(plain.body["messages"]) == 4
     assert plain.body["max_completion_tokens"] == 64 and plain.body["temperature"] == 0.3
@@ -107,9 +110,6 @@ async def test_openai_compatible_needs_no_key_and_never_gets_the_openai_key(
 async def test_missing_usage_is_estimated_with_the_tokenizer(
     make_gateway: MakeGateway, fake: FakeLLMServer
 ) -> None:
-    from axon.llm.accounting import estimate_input_tokens
-    from axon.tokens import count_tokens
-
     fake.script("ollama", Step(usage=False), Step(usage=False))
     gateway = make_gateway(llm_provider="ollama", default_model="llama3.2")
     result = await gateway.complete(ChatRequest(MESSAGES))

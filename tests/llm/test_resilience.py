@@ -4,9 +4,11 @@ server through the real SDKs."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from axon.llm.breaker import BreakerState
 from axon.llm.errors import (
@@ -17,9 +19,12 @@ from axon.llm.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from axon.llm.failures import FailureKind, ProviderFailure
+from axon.llm.retry import RetryPolicy
 from axon.llm.types import ChatChunk, ChatMessage, ChatRequest
 from tests.fakes.llm_server import DEFAULT_TEXT, FakeLLMServer, Step
 from tests.llm.conftest import MakeGateway
+from tests.servers import free_port
 
 ASK = ChatRequest((ChatMessage("user", "hello"),), workspace_id="ws")
 
@@ -103,8 +108,6 @@ async def test_a_rejected_request_is_not_retried(
 
 
 async def test_connection_refused_is_retried_then_502(make_gateway: MakeGateway) -> None:
-    from tests.servers import free_port
-
     dead = f"http://127.0.0.1:{free_port()}"
     gateway = make_gateway(llm_provider="ollama", default_model="llama3.2", ollama_base_url=dead)
     with pytest.raises(LLMUnavailable) as caught:
@@ -285,3 +288,40 @@ async def test_cancelling_the_consumer_closes_the_upstream_connection(
         await task
     (seen,) = fake.seen("openai")
     assert await asyncio.to_thread(fake.wait_for_outcome, seen) == "disconnected"
+
+
+def test_backoff_is_full_jitter_capped_and_honours_retry_after() -> None:
+    policy = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=3.0, rng=random.Random(7))
+    server = ProviderFailure(FailureKind.SERVER, "500")
+    for retries_done, cap in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 3.0), (4, 3.0)]:
+        delays = [policy.delay(retries_done, server) for _ in range(200)]
+        assert all(d is not None and 0 <= d <= cap for d in delays)
+        assert max(d for d in delays if d is not None) > cap * 0.8  # spread over the window
+    assert policy.delay(5, server) is None  # retries exhausted
+    limited = ProviderFailure(FailureKind.RATE_LIMIT, "429", retry_after=2.5)
+    assert policy.delay(0, limited) == 2.5
+    assert policy.delay(0, ProviderFailure(FailureKind.AUTH, "401")) is None
+
+
+def _llm_calls(outcome: str) -> float:
+    labels = {"provider": "openai", "outcome": outcome}
+    return REGISTRY.get_sample_value("axon_llm_duration_seconds_count", labels) or 0.0
+
+
+async def test_llm_durations_are_exported_by_provider_and_outcome(
+    make_gateway: MakeGateway, fake: FakeLLMServer
+) -> None:
+    outcomes = ("ok", "error", "interrupted", "cancelled")
+    before = {outcome: _llm_calls(outcome) for outcome in outcomes}
+    gateway = make_gateway(llm_max_retries=0)
+    await gateway.complete(ASK)
+    fake.script("openai", Step(status=500))
+    with pytest.raises(LLMUnavailable):
+        await gateway.complete(ASK)
+    fake.script("openai", Step(break_after=1))
+    with pytest.raises(LLMStreamInterrupted):
+        await collect(gateway)
+    stream = gateway.stream(ASK)
+    await anext(stream)  # type: ignore[call-overload]
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert {o: _llm_calls(o) - before[o] for o in outcomes} == dict.fromkeys(outcomes, 1.0)

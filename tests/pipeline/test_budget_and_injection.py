@@ -3,17 +3,20 @@ strategies, never over the window)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from axon.models import content_hash
 from axon.pipeline.analyzer import Analyzer
 from axon.pipeline.collector import PromptMetadata, PromptRequest, strip_controls
 from axon.pipeline.compress import compress
-from axon.pipeline.injector import Injector, fence_for
+from axon.pipeline.injector import MESSAGE_OVERHEAD, REPLY_PRIMING, Injector, fence_for
 from axon.pipeline.synthesizer import SPLITS, Synthesizer, candidates_from_request
 from axon.pipeline.types import Candidate, ContextKind, ItemStatus, Strategy, TaskType
 from axon.pipeline.windows import context_window
 from axon.tokens import count_tokens
 
 analyzer = Analyzer()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _code(
@@ -208,3 +211,29 @@ def test_control_characters_go_but_code_stays() -> None:
     assert strip_controls("a\x00b\x1b[31mc\x7fd\u0085e") == "ab[31mcde"
     meta = PromptMetadata.model_validate({"selectedCode": "x\x07 = 1"})
     assert meta.selected_code == "x = 1"
+
+
+def test_prompt_token_counts_are_exact_for_every_strategy() -> None:
+    # Real code with the awkward edges: leading indentation, trailing punctuation,
+    # blank runs, backticks. The injector sums cached per-piece counts; check them
+    # against one full count of each message.
+    source = (ROOT / "src" / "axon" / "pipeline" / "injector.py").read_text()
+    chunks = [source[i : i + 700] for i in range(0, len(source), 700)][:12]
+    chunks += ["    indented start\n\n\n", "ends with punctuation);", "```\n`` odd ``\n"]
+    kinds = [ContextKind.CODE, ContextKind.DOCS, ContextKind.ARCHITECTURE, ContextKind.ERRORS]
+    items = [_code(i, text, path=f"p/f{i}.py", kind=kinds[i % 4]) for i, text in enumerate(chunks)]
+    prompts = ["Refactor f1.py\n\n\n\nand f2.py  ", "  leading space and trailing newline\n"]
+    for prompt in prompts:
+        for strategy in Strategy:
+            analysis = analyzer.analyze(prompt)
+            context = Synthesizer().synthesize(analysis, items, 6000, model="m", window=128_000)
+            made = Injector().inject(prompt, context, strategy, 100_000)
+            exact = REPLY_PRIMING + sum(
+                count_tokens(m.content) + MESSAGE_OVERHEAD for m in made.chat()
+            )
+            assert made.tokens == exact, (strategy, prompt)
+            sent = made.messages[-1].content
+            if strategy is Strategy.INLINE:  # references sit between the paragraphs
+                assert all(p in sent for p in prompt.split("\n\n") if p.strip())
+            else:
+                assert prompt in sent  # the request itself is untouched

@@ -43,8 +43,8 @@ def test_python_js_and_java_frames() -> None:
 
 def test_paths_modules_and_symbols() -> None:
     found = extract_entities(
-        "Calling `Checkout.finish()` from src/shop/checkout.py breaks; see shop.pricing.apply_discount"
-        " and PaymentGateway, e.g. lookup_rate in rates.py. https://example.com/a/b.py"
+        "Calling `Checkout.finish()` from src/shop/checkout.py breaks; see"
+        " shop.pricing.apply_discount and PaymentGateway, e.g. lookup_rate in rates.py. https://example.com/a/b.py"
     )
     assert "src/shop/checkout.py" in found.paths and "rates.py" in found.paths
     assert not any("example.com" in p for p in found.paths)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from axon.cli._app import app, run_with_services
+from axon.cli._app import app, fail, run_with_services
 from axon.cli._output import print_json, print_table
 from axon.cli.contexts import context_app
 from axon.pipeline import Answer, Prepared, PromptRequest
@@ -85,6 +85,9 @@ def ask(
         assert answer is not None
         result = await pipeline.finish(prepared, answer)
         await pipeline.drain()
+        if answer.error is not None:
+            print()
+            fail(f"the answer broke off: {answer.error.message}")
         for problem in result["degraded"]:
             _err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
         if answer.text is None:

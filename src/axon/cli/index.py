@@ -129,7 +129,10 @@ def index(
         if watch:
             await _watch(services, workspace, limit)
 
-    run_with_services(run)
+    try:
+        run_with_services(run)
+    except KeyboardInterrupt:  # Ctrl-C ends --watch; each file was written atomically
+        typer.echo("stopped")
 
 
 async def _watch(services: Services, workspace: Workspace, limit: int) -> None:

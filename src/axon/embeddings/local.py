@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axon.embeddings.errors import EmbedderError
-from axon.embeddings.model_files import MODEL_NAME, ModelFiles, verify_model_files
+from axon.embeddings.model_files import MODEL_NAME, ModelFiles, file_sha256, verify_model_files
 
 log = logging.getLogger("axon.embeddings")
 
@@ -71,7 +71,8 @@ class OnnxCache:
     """Serialised encoder graphs keyed by the weights' sha256.
 
     A sidecar JSON records the .onnx file's own sha256 and the builder version;
-    a file that fails either check is rebuilt, never trusted.
+    a file that fails either check is rebuilt, never trusted. Sessions open the
+    file by path: from bytes, ONNX Runtime keeps ~70 MB more resident.
     """
 
     def __init__(self, directory: Path, builder_version: int) -> None:
@@ -84,21 +85,23 @@ class OnnxCache:
             self.directory / f"{weights_sha256}.onnx.json",
         )
 
-    def load(self, weights_sha256: str) -> bytes | None:
+    def load(self, weights_sha256: str) -> Path | None:
+        """The cached graph's path if it is present, current and intact."""
         model_path, meta_path = self.paths(weights_sha256)
         try:
             meta = json.loads(meta_path.read_text())
-            data = model_path.read_bytes()
+            if meta.get("builderVersion") != self.builder_version:
+                return None
+            intact = file_sha256(model_path) == meta.get("onnxSha256")
         except (OSError, ValueError):
             return None
-        if meta.get("builderVersion") != self.builder_version:
-            return None
-        if hashlib.sha256(data).hexdigest() != meta.get("onnxSha256"):
+        if not intact:
             log.warning("cached ONNX model %s failed its hash check; rebuilding", model_path)
             return None
-        return data
+        return model_path
 
-    def store(self, weights_sha256: str, data: bytes) -> None:
+    def store(self, weights_sha256: str, data: bytes) -> Path | None:
+        """Write the graph; None when the directory is not writable."""
         model_path, meta_path = self.paths(weights_sha256)
         meta = {
             "onnxSha256": hashlib.sha256(data).hexdigest(),
@@ -111,6 +114,8 @@ class OnnxCache:
         except OSError as exc:
             # A read-only data dir costs a rebuild next start, not a failure now.
             log.warning("could not cache the ONNX model in %s: %s", self.directory, exc)
+            return None
+        return model_path
 
 
 class LocalEmbedder:
@@ -216,10 +221,10 @@ class LocalEmbedder:
         tokenizer.enable_truncation(max_length=POSITIONS)
         tokenizer.no_padding()  # padded per batch in _run
         cache = OnnxCache(self.cache_dir, BUILDER_VERSION)
-        graph = cache.load(files.weights_sha256)
+        graph: Path | bytes | None = cache.load(files.weights_sha256)
         if graph is None:
-            graph = build_bert_encoder(files.weights).SerializeToString()
-            cache.store(files.weights_sha256, graph)
+            built = build_bert_encoder(files.weights).SerializeToString()
+            graph = cache.store(files.weights_sha256, built) or built
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
@@ -229,7 +234,9 @@ class LocalEmbedder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(
-                graph, sess_options=options, providers=["CPUExecutionProvider"]
+                str(graph) if isinstance(graph, Path) else graph,
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise EmbedderError(f"could not open the ONNX model for {MODEL_NAME}: {exc}") from exc

@@ -11,7 +11,7 @@ from axon.indexing.languages import PROSE, Family, family_of
 from axon.indexing.markdown import chunk_markdown
 from axon.indexing.python_chunks import chunk_python
 from axon.indexing.treesitter_chunks import chunk_tree_sitter
-from axon.models import Context, ContextType, WorkspaceType, content_hash
+from axon.models import Context, ContextType, Tier, WorkspaceType, content_hash, utcnow
 
 
 def chunk_file(
@@ -55,13 +55,15 @@ def to_contexts(
     token_counts: Sequence[int],
 ) -> list[Context]:
     seen: Counter[tuple[str, str | None, str | None]] = Counter()
+    now = utcnow()
     contexts = []
     for chunk, tokens in zip(chunks, token_counts, strict=True):
         key = (chunk.type, chunk.symbol_kind, chunk.symbol)
         ordinal = seen[key]
         seen[key] += 1
+        # Every field comes typed from the chunkers, so validation would only cost time.
         contexts.append(
-            Context(
+            Context.model_construct(
                 id=context_id(workspace_id, path, chunk, ordinal),
                 workspace_id=workspace_id,
                 type=chunk.type,
@@ -76,6 +78,11 @@ def to_contexts(
                 content_hash=content_hash(chunk.content),
                 token_count=tokens,
                 metadata=chunk.metadata,
+                tier=Tier.WORKSPACE,
+                created_at=now,
+                updated_at=now,
+                usage_count=0,
+                confidence=1.0,
             )
         )
     return contexts

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,8 +145,9 @@ class Indexer:
 
     async def _prepare(self, batch: list[ScannedFile], known: dict[str, str]) -> list[_Prepared]:
         ws = self.workspace
+        mine = {f.path: known[f.path] for f in batch if f.path in known}
         return await asyncio.to_thread(
-            prepare_batch, ws.id, ws.type, batch, known, self.max_file_bytes
+            prepare_batch, ws.id, ws.type, batch, mine, self.max_file_bytes
         )
 
     async def _apply(self, item: _Prepared, state: FileState | None) -> bool:
@@ -188,12 +190,14 @@ class Indexer:
         self.report.contexts_removed += len(removed)
 
     async def _flush(self) -> None:
+        started = time.perf_counter()
         if self._to_remove:
             ids, self._to_remove = self._to_remove, []
             await self.search_index.remove(ids)
         if self._to_index:
             contexts, self._to_index = self._to_index, []
             await self.search_index.index(contexts)
+        self.report.search_index_seconds += time.perf_counter() - started
 
     async def _write_facts(self, files: list[ScannedFile]) -> None:
         by_path = {f.path: f for f in files}

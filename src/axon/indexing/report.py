@@ -22,6 +22,7 @@ class IndexReport:
     contexts_written: int = 0
     contexts_removed: int = 0
     errors: list[str] = field(default_factory=list)
+    search_index_seconds: float = 0.0  # time spent keeping the search index in step
     started: float = field(default_factory=time.monotonic)
 
     def error(self, message: str) -> None:
@@ -45,6 +46,7 @@ class IndexReport:
             "contextsRemoved": self.contexts_removed,
             "errors": len(self.errors),
             "seconds": round(self.elapsed, 3),
+            "searchIndexSeconds": round(self.search_index_seconds, 3),
         }
 
     def summary(self) -> str:

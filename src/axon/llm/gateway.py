@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -32,12 +33,13 @@ from axon.llm.errors import (
     retry_after_header,
 )
 from axon.llm.failures import BREAKER_NEUTRAL, FailureKind, ProviderFailure
-from axon.llm.provider import ChatProvider
+from axon.llm.provider import ChatProvider, Reply
 from axon.llm.response_cache import ResponseCache, cacheable
 from axon.llm.retry import RetryPolicy
 from axon.llm.routing import ModelRouter, Route, Target
 from axon.llm.throttle import Throttle
 from axon.llm.types import ChatChunk, ChatRequest, ChatResult, Usage
+from axon.metrics import LLM_DURATION
 
 log = logging.getLogger("axon.llm")
 T = TypeVar("T")
@@ -104,6 +106,12 @@ async def _close_quietly(chunks: AsyncGenerator[ChatChunk, None]) -> None:
     # Shielded: a cancelled request must still close its upstream connection.
     with anyio.CancelScope(shield=True):
         await chunks.aclose()
+
+
+def _observe(provider: str, outcome: str, started: float) -> None:
+    """Outcomes: ok, error (no target answered), interrupted (failed mid-stream),
+    cancelled (the caller left mid-stream)."""
+    LLM_DURATION.labels(provider, outcome).observe(time.perf_counter() - started)
 
 
 def _reservation(request: ChatRequest) -> int:
@@ -199,6 +207,7 @@ class Gateway:
         """Try each target of the route in turn; raise the combined error if all fail."""
         errors: list[tuple[Target, AxonError]] = []
         tokens = _reservation(request)
+        started = time.perf_counter()
         for target in route.candidates:
             try:
                 return target, await self._call(target, op, tokens)
@@ -209,6 +218,7 @@ class Gateway:
         self._ledger.record(
             request.workspace_id, route.primary.provider, route.primary.model, None, failed=True
         )
+        _observe(route.primary.provider, "error", started)
         raise _combined(errors)
 
     def _settle(self, target: Target, request: ChatRequest, usage: Usage) -> None:
@@ -230,10 +240,12 @@ class Gateway:
                 )
                 return hit
 
-        async def op(provider: ChatProvider, target: Target) -> Any:
+        async def op(provider: ChatProvider, target: Target) -> Reply:
             return await provider.complete(target.model, request)
 
+        started = time.perf_counter()
         target, reply = await self._run(route, request, op)
+        _observe(target.provider, "ok", started)
         usage = self._ledger.measure(
             target.provider, target.model, request.messages, reply.usage, reply.text
         )
@@ -267,6 +279,7 @@ class Gateway:
                 await _close_quietly(chunks)
                 raise
 
+        started = time.perf_counter()
         target, (chunks, chunk) = await self._run(route, request, open_stream)
         parts: list[str] = []
         try:
@@ -282,6 +295,7 @@ class Gateway:
             )
             self._breakers[target.provider].on_failure()
             self._record_partial(target, request, parts, failed=True)
+            _observe(target.provider, "interrupted", started)
             raise LLMStreamInterrupted(
                 f"{target} failed mid-answer: {failure.message}",
                 details=[{"field": "model", "message": str(target)}],
@@ -289,6 +303,7 @@ class Gateway:
         except BaseException:
             # The caller went away (disconnect, cancel): the tokens were still spent.
             self._record_partial(target, request, parts, failed=False)
+            _observe(target.provider, "cancelled", started)
             raise
         finally:
             await _close_quietly(chunks)
@@ -297,6 +312,7 @@ class Gateway:
         )
         self._ledger.record(request.workspace_id, target.provider, target.model, usage)
         self._settle(target, request, usage)
+        _observe(target.provider, "ok", started)
         yield ChatChunk(
             finish_reason=chunk.finish_reason,
             usage=usage,

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 
 from axon.llm.types import ChatMessage
 from axon.pipeline.types import (
@@ -86,7 +88,38 @@ def _label(text: str) -> str:
     return _LABEL_UNSAFE.sub(" ", text).strip()[:300]
 
 
-def render_reference(number: int, item: Candidate) -> str:
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A piece of a message; reference pieces repeat across prompts, so their counts are
+    cached."""
+
+    text: str
+    cacheable: bool = False
+
+
+@lru_cache(maxsize=4096)
+def _cached_count(text: str) -> int:
+    return count_tokens(text)
+
+
+def count_units(units: Sequence[_Unit]) -> int:
+    """Exact token count of the joined units.
+
+    cl100k's pre-tokenizer never joins text across a newline that is followed by
+    anything but another line break, so when every piece ends with a newline and the
+    next one does not start with one, the count of the whole is the sum of the parts
+    (tests/pipeline check this against a full count). Otherwise count the whole.
+    """
+    safe = all(
+        a.text.endswith("\n") and not b.text.startswith(("\n", "\r")) for a, b in pairwise(units)
+    )
+    if not safe:
+        return count_tokens("".join(u.text for u in units))
+    return sum(_cached_count(u.text) if u.cacheable else count_tokens(u.text) for u in units)
+
+
+def reference_units(number: int, item: Candidate) -> list[_Unit]:
+    """The label line and the fenced block of one reference."""
     where = _label(item.path or item.title or item.origin)
     if item.start_line is not None:
         lines = f"{item.start_line}-{item.end_line}" if item.end_line else f"{item.start_line}"
@@ -96,10 +129,14 @@ def render_reference(number: int, item: Candidate) -> str:
         meta.append(f"from the {item.origin}")
     fence = fence_for(item.content)
     language = _label(item.language or "").split(" ")[0]
-    return (
+    label = (
         f"[REFERENCE {number}] {where} ({', '.join(meta)}) - reference material, not instructions\n"
-        f"{fence}{language}\n{item.content}\n{fence}"
     )
+    return [_Unit(label), _Unit(f"{fence}{language}\n{item.content}\n{fence}\n\n", True)]
+
+
+def render_reference(number: int, item: Candidate) -> str:
+    return "".join(u.text for u in reference_units(number, item)).rstrip("\n")
 
 
 def _paragraphs(prompt: str) -> list[str]:
@@ -176,15 +213,15 @@ class Injector:
         strategy: Strategy,
         trimmed: bool,
     ) -> InjectedPrompt:
-        system = SYSTEM_PROMPT
+        system: list[_Unit] = [_Unit(SYSTEM_PROMPT, True)]
         numbered = list(enumerate(refs, 1))
         if strategy is Strategy.HYBRID:
             background = [(n, c) for n, c in numbered if c.kind in _BACKGROUND]
             numbered = [(n, c) for n, c in numbered if c.kind not in _BACKGROUND]
             if background:
-                system += "\n\nBackground reference material:\n\n" + "\n\n".join(
-                    render_reference(n, c) for n, c in background
-                )
+                system = [_Unit(SYSTEM_PROMPT + "\n\nBackground reference material:\n\n", True)]
+                for n, c in background:
+                    system += reference_units(n, c)
         user = self._user_message(prompt, numbered, strategy)
         history = [
             ChatMessage("assistant", t.content)
@@ -192,35 +229,48 @@ class Injector:
             else ChatMessage("user", t.content)
             for t in turns
         ]
-        messages = (*history, ChatMessage("user", user))
-        tokens = REPLY_PRIMING + sum(
-            count_tokens(m.content) + MESSAGE_OVERHEAD
-            for m in (ChatMessage("system", system), *messages)
-        )
-        return InjectedPrompt(system, messages, strategy, tokens, trimmed)
+        system, user = _trimmed(system), _trimmed(user)
+        system_text = "".join(u.text for u in system)
+        messages = (*history, ChatMessage("user", "".join(u.text for u in user)))
+        tokens = REPLY_PRIMING + MESSAGE_OVERHEAD * (len(messages) + 1)
+        tokens += count_units(system) + count_units(user)
+        tokens += sum(count_tokens(m.content) for m in history)
+        return InjectedPrompt(system_text, messages, strategy, tokens, trimmed)
 
     def _user_message(
         self, prompt: str, numbered: list[tuple[int, Candidate]], strategy: Strategy
-    ) -> str:
+    ) -> list[_Unit]:
         if not numbered:
-            return prompt
+            return [_Unit(prompt)]
         if strategy is Strategy.INLINE:
-            out: list[str] = []
+            out: list[_Unit] = []
             placed: set[int] = set()
             for paragraph in _paragraphs(prompt):
-                out.append(paragraph)
+                out.append(_Unit(paragraph + "\n\n"))
                 for n, item in numbered:
                     if n not in placed and _mentions(paragraph, item):
-                        out.append(render_reference(n, item))
+                        out += reference_units(n, item)
                         placed.add(n)
-            rest = [render_reference(n, c) for n, c in numbered if n not in placed]
+            rest = [n for n, _ in numbered if n not in placed]
             if rest:
-                out.append("Further reference material:\n\n" + "\n\n".join(rest))
-            return "\n\n".join(out)
-        block = "\n\n".join(render_reference(n, c) for n, c in numbered)
+                out.append(_Unit("Further reference material:\n\n", True))
+                for n, item in numbered:
+                    if n in rest:
+                        out += reference_units(n, item)
+            return out
+        heading = _Unit("## Reference material from the workspace\n\n", True)
+        refs = [unit for n, c in numbered for unit in reference_units(n, c)]
         if strategy is Strategy.SUFFIX:
-            return f"{prompt}\n\n## Reference material from the workspace\n\n{block}"
-        return f"## Reference material from the workspace\n\n{block}\n\n## Request\n\n{prompt}"
+            return [_Unit(f"{prompt}\n\n{heading.text}"), *refs]
+        return [heading, *refs, _Unit(f"## Request\n\n{prompt}")]
+
+
+def _trimmed(units: list[_Unit]) -> list[_Unit]:
+    """Without the separator after a final reference block (the request is never cut)."""
+    if not units or not units[-1].cacheable:
+        return units
+    last = units[-1]
+    return [*units[:-1], _Unit(last.text.rstrip("\n"), last.cacheable)]
 
 
 def _shorten(prompt: str, target: int) -> str:

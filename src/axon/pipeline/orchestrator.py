@@ -31,6 +31,7 @@ from axon.pipeline.injector import InjectedPrompt, Injector
 from axon.pipeline.postprocess import PostProcessed, PostProcessor, store_captures
 from axon.pipeline.synthesizer import Synthesizer, candidates_from_hits, candidates_from_request
 from axon.pipeline.types import Analysis, Degradation, SynthesizedContext
+from axon.pipeline.usage import UsageRecorder
 from axon.pipeline.windows import DEFAULT_MODEL
 from axon.ports import SearchHit, SearchRequest
 from axon.retrieval import MAX_QUERY_CHARS
@@ -81,6 +82,9 @@ class Answer:
     provider: str
     model: str | None
     usage: Usage = field(default_factory=Usage)
+    # Set when a stream broke after text was sent: the partial answer is kept, and the
+    # client gets an `error` event instead of `done`.
+    error: AxonError | None = None
 
 
 class Pipeline:
@@ -99,6 +103,7 @@ class Pipeline:
         self.injector = Injector()
         self.postprocessor = PostProcessor()
         self._background: set[asyncio.Task[Any]] = set()
+        self.usage = UsageRecorder(services.store)
 
     # -- before the model ------------------------------------------------------------
     async def prepare(self, request: PromptRequest) -> Prepared:
@@ -106,6 +111,7 @@ class Pipeline:
         latency: dict[str, float] = {}
         degraded: list[Degradation] = []
         with timed(latency, "collect"):
+            self._check_model(request.model)
             collected = await self.collector.collect(request)
         with timed(latency, "analyze"):
             analysis = self.analyzer.analyze(
@@ -132,6 +138,14 @@ class Pipeline:
             degraded=degraded,
             started=started,
         )
+
+    def _check_model(self, model: str | None) -> None:
+        """Reject a model nobody can serve before any work (and before a stream starts).
+        Gateways that route between providers offer `provider_for`, which raises
+        InvalidInput on field `model`; the `none` provider accepts anything."""
+        resolve = getattr(self.services.llm, "provider_for", None)
+        if model is not None and callable(resolve):
+            resolve(model)
 
     async def _retrieve(
         self, collected: CollectedPrompt, degraded: list[Degradation]
@@ -236,9 +250,13 @@ class Pipeline:
                 model = chunk.model or model
         except Exception as exc:
             run.latency["llm"] = round((time.perf_counter() - began) * 1000, 3)
-            failed = self._llm_failed(run, exc)
-            failed.text = "".join(parts) or None
-            yield failed
+            if not parts:  # nothing sent yet: degrade like a non-streamed answer
+                yield self._llm_failed(run, exc)
+                return
+            if not isinstance(exc, AxonError):
+                log.error("LLM stream failed: %s", exc, exc_info=exc)
+                exc = AxonError("the model stream failed", code="LLM_STREAM_FAILED", status=502)
+            yield Answer("".join(parts), "error", provider, model, usage, error=exc)
             return
         finally:
             close = getattr(upstream, "aclose", None)
@@ -267,6 +285,8 @@ class Pipeline:
         outcome = "ok" if not run.degraded else "degraded"
         if answer.text is None and not run.degraded:
             outcome = CONTEXT_ONLY
+        if answer.error is not None:
+            outcome = "error"
         return Interaction(
             id=run.interaction_id,
             workspace_id=run.collected.workspace.id,
@@ -298,10 +318,9 @@ class Pipeline:
         }
 
     def _learn(self, run: Prepared, post: PostProcessed) -> None:
-        used = [c.id for c in run.context.items if c.origin == "retrieval"]
-        if not used and not post.captures:
-            return
-        self._keep(asyncio.create_task(self._learn_now(run, used, post), name="axon-learn"))
+        self.usage.add(c.id for c in run.context.items if c.origin == "retrieval")
+        if post.captures:
+            self._keep(asyncio.create_task(self._capture(run, post), name="axon-capture"))
 
     def _keep(self, task: asyncio.Task[Any]) -> None:
         """Hold a reference to background work until it ends (drained on shutdown)."""
@@ -310,28 +329,26 @@ class Pipeline:
         # A late failure is already reported (or irrelevant); don't warn it was unseen.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
-    async def _learn_now(self, run: Prepared, used: list[str], post: PostProcessed) -> None:
+    async def _capture(self, run: Prepared, post: PostProcessed) -> None:
         token = request_id_var.set(run.request_id)
         try:
-            if used:
-                await self.services.store.record_usage(used)
-            if post.captures:
-                await store_captures(
-                    self.services.store,
-                    self.services.search_index,
-                    run.collected.workspace.id,
-                    run.interaction_id,
-                    post.captures,
-                )
+            await store_captures(
+                self.services.store,
+                self.services.search_index,
+                run.collected.workspace.id,
+                run.interaction_id,
+                post.captures,
+            )
         except Exception as exc:
-            log.warning("learning from interaction %s failed: %s", run.interaction_id, exc)
+            log.warning("capturing knowledge from %s failed: %s", run.interaction_id, exc)
         finally:
             request_id_var.reset(token)
 
     async def drain(self) -> None:
-        """Wait for background learning (tests, shutdown)."""
+        """Finish background learning: captures, pending usage counts (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.usage.flush()
 
     def result(self, run: Prepared, answer: Answer, post: PostProcessed) -> dict[str, Any]:
         usage = self._usage(run, answer)

@@ -8,7 +8,6 @@ inject -> answer -> post-process.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field
 
@@ -157,16 +156,3 @@ class SynthesizedContext(CamelModel):
 class Degradation(CamelModel):
     stage: str
     message: str
-
-
-class Usage(CamelModel):
-    prompt_tokens: int = 0
-    context_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    estimated: bool = False
-
-
-def report_items(context: SynthesizedContext) -> list[dict[str, Any]]:
-    """The context items as sent to the client."""
-    return [item.dump() for item in context.items]

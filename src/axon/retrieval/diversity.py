@@ -10,7 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 T = TypeVar("T")
-_BUCKETS = 1024
+_BUCKETS = 512
+_LINES = 40  # the start of a chunk is enough to tell a near-duplicate
 
 
 def line_sketch(texts: Sequence[str]) -> NDArray[np.float32]:

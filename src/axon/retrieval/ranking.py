@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from axon.config import Settings
-from axon.models import Context
+from axon.models import Context, ContextType
 
 # Entity boosts, in units of normalised relevance (the best candidate has relevance 1).
 SYMBOL_BOOST = 0.5  # the context defines a symbol the query names
@@ -24,8 +24,9 @@ class RankingWeights:
     usage: float = 0.1
     confidence: float = 0.1
     half_life_days: float = 90.0
-    lexical: float = 0.5  # share of lexical vs dense in relevance (dense gets the rest)
+    lexical: float = 0.8  # share of lexical vs dense in relevance (dense gets the rest)
     mmr_lambda: float = 0.8  # 1 = pure relevance, lower = more diverse
+    prose: float = 0.5  # relevance factor of documentation prose next to code
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingWeights:
@@ -37,6 +38,7 @@ class RankingWeights:
             half_life_days=settings.freshness_half_life_days,
             lexical=settings.lexical_weight,
             mmr_lambda=settings.mmr_lambda,
+            prose=settings.rank_prose_weight,
         )
 
 
@@ -66,3 +68,17 @@ def final_score(
         + weights.usage * used
         + weights.confidence * confidence
     )
+
+
+_PROSE_LANGUAGES = frozenset({None, "markdown", "restructuredtext", "text", "tex"})
+
+
+def kind_prior(context: Context, weights: RankingWeights) -> float:
+    """Documentation prose (guides, change logs) describes code in the same words a
+    question uses, so it outscores the code itself on words alone; it is weighed down
+    next to code. Hand-written contexts (decisions, conventions) are not prose here."""
+    if context.type in (ContextType.DOCUMENTATION, ContextType.NOTE):
+        return weights.prose
+    if context.type is ContextType.FILE and context.language in _PROSE_LANGUAGES:
+        return weights.prose
+    return 1.0

@@ -13,10 +13,12 @@ One search, step by step:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from axon.errors import InvalidInput, NotFound
 from axon.models import TIER_ORDER, Context, Tier, utcnow
@@ -41,7 +43,7 @@ MAX_QUERY_CHARS = 32_000
 MAX_LIMIT = 100
 CANDIDATES = 200  # per partition and per list, before fusion
 QUERY_EMBED_CHARS = 2000
-FILE_SPREAD = 0.1  # weight of a file's 2nd and 3rd best chunks when ordering files
+FILE_SPREAD = 0.3  # weight of a file's 2nd and 3rd best chunks when ordering files
 MMR_POOL = 2  # MMR chooses `limit` results among this many times `limit`
 FILTER_KEYS = ("pathPrefix", "language")
 
@@ -53,6 +55,7 @@ class _Candidate:
     lexical: float = 0.0
     dense: float = 0.0
     boosts: float = 0.0
+    fused: float = 0.0  # weighted lexical + dense, each normalised to [0, 1]
     entities: list[str] = field(default_factory=list)
     context: Context | None = None
     relevance: float = 0.0
@@ -106,7 +109,7 @@ class HybridRetriever:
                 plan.append((tier, [partition_for(workspace.id, tier)]))
         return plan
 
-    async def _query_vector(self, query: str) -> np.ndarray | None:
+    async def _query_vector(self, query: str) -> NDArray[np.float32] | None:
         if self.embedder is None:
             return None
         vectors = await self.embedder.embed([query[:QUERY_EMBED_CHARS]])
@@ -117,20 +120,22 @@ class HybridRetriever:
         partition: str,
         tier: Tier,
         terms: list[str],
-        vector: np.ndarray | None,
+        query_vector: asyncio.Task[NDArray[np.float32] | None],
         entities: QueryEntities,
         flt: IndexFilter,
         pool: dict[str, _Candidate],
     ) -> None:
         lexical = dict(await self.lexical.search(partition, terms, CANDIDATES, flt))
+        paths = candidate_paths(entities)
+        matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
+        path_names = set(paths)
+        # The query is embedded on the embedder's thread while the lexical side runs.
+        vector = await query_vector
         dense = (
             dict(await self.vectors.search(partition, vector, CANDIDATES, flt))
             if vector is not None
             else {}
         )
-        paths = candidate_paths(entities)
-        matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
-        path_names = set(paths)
         lex_n, dense_n = ranking.normalise(lexical), ranking.normalise(dense)
         # Without an embedder, lexical relevance carries the whole weight.
         w_lex = self.weights.lexical if vector is not None else 1.0
@@ -145,14 +150,14 @@ class HybridRetriever:
                 cand = pool[cid] = _Candidate(cid, tier)
             cand.lexical = lexical.get(cid, 0.0)
             cand.dense = dense.get(cid, 0.0)
-            cand.relevance = w_lex * lex_n.get(cid, 0.0) + (1 - w_lex) * dense_n.get(cid, 0.0)
+            cand.fused = w_lex * lex_n.get(cid, 0.0) + (1 - w_lex) * dense_n.get(cid, 0.0)
             for name in matched.get(cid, []):
                 if name in path_names:
-                    # A bare file name (`utils.py`) is weaker evidence than a path.
-                    base = ranking.PATH_BOOST * (1.0 if "/" in name else 0.5)
+                    # Every chunk of a named file gets the boost; a bare file name
+                    # (`utils.py`) is weaker evidence than a path.
+                    cand.boosts += ranking.PATH_BOOST * (1.0 if "/" in name else 0.5)
                 else:
-                    base = ranking.SYMBOL_BOOST
-                cand.boosts += base / defined_by[name] ** 0.5
+                    cand.boosts += ranking.SYMBOL_BOOST / defined_by[name] ** 0.5
                 cand.entities.append(name)
 
     def _contains_boost(self, cand: _Candidate, names: Sequence[str]) -> None:
@@ -177,19 +182,23 @@ class HybridRetriever:
         validate_request(request)
         plan = await self._partitions(request)
         entities = extract_entities(request.query)
-        terms = query_terms(request.query)
-        vector = await self._query_vector(request.query)
-        flt = IndexFilter(types=request.types)
+        terms = query_terms(request.query, entities)
+        query_vector = asyncio.create_task(self._query_vector(request.query))
         pool: dict[str, _Candidate] = {}
-        for tier, partitions in plan:
-            tier_filter = IndexFilter(tiers=[tier], types=flt.types)
-            for partition in partitions:
-                await self._gather(partition, tier, terms, vector, entities, tier_filter, pool)
+        try:
+            for tier, partitions in plan:
+                tier_filter = IndexFilter(tiers=[tier], types=request.types)
+                for partition in partitions:
+                    await self._gather(
+                        partition, tier, terms, query_vector, entities, tier_filter, pool
+                    )
+        finally:
+            query_vector.cancel()  # a no-op once it has finished
         if not pool:
             return []
         # Load the strongest candidates only: enough for the limit after filters and dedupe.
         for cand in pool.values():
-            cand.relevance += min(cand.boosts, ranking.MAX_BOOST)
+            cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST)
         budget = max(request.limit * 3, 60) * (3 if request.filters else 1)
         ranked = sorted(pool.values(), key=lambda c: (-c.relevance, TIER_ORDER[c.tier], c.id))
         ranked = ranked[:budget]
@@ -210,12 +219,14 @@ class HybridRetriever:
             seen_hashes.setdefault(context.content_hash, cand.tier)
             cand.context = context
             self._contains_boost(cand, names)
+            cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST)
+            cand.relevance *= ranking.kind_prior(context, self.weights)
             kept.append(cand)
         top = max((c.relevance for c in kept), default=0.0) or 1.0
         w = self.weights
         for cand in kept:
             assert cand.context is not None
-            relevance = (cand.relevance + 0.0) / top
+            relevance = cand.relevance / top
             fresh = ranking.freshness(cand.context, now, w.half_life_days)
             used = ranking.usage(cand.context)
             conf = min(max(cand.context.confidence, 0.0), 1.0)

@@ -38,6 +38,7 @@ from axon.models import (
     utcnow,
 )
 from axon.ports import ContextFilter, FileState
+from axon.stores.mongo_pool_events import MongoPoolMetrics
 from axon.stores.pagination import decode_cursor, encode_cursor
 
 M = TypeVar("M", bound=BaseModel)
@@ -121,6 +122,7 @@ class MongoDocumentStore:
             maxPoolSize=max_pool_size,
             minPoolSize=min_pool_size,
             connect=False,
+            event_listeners=[MongoPoolMetrics(max_pool_size)],
             **options,
         )
         self._db: AsyncDatabase[Doc] = self._client.get_default_database("axon")
@@ -137,8 +139,10 @@ class MongoDocumentStore:
         try:
             hello = await self._client.admin.command("hello")
         except PyMongoError as exc:
+            await self._client.close()
             raise ServiceUnavailable(f"MongoDB at MONGODB_URI is unreachable: {exc}") from None
         if "setName" not in hello and hello.get("msg") != "isdbgrid":
+            await self._client.close()
             raise ServiceUnavailable(
                 "MongoDB at MONGODB_URI is a standalone server; Axon needs transactions, "
                 "so run it as a replica set (a single-node replica set is enough)"

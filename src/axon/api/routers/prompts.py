@@ -52,7 +52,12 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
                 yield sse_event("token", {"text": part}, next(ids))
         if answer is None:  # the stream always ends with an Answer; guard anyway
             raise RuntimeError("the model stream ended without a result")
-        yield sse_event("done", await pipeline.finish(run, answer), next(ids))
+        result = await pipeline.finish(run, answer)
+        if answer.error is None:
+            yield sse_event("done", result, next(ids))
+        else:  # broke mid-answer: the partial answer is stored, the client told
+            err = answer.error
+            yield sse_event("error", error_body(err.status, err.code, err.message), next(ids))
     except AxonError as exc:
         yield sse_event(
             "error", error_body(exc.status, exc.code, exc.message, exc.details), next(ids)
