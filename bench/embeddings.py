@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         start = time.perf_counter()
         runtime = embedder.load()
         load_s = time.perf_counter() - start
+        loaded_rss = rss_mb()
         lengths = [len(e.ids) for e in runtime.tokenizer.encode_batch(texts)]
         cut = sum(n > MAX_TOKENS for n in lengths)
         lengths = [min(n, MAX_TOKENS) for n in lengths]
@@ -174,7 +175,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         report("batch 32, cut at 128 (not default)", lambda: shorter.embed_sync(texts))
 
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
-    print(f"RSS: {base_rss:.0f} MB before load, peak {peak_rss_mb():.0f} MB")
+    print(
+        f"RSS: {base_rss:.0f} MB before load, {loaded_rss:.0f} MB after load, "
+        f"{rss_mb():.0f} MB at the end; peak {peak_rss_mb():.0f} MB (building the graph)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ sends context-only prompts (`POST /api/v1/prompts/process`, no LLM configured)
 open-loop at a fixed rate and reports errors and latency percentiles.
 
     python bench/scale.py                       # 100 req/s for 60 s, both modes
-    python bench/scale.py --rate 50 --duration 20 --modes production
+    python bench/scale.py --rate 100 20 --duration 30 --modes production --logs /tmp/scale
 
 Production mode uses the MongoDB wire-protocol test server (secantus) and a
 local redis-server, as the tests do; the search index stays embedded (one
@@ -58,14 +58,18 @@ PROMPTS = [
 @dataclass
 class Result:
     mode: str
+    rate: float
     index_seconds: float
     contexts: int
     requests: int
-    errors: int
-    achieved_rps: float
+    errors: int  # no 200 (timeouts included)
+    degraded: int  # 200 without context: retrieval failed or timed out
+    skipped: int  # not sent: MAX_IN_FLIGHT requests were already waiting
+    achieved_rps: float  # 200s with context per second of load
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    load_avg: float  # 1-minute load average at the end of the run: other work on the box
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -105,58 +109,85 @@ async def _index(http: httpx.AsyncClient, root: Path) -> tuple[float, int]:
     return time.perf_counter() - started, int(state["result"]["contextsWritten"])
 
 
-async def _load(
-    http: httpx.AsyncClient, rate: float, duration: float
-) -> tuple[list[float], int, float]:
+# Beyond this many requests in flight the client itself stalls (and the server is
+# already minutes behind), so further requests are counted as skipped, not sent.
+MAX_IN_FLIGHT = 300
+
+
+@dataclass
+class _Load:
+    latencies: list[float]
+    errors: int = 0
+    degraded: int = 0
+    skipped: int = 0
+
+
+async def _load(http: httpx.AsyncClient, rate: float, duration: float) -> _Load:
     """Open loop: request i starts at i / rate seconds whatever the earlier ones do."""
-    latencies: list[float] = []
-    errors = 0
+    out = _Load([])
+    in_flight = 0
 
     async def one(i: int) -> None:
-        nonlocal errors
+        nonlocal in_flight
         body = {"prompt": PROMPTS[i % len(PROMPTS)], "workspaceId": "sphinx"}
         t0 = time.perf_counter()
         try:
             response = await http.post("/api/v1/prompts/process", json=body)
-            ok = response.status_code == 200
         except httpx.HTTPError:
-            ok = False
-        latencies.append(time.perf_counter() - t0)
-        errors += not ok
+            out.errors += 1
+        else:
+            out.errors += response.status_code != 200
+            out.degraded += response.status_code == 200 and bool(response.json().get("degraded"))
+        finally:
+            in_flight -= 1
+        out.latencies.append(time.perf_counter() - t0)
 
-    total = int(rate * duration)
     tasks: list[asyncio.Task[None]] = []
     start = time.perf_counter()
-    for i in range(total):
+    for i in range(int(rate * duration)):
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        if in_flight >= MAX_IN_FLIGHT:
+            out.skipped += 1
+            continue
+        in_flight += 1
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - start
-    return latencies, errors, total / elapsed
+    return out
 
 
 async def _measure(
-    mode: str, url: str, root: Path, rate: float, duration: float
-) -> Result:
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    mode: str, url: str, root: Path, rates: list[float], duration: float
+) -> list[Result]:
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=100)
+    results: list[Result] = []
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
         index_seconds, contexts = await _index(http, root)
-        await _load(http, rate, min(5.0, duration))  # warm caches and connection pools
-        latencies, errors, achieved = await _load(http, rate, duration)
-    ms = [x * 1000 for x in latencies]
-    return Result(
-        mode=mode,
-        index_seconds=round(index_seconds, 1),
-        contexts=contexts,
-        requests=len(ms),
-        errors=errors,
-        achieved_rps=round(achieved, 1),
-        p50_ms=round(statistics.median(ms), 1),
-        p95_ms=round(_percentile(ms, 0.95), 1),
-        p99_ms=round(_percentile(ms, 0.99), 1),
-    )
+        await _load(http, min(rates), 5.0)  # warm caches and connection pools
+        for rate in rates:
+            run = await _load(http, rate, duration)
+            ms = [x * 1000 for x in run.latencies] or [float("nan")]
+            good = len(run.latencies) - run.errors - run.degraded
+            results.append(
+                Result(
+                    mode=mode,
+                    rate=rate,
+                    index_seconds=round(index_seconds, 1),
+                    contexts=contexts,
+                    requests=len(run.latencies),
+                    errors=run.errors,
+                    degraded=run.degraded,
+                    skipped=run.skipped,
+                    achieved_rps=round(good / duration, 1),
+                    p50_ms=round(statistics.median(ms), 1),
+                    p95_ms=round(_percentile(ms, 0.95), 1),
+                    p99_ms=round(_percentile(ms, 0.99), 1),
+                    load_avg=round(os.getloadavg()[0], 1),
+                )
+            )
+            print(json.dumps(asdict(results[-1])), flush=True)
+    return results
 
 
 def _wait_ready(url: str, timeout: float = 120) -> None:
@@ -171,7 +202,7 @@ def _wait_ready(url: str, timeout: float = 120) -> None:
     raise TimeoutError(f"{url} not ready after {timeout}s")
 
 
-def run_mode(mode: str, root: Path, args: argparse.Namespace, work: Path) -> Result:
+def run_mode(mode: str, root: Path, args: argparse.Namespace, work: Path) -> list[Result]:
     port = free_port()
     env = {
         **os.environ,
@@ -204,29 +235,35 @@ def run_mode(mode: str, root: Path, args: argparse.Namespace, work: Path) -> Res
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
+    parser.add_argument(
+        "--rate", type=float, nargs="+", default=[100.0], help="requests per second (each)"
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--modes", nargs="+", default=["embedded", "production"])
     parser.add_argument("--embedder", default="none", choices=["none", "local"])
     parser.add_argument("--mirror", type=Path, default=SPHINX)
     parser.add_argument("--commit", default="HEAD")
     parser.add_argument("--out", type=Path, help="also write the results as JSON")
+    parser.add_argument("--logs", type=Path, help="keep data and server logs here")
     args = parser.parse_args()
     results: list[Result] = []
     with checkout(args.mirror, args.commit) as root, tempfile.TemporaryDirectory() as tmp:
+        work = args.logs or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for mode in args.modes:
-            results.append(run_mode(mode, root, args, Path(tmp)))
-            print(json.dumps(asdict(results[-1])), flush=True)
+            results += run_mode(mode, root, args, work)
     print(
-        f"\n{args.rate:g} req/s for {args.duration:g} s, context-only prompts, "
-        f"embedder {args.embedder}, 2 API workers"
+        f"\n{args.duration:g} s per rate, context-only prompts, embedder {args.embedder}, "
+        "2 API workers; ok/s = answers with context per second"
     )
-    header = f"{'mode':<11} {'index s':>8} {'contexts':>9} {'requests':>9} {'errors':>7}"
-    print(header + f" {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    header = f"{'mode':<11} {'rate':>5} {'index s':>8} {'contexts':>9} {'sent':>6} {'errors':>7}"
+    header += f" {'no ctx':>7} {'skipped':>8}"
+    print(header + f" {'ok/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'load':>5}")
     for r in results:
         print(
-            f"{r.mode:<11} {r.index_seconds:>8} {r.contexts:>9} {r.requests:>9} {r.errors:>7} "
-            f"{r.achieved_rps:>7} {r.p50_ms:>8} {r.p95_ms:>8} {r.p99_ms:>8}"
+            f"{r.mode:<11} {r.rate:>5g} {r.index_seconds:>8} {r.contexts:>9} {r.requests:>6} "
+            f"{r.errors:>7} {r.degraded:>7} {r.skipped:>8} "
+            f"{r.achieved_rps:>7} {r.p50_ms:>8} {r.p95_ms:>8} {r.p99_ms:>8} {r.load_avg:>5}"
         )
     if args.out:
         args.out.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

@@ -194,3 +194,13 @@ async def test_shorter_cut_changes_long_texts_only_and_the_name(
     cut = await short_cut.embed([short_text, long_text])
     np.testing.assert_allclose(cut[0], full[0], atol=1e-5)
     assert float(cut[1] @ full[1]) < 0.99
+
+
+async def test_concurrent_calls_get_their_own_vectors(
+    embedder: LocalEmbedder, reference: dict[str, Any]
+) -> None:
+    texts = reference["texts"]
+    groups = [texts[0:4], texts[4:8], texts[8:12], texts[::-1]]
+    together = await asyncio.gather(*(embedder.embed(group) for group in groups))
+    for group, vectors in zip(groups, together, strict=True):
+        np.testing.assert_allclose(vectors, await embedder.embed(group), atol=1e-5)

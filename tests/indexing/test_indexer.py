@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from axon.config import Settings
+import pytest
+
+from axon.config import Settings, SettingsError, load_settings
 from axon.indexing.facts import FACTS_PATH
 from axon.models import ContextType, WorkspaceType
 from axon.ports import SearchRequest
@@ -272,3 +274,25 @@ async def test_hostile_tree_indexes_what_it_can_and_counts_the_rest(
     }
     symbols = by_symbol(await contexts_of(services, "ws"), "dir with spaces/ünïcødé 文件.py")
     assert symbols["naïve"].content.endswith("return '✓'\n")
+
+
+async def test_size_limit_comes_from_the_environment(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AXON_INDEX_MAX_FILE_BYTES", "0")
+    with pytest.raises(SettingsError, match="AXON_INDEX_MAX_FILE_BYTES"):
+        load_settings()
+    monkeypatch.setenv("AXON_INDEX_MAX_FILE_BYTES", "2048")
+    limited = load_settings().model_copy(update={"embedder": "none"})
+    assert limited.index_max_file_bytes == 2048
+    root = tmp_path / "sized"
+    root.mkdir()
+    (root / "small.py").write_text("x = 1\n")
+    (root / "large.py").write_text("y = 2\n" * 500)  # 3,000 bytes
+    services = await build_services(limited)
+    try:
+        workspace = await add_workspace(services, root)
+        [report] = await run_index(services, workspace)
+        assert report.indexed == 1 and report.skipped == {"too_large": 1}
+    finally:
+        await services.close()

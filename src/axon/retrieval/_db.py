@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+# How long a partition's generation read from SQLite is trusted. Writes through this
+# process forget it at once; another process's writes show within this delay.
+GENERATION_TTL_SECONDS = 1.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lex_docs (
@@ -59,6 +63,7 @@ class SearchDB:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axon-search-db")
+        self._generations: dict[str, tuple[int, float]] = {}
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +107,20 @@ class SearchDB:
             conn.execute("COMMIT")
             return result
 
-        return await self.run(tx)
+        try:
+            return await self.run(tx)
+        finally:
+            self._generations.clear()
+
+    async def generation(self, name: str) -> int:
+        """The current generation of `name`, read from SQLite at most once per TTL."""
+        cached = self._generations.get(name)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < GENERATION_TTL_SECONDS:
+            return cached[0]
+        gen = await self.run(lambda conn: generation(conn, name))
+        self._generations[name] = (gen, now)
+        return gen
 
 
 def bump(conn: sqlite3.Connection, names: Sequence[str]) -> None:

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, LexicalDoc
-from axon.retrieval._db import SearchDB, bump, chunks, generation, partitions_of
+from axon.retrieval._db import SearchDB, bump, chunks, partitions_of
 from axon.retrieval._masks import TIER_CODES, TYPE_CODES, filter_mask
 
 K1 = 1.2
@@ -250,12 +250,11 @@ class NumpyLexicalIndex:
 
     async def _segment(self, partition: str) -> _Segment:
         cached = self._segments.get(partition)
-        name = self._gen_name(partition)
+        gen = await self.db.generation(self._gen_name(partition))
+        if cached is not None and cached.gen == gen:
+            return cached
 
-        def load(conn: sqlite3.Connection) -> _Segment | None:
-            gen = generation(conn, name)
-            if cached is not None and cached.gen == gen:
-                return None
+        def load(conn: sqlite3.Connection) -> _Segment:
             rows = conn.execute(
                 "SELECT id, tier, type, path, symbol, terms FROM lex_docs "
                 "WHERE partition = ? ORDER BY id",
@@ -264,9 +263,6 @@ class NumpyLexicalIndex:
             return _Segment.build(gen, rows)
 
         built = await self.db.run(load)
-        if built is None:
-            assert cached is not None
-            return cached
         self._segments[partition] = built
         return built
 

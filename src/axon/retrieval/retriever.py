@@ -139,7 +139,8 @@ class HybridRetriever:
         lex_n, dense_n = ranking.normalise(lexical), ranking.normalise(dense)
         # Without an embedder, lexical relevance carries the whole weight.
         w_lex = self.weights.lexical if vector is not None else 1.0
-        # A symbol many contexts define (`get`, `run`) says less than a rare one.
+        # A name many contexts match (`get`, `run`, a big file's chunks) says less about
+        # each of them than a rare one.
         defined_by: dict[str, int] = {}
         for names in matched.values():
             for name in names:
@@ -153,11 +154,11 @@ class HybridRetriever:
             cand.fused = w_lex * lex_n.get(cid, 0.0) + (1 - w_lex) * dense_n.get(cid, 0.0)
             for name in matched.get(cid, []):
                 if name in path_names:
-                    # Every chunk of a named file gets the boost; a bare file name
-                    # (`utils.py`) is weaker evidence than a path.
-                    cand.boosts += ranking.PATH_BOOST * (1.0 if "/" in name else 0.5)
+                    # A bare file name (`utils.py`) is weaker evidence than a path.
+                    base = ranking.PATH_BOOST * (1.0 if "/" in name else 0.5)
                 else:
-                    cand.boosts += ranking.SYMBOL_BOOST / defined_by[name] ** 0.5
+                    base = ranking.SYMBOL_BOOST
+                cand.boosts += base / defined_by[name] ** 0.5
                 cand.entities.append(name)
 
     def _contains_boost(self, cand: _Candidate, names: Sequence[str]) -> None:

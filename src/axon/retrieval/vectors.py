@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, VectorItem
-from axon.retrieval._db import SearchDB, bump, chunks, generation, partitions_of
+from axon.retrieval._db import SearchDB, bump, chunks, partitions_of
 from axon.retrieval._masks import TIER_CODES, TYPE_CODES, filter_mask
 
 
@@ -153,18 +153,10 @@ class NumpyVectorIndex:
 
     async def _matrix(self, partition: str) -> _Matrix:
         cached = self._matrices.get(partition)
-        name = self._gen_name(partition)
-
-        def load(conn: sqlite3.Connection) -> _Matrix | None:
-            gen = generation(conn, name)
-            if cached is not None and cached.gen == gen:
-                return None
-            return self._materialise(conn, partition, gen)
-
-        built = await self.db.run(load)
-        if built is None:
-            assert cached is not None
+        gen = await self.db.generation(self._gen_name(partition))
+        if cached is not None and cached.gen == gen:
             return cached
+        built = await self.db.run(lambda conn: self._materialise(conn, partition, gen))
         self._matrices[partition] = built
         return built
 
