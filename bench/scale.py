@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
@@ -63,6 +63,7 @@ class Result:
     contexts: int
     requests: int
     errors: int  # no 200 (timeouts included)
+    error_kinds: dict[str, int]
     degraded: int  # 200 without context: retrieval failed or timed out
     skipped: int  # not sent: MAX_IN_FLIGHT requests were already waiting
     achieved_rps: float  # 200s with context per second of load
@@ -118,6 +119,7 @@ MAX_IN_FLIGHT = 300
 class _Load:
     latencies: list[float]
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
     degraded: int = 0
     skipped: int = 0
 
@@ -131,15 +133,19 @@ async def _load(http: httpx.AsyncClient, rate: float, duration: float) -> _Load:
         nonlocal in_flight
         body = {"prompt": PROMPTS[i % len(PROMPTS)], "workspaceId": "sphinx"}
         t0 = time.perf_counter()
+        kind = None
         try:
             response = await http.post("/api/v1/prompts/process", json=body)
-        except httpx.HTTPError:
-            out.errors += 1
+        except httpx.HTTPError as exc:
+            kind = type(exc).__name__
         else:
-            out.errors += response.status_code != 200
+            kind = None if response.status_code == 200 else f"HTTP {response.status_code}"
             out.degraded += response.status_code == 200 and bool(response.json().get("degraded"))
         finally:
             in_flight -= 1
+        if kind is not None:
+            out.errors += 1
+            out.error_kinds[kind] = out.error_kinds.get(kind, 0) + 1
         out.latencies.append(time.perf_counter() - t0)
 
     tasks: list[asyncio.Task[None]] = []
@@ -177,6 +183,7 @@ async def _measure(
                     contexts=contexts,
                     requests=len(run.latencies),
                     errors=run.errors,
+                    error_kinds=run.error_kinds,
                     degraded=run.degraded,
                     skipped=run.skipped,
                     achieved_rps=round(good / duration, 1),
