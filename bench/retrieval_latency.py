@@ -19,6 +19,7 @@ import asyncio
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -125,6 +126,7 @@ async def run(args: argparse.Namespace) -> str:
         )
     await search.close()
     await services.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
     return "\n".join(report)
 
 

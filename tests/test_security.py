@@ -90,6 +90,15 @@ async def test_scopes_read_write_admin(secured: tuple[httpx.AsyncClient, Service
     assert refused.json()["error"]["code"] == "FORBIDDEN"
     assert await services.store.get_workspace("demo") is None  # nothing was written
     assert (await http.post("/api/v1/workspaces", json=body, headers=write)).status_code == 201
+    # Questions are POSTs too: a read key may search and process prompts.
+    search = {"query": "demo", "workspaceId": "demo"}
+    assert (
+        await http.post("/api/v1/contexts/search", json=search, headers=read)
+    ).status_code == 200
+    prompt = {"prompt": "What is this?", "workspaceId": "demo", "source": "api"}
+    assert (
+        await http.post("/api/v1/prompts/process", json=prompt, headers=read)
+    ).status_code == 200
     assert (await http.get("/admin/heapdump", headers=write)).status_code == 403
     # admin includes write and read; heap dumps are off unless enabled.
     assert (await http.delete("/api/v1/workspaces/demo", headers=admin)).status_code == 204

@@ -42,15 +42,10 @@ PUBLIC_PATHS = PROBE_PATHS | {
     "/openapi.json",
 }
 # Prompt processing, LLM calls and quality gates cost far more than a lookup.
-EXPENSIVE_PREFIXES = (
-    "/api/v1/prompts",
-    "/api/v1/quality-gate",
-    "/v1/chat/completions",
-    "/api/v1/chat",
-)
+EXPENSIVE_PREFIXES = ("/api/v1/prompts/process", "/api/v1/quality-gate")
 ADMIN_PREFIXES = ("/admin", "/api/v1/admin", "/api/v1/keys", "/api/v1/maintenance")
 # POSTs that only ask questions: a read key may call them.
-READ_POST_PREFIXES = ("/api/v1/prompts", "/api/v1/search", "/v1/chat/completions", "/api/v1/chat")
+READ_POST_PREFIXES = ("/api/v1/prompts/process", "/api/v1/contexts/search")
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
