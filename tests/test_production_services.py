@@ -166,6 +166,11 @@ async def test_readiness_follows_mongodb_without_a_restart(
             assert "mongodb" in body["failing"]  # type: ignore[operator]
             health = (await http.get("/health")).json()
             assert health["services"]["mongodb"] == "disconnected"
+            # A request that needs the store now is a retryable 503, not a 500.
+            lost = await http.get("/api/v1/workspaces", timeout=15)
+            assert lost.status_code == 503, lost.text
+            assert lost.json()["error"]["code"] == "MONGODB_UNAVAILABLE"
+            assert lost.headers["retry-after"] == "5"
             own_mongo.start()
             await _poll_ready(http, 200, within=2)
 

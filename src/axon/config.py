@@ -62,19 +62,6 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(
         default=50, ge=2, le=10_000, validation_alias="REDIS_MAX_CONNECTIONS"
     )
-    # Cache TTLs per kind (seconds); see axon.cache.
-    cache_ttl_embeddings: float = Field(
-        default=7 * 86400, ge=1, validation_alias="AXON_CACHE_TTL_EMBEDDINGS"
-    )
-    cache_ttl_analyses: float = Field(
-        default=3600, ge=1, validation_alias="AXON_CACHE_TTL_ANALYSES"
-    )
-    cache_ttl_query_results: float = Field(
-        default=300, ge=1, validation_alias="AXON_CACHE_TTL_QUERY_RESULTS"
-    )
-    cache_ttl_llm_responses: float = Field(
-        default=3600, ge=1, validation_alias="AXON_CACHE_TTL_LLM_RESPONSES"
-    )
 
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     default_model: str | None = Field(default=None, validation_alias="DEFAULT_MODEL")

@@ -296,12 +296,13 @@ class RateDecision:
 
 
 class RateLimiter(Protocol):
-    """Fixed-window counters shared by every replica that uses the same adapter.
+    """Request counters per key, shared by every replica that uses the same adapter.
 
-    `hit` counts one request against `key`. A window opens at the first hit and
-    lasts `window_seconds`; the first `limit` hits in it are allowed, later ones
-    are refused until it ends. Keys are opaque (callers build e.g. "ip:1.2.3.4");
-    the Redis adapter stores them under `axon:rl:`.
+    `hit` counts one request against `key` and allows it while at most `limit`
+    requests fell within the last `window_seconds`. The in-process adapter uses
+    fixed windows (cheap, per process); the Redis adapter slides the window so
+    replicas share one exact count. Keys are opaque (callers build e.g.
+    "ip:1.2.3.4"); the Redis adapter stores them under `axon:rl:`.
     """
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> RateDecision: ...

@@ -58,9 +58,7 @@ class _Graph:
         self.initializers.append(numpy_helper.from_array(value, name))
         return name
 
-    def op(
-        self, op_type: str, inputs: list[str], hint: str, domain: str = "", **attrs: Any
-    ) -> str:
+    def op(self, op_type: str, inputs: list[str], hint: str, domain: str = "", **attrs: Any) -> str:
         out = self.name(hint)
         self.nodes.append(
             helper.make_node(op_type, inputs, [out], name=out, domain=domain, **attrs)

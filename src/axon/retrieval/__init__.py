@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from threadpoolctl import threadpool_limits
+
 from axon.config import Settings
 from axon.ports import DocumentStore, Embedder, LexicalIndex, VectorIndex
 from axon.retrieval._db import SearchDB
@@ -38,6 +40,10 @@ async def build_search(
     indexes: tuple[LexicalIndex, VectorIndex] | None = None,
 ) -> SearchComponents:
     """`indexes` replaces the embedded lexical and vector indexes (e.g. Qdrant's)."""
+    # Searches are single matrix-vector products and small matrices: OpenBLAS's own
+    # threads make them slower (waking them costs more than the work, worst on busy
+    # cores), and concurrent requests already use the cores. One thread per call.
+    threadpool_limits(1, user_api="blas")
     db = SearchDB(settings.data_dir / "search.db")
     await db.open()
     lexical, vectors = indexes or (

@@ -1,9 +1,11 @@
 """The embedded search database: one SQLite file (`search.db`) next to the store.
 
 It holds what the lexical and vector indexes need to rebuild their in-memory
-arrays (term counts, vectors), the embedding cache, and a generation counter
-per partition that tells a process its arrays are stale. All SQL runs on one
-dedicated thread, keeping the connection single-threaded and the loop free.
+arrays (term counts, vectors), a log of the lexical rows each write changed (so a
+process brings its arrays up to date by reading only those), the embedding cache,
+and a generation counter per partition that tells a process its arrays are stale.
+All SQL runs on one dedicated thread, keeping the connection single-threaded and
+the loop free.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ CREATE TABLE IF NOT EXISTS lex_docs (
 );
 CREATE INDEX IF NOT EXISTS lex_docs_partition ON lex_docs (partition);
 CREATE INDEX IF NOT EXISTS lex_docs_workspace ON lex_docs (workspace_id);
+CREATE TABLE IF NOT EXISTS lex_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    partition TEXT NOT NULL,
+    id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lex_log_partition ON lex_log (partition, seq);
 CREATE TABLE IF NOT EXISTS vec_items (
     id TEXT PRIMARY KEY,
     partition TEXT NOT NULL,

@@ -12,15 +12,34 @@ TIER_CODES: dict[Tier, int] = {tier: i for i, tier in enumerate(Tier)}
 TYPE_CODES: dict[ContextType, int] = {kind: i for i, kind in enumerate(ContextType)}
 
 
-def filter_mask(
-    tiers: NDArray[np.int8], types: NDArray[np.int8], flt: IndexFilter | None
-) -> NDArray[np.bool_] | None:
-    """Rows allowed by `flt`, or None when it allows everything."""
-    if flt is None or (not flt.tiers and not flt.types):
-        return None
-    mask = np.ones(len(tiers), dtype=bool)
-    if flt.tiers:
-        mask &= np.isin(tiers, [TIER_CODES[t] for t in flt.tiers])
-    if flt.types:
-        mask &= np.isin(types, [TYPE_CODES[t] for t in flt.types])
-    return mask
+class RowCodes:
+    """The tier and type code of every row of a partition's arrays.
+
+    A partition holds a single tier and usually a few types, so most filters allow
+    every row; knowing the codes present skips building a mask for those.
+    """
+
+    def __init__(self, tiers: NDArray[np.int8], types: NDArray[np.int8]) -> None:
+        self.tiers = tiers
+        self.types = types
+        self._tiers_present = frozenset(np.unique(tiers).tolist())
+        self._types_present = frozenset(np.unique(types).tolist())
+
+    def mask(self, flt: IndexFilter | None) -> NDArray[np.bool_] | None:
+        """Rows allowed by `flt`, or None when it allows every row."""
+        if flt is None:
+            return None
+        tiers = {TIER_CODES[t] for t in flt.tiers} if flt.tiers else None
+        types = {TYPE_CODES[t] for t in flt.types} if flt.types else None
+        if tiers is not None and self._tiers_present <= tiers:
+            tiers = None
+        if types is not None and self._types_present <= types:
+            types = None
+        if tiers is None and types is None:
+            return None
+        mask = np.ones(len(self.tiers), dtype=bool)
+        if tiers is not None:
+            mask &= np.isin(self.tiers, list(tiers))
+        if types is not None:
+            mask &= np.isin(self.types, list(types))
+        return mask

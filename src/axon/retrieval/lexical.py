@@ -1,11 +1,17 @@
-"""Embedded LexicalIndex: BM25 over numpy arrays, rebuilt per partition when stale.
+"""Embedded LexicalIndex: BM25 over numpy arrays per partition, updated in place on writes.
 
 Why not SQLite FTS5: issue-sized queries have hundreds of distinct terms, and
 FTS5 ranks every row matching any of them in SQL, which is far slower at 100k
 chunks than one `np.bincount` over the posting lists; FTS5 also cannot split
 identifiers itself. So term counts are stored in `search.db` (durable, one
-transaction per write) and each process keeps a compressed posting-list array
-per partition, rebuilt when the partition's generation moves.
+transaction per write) and each process keeps posting-list arrays per partition.
+
+A partition's arrays are a base (all documents when it was built) plus a small
+delta: each write logs the ids it changed (`lex_log`), and a search that finds the
+partition's generation moved reads only those rows, masks their old base rows and
+rebuilds the delta. Writes from other processes arrive the same way. When the delta
+outgrows a share of the base, the partition is rebuilt whole, which also refreshes
+the base's statistics (average length; document frequencies of masked rows).
 """
 
 from __future__ import annotations
@@ -13,166 +19,185 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, LexicalDoc
-from axon.retrieval._db import SearchDB, bump, chunks, partitions_of
-from axon.retrieval._masks import TIER_CODES, TYPE_CODES, filter_mask
+from axon.retrieval._db import SearchDB, bump, chunks
+from axon.retrieval._postings import DocRow, Postings
 
-K1 = 1.2
-B = 0.75
 # In a large partition, terms in more than this share of the documents carry almost no
 # signal and dominate the work for long queries; they are skipped.
 MAX_DF_SHARE = 0.5
 MIN_DOCS_FOR_DF_CUT = 1000
+# A delta larger than this (documents) and than this share of the base is folded into a
+# rebuilt base: deltas are rebuilt on every change, so they must stay small.
+DELTA_MIN = 2000
+DELTA_SHARE = 0.1
+# The change log keeps this many newest entries; a process further behind rebuilds.
+LOG_KEEP = 200_000
+_ROW_COLUMNS = "id, tier, type, path, symbol, terms"
 
 
 @dataclass
 class _Segment:
+    seq: int  # the newest `lex_log` entry reflected here
     gen: int
-    ids: list[str]
-    tiers: NDArray[np.int8]
-    types: NDArray[np.int8]
-    vocab: dict[str, int]
-    idf: NDArray[np.float32]
-    df: NDArray[np.int32]
-    ptr: NDArray[np.int64]
-    docs: NDArray[np.int32]
-    weights: NDArray[np.float32]
-    symbols: dict[str, list[int]]
-    path_docs: dict[str, list[int]]
-    _suffixes: dict[str, list[str]] | None = None
-
-    def _paths_matching(self, entity: str) -> list[str]:
-        """Indexed paths that end with `entity`, or that `entity` ends with (a stack
-        trace's absolute path names a workspace-relative one), at a `/` boundary."""
-        entity = entity.strip("/")
-        if not entity:
-            return []
-        if self._suffixes is None:
-            self._suffixes = {}
-            for path in self.path_docs:
-                parts = path.strip("/").split("/")
-                for start in range(len(parts)):
-                    self._suffixes.setdefault("/".join(parts[start:]), []).append(path)
-        found = list(self._suffixes.get(entity, ()))
-        parts = entity.split("/")
-        for start in range(1, len(parts)):
-            tail = "/".join(parts[start:])
-            found += [p for p in self._suffixes.get(tail, ()) if p.strip("/") == tail]
-        return list(dict.fromkeys(found))
+    base: Postings
+    row_of: dict[str, int]  # base id -> row
+    live: NDArray[np.bool_]  # base rows neither replaced nor deleted since it was built
+    dead: int
+    delta: Postings
+    delta_rows: dict[str, DocRow]
 
     @classmethod
-    def build(
-        cls, gen: int, rows: list[tuple[str, str, str, str | None, str | None, str]]
-    ) -> _Segment:
-        vocab: dict[str, int] = {}
-        doc_col: list[int] = []
-        term_col: list[int] = []
-        tf_col: list[int] = []
-        lengths = np.zeros(len(rows), dtype=np.float32)
-        symbols: dict[str, list[int]] = {}
-        path_docs: dict[str, list[int]] = {}
-        for i, (_, _, _, _, symbol, terms_json) in enumerate(rows):
-            terms: dict[str, int] = json.loads(terms_json)
-            for term, count in terms.items():
-                term_col.append(vocab.setdefault(term, len(vocab)))
-                tf_col.append(count)
-            doc_col.extend([i] * len(terms))
-            lengths[i] = sum(terms.values())
-            for name in _symbol_keys(symbol):
-                symbols.setdefault(name, []).append(i)
-            path = rows[i][3]
-            if path:
-                path_docs.setdefault(path, []).append(i)
-        n = len(rows)
-        doc_arr = np.asarray(doc_col, dtype=np.int32)
-        term_arr = np.asarray(term_col, dtype=np.int32)
-        tf = np.asarray(tf_col, dtype=np.float32)
-        order = np.argsort(term_arr, kind="stable")
-        doc_arr, term_arr, tf = doc_arr[order], term_arr[order], tf[order]
-        df = np.bincount(term_arr, minlength=len(vocab)).astype(np.int32)
-        ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(df, out=ptr[1:])
-        avgdl = float(lengths.mean()) if n else 1.0
-        norm = K1 * (1 - B + B * lengths / max(avgdl, 1.0))
-        weights = (tf * (K1 + 1) / (tf + norm[doc_arr])).astype(np.float32)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    def fresh(cls, seq: int, gen: int, rows: Sequence[DocRow]) -> _Segment:
+        base = Postings.build(rows)
         return cls(
+            seq=seq,
             gen=gen,
-            ids=[r[0] for r in rows],
-            tiers=np.asarray([TIER_CODES[Tier(r[1])] for r in rows], dtype=np.int8),
-            types=np.asarray([TYPE_CODES[ContextType(r[2])] for r in rows], dtype=np.int8),
-            vocab=vocab,
-            idf=idf,
-            df=df,
-            ptr=ptr,
-            docs=doc_arr,
-            weights=weights,
-            symbols=symbols,
-            path_docs=path_docs,
+            base=base,
+            row_of={cid: i for i, cid in enumerate(base.ids)},
+            live=np.ones(len(rows), dtype=bool),
+            dead=0,
+            delta=Postings.build([], avgdl=base.avgdl),
+            delta_rows={},
         )
+
+    def updated(self, seq: int, gen: int, changes: dict[str, DocRow | None]) -> _Segment:
+        """A new segment with `changes` (id -> current row, None when deleted) applied;
+        this one stays valid for searches already using it."""
+        live = self.live.copy()
+        delta_rows = dict(self.delta_rows)
+        for cid, row in changes.items():
+            i = self.row_of.get(cid)
+            if i is not None:
+                live[i] = False
+            delta_rows.pop(cid, None)
+            if row is not None:
+                delta_rows[cid] = row
+        return _Segment(
+            seq=seq,
+            gen=gen,
+            base=self.base,
+            row_of=self.row_of,
+            live=live,
+            dead=len(live) - int(np.count_nonzero(live)),
+            delta=Postings.build(list(delta_rows.values()), avgdl=self.base.avgdl),
+            delta_rows=delta_rows,
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.base.ids) - self.dead + len(self.delta.ids)
+
+    def _id(self, i: int) -> str:
+        n = len(self.base.ids)
+        return self.base.ids[i] if i < n else self.delta.ids[i - n]
+
+    def _allowed(self, postings: Postings, flt: IndexFilter | None) -> NDArray[np.bool_] | None:
+        mask = postings.codes.mask(flt)
+        if postings is self.base and self.dead:
+            mask = self.live if mask is None else mask & self.live
+        return mask
 
     def search(
         self, terms: Sequence[str], k: int, flt: IndexFilter | None
     ) -> list[tuple[str, float]]:
-        n = len(self.ids)
+        n = self.size
         if n == 0:
             return []
         max_df = MAX_DF_SHARE * n if n >= MIN_DOCS_FOR_DF_CUT else n
-        counts: dict[int, int] = {}
-        for term in terms:
-            tid = self.vocab.get(term)
-            if tid is not None and self.df[tid] <= max_df:
-                counts[tid] = counts.get(tid, 0) + 1
-        if not counts:
+        query: dict[str, float] = {}
+        for term, qtf in Counter(terms).items():
+            df = self.base.doc_freq(term) + self.delta.doc_freq(term)
+            if 0 < df <= max_df:
+                idf = math.log1p((n - df + 0.5) / (df + 0.5))
+                # Repeating a word in a long issue text raises its weight, with saturation.
+                query[term] = idf * (1.0 + math.log(qtf))
+        if not query:
             return []
-        doc_parts = []
-        weight_parts = []
-        for tid, qtf in counts.items():
-            lo, hi = self.ptr[tid], self.ptr[tid + 1]
-            doc_parts.append(self.docs[lo:hi])
-            # Repeating a word in a long issue text raises its weight, with saturation.
-            weight_parts.append(self.weights[lo:hi] * (self.idf[tid] * (1.0 + math.log(qtf))))
-        scores = np.bincount(np.concatenate(doc_parts), np.concatenate(weight_parts), minlength=n)
-        mask = filter_mask(self.tiers, self.types, flt)
-        if mask is not None:
-            scores[~mask] = 0.0
+        parts = []
+        for postings in (self.base, self.delta):
+            if not postings.ids:
+                continue
+            scores = postings.scores(query)
+            mask = self._allowed(postings, flt)
+            if mask is not None:
+                scores[~mask] = 0.0
+            parts.append(scores)
+        scores = parts[0] if len(parts) == 1 else np.concatenate(parts)
         k = min(k, int(np.count_nonzero(scores)))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top]
+        return [(self._id(int(i)), float(scores[i])) for i in top]
 
     def match(
         self, symbols: Sequence[str], paths: Sequence[str], flt: IndexFilter | None
-    ) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = {}
-        for name in symbols:
-            for i in self.symbols.get(name.lower(), ()):
-                found.setdefault(i, []).append(name)
-        for entity in paths:
-            for path in self._paths_matching(entity):
-                for i in self.path_docs[path]:
-                    found.setdefault(i, []).append(entity)
-        mask = filter_mask(self.tiers, self.types, flt)
-        if mask is not None:
-            found = {i: names for i, names in found.items() if mask[i]}
+    ) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for postings in (self.base, self.delta):
+            matched = postings.match(symbols, paths, flt)
+            live = self.live if postings is self.base and self.dead else None
+            for i, names in matched.items():
+                if live is None or live[i]:
+                    found.setdefault(postings.ids[i], []).extend(names)
         return found
 
 
-def _symbol_keys(symbol: str | None) -> set[str]:
-    """`Request.register_hook` is found by its full name and by `register_hook`."""
-    if not symbol:
-        return set()
-    low = symbol.lower()
-    return {low, low.rsplit(".", 1)[-1]}
+def _log(conn: sqlite3.Connection, pairs: Sequence[tuple[str, str]]) -> None:
+    """Record (partition, id) pairs a write changed, and forget entries beyond LOG_KEEP."""
+    conn.executemany("INSERT INTO lex_log (partition, id) VALUES (?, ?)", pairs)
+    conn.execute("DELETE FROM lex_log WHERE seq <= (SELECT MAX(seq) FROM lex_log) - ?", (LOG_KEEP,))
+
+
+def _partitions_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(id, partition) of those of `ids` that are indexed."""
+    found: list[tuple[str, str]] = []
+    for part in chunks(ids):
+        marks = ",".join("?" * len(part))
+        found += conn.execute(
+            f"SELECT id, partition FROM lex_docs WHERE id IN ({marks})", list(part)
+        ).fetchall()
+    return found
+
+
+def _newest_seq(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(seq) FROM lex_log").fetchone()
+    return int(row[0] or 0)
+
+
+def _changes_since(
+    conn: sqlite3.Connection, partition: str, seq: int, limit: int
+) -> dict[str, DocRow | None] | None:
+    """The current rows (None: deleted) of the ids logged for `partition` after `seq`,
+    or None when there are more than `limit` or the log no longer reaches back."""
+    oldest = conn.execute("SELECT MIN(seq) FROM lex_log").fetchone()[0]
+    if oldest is not None and oldest > seq + 1:
+        return None
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT id FROM lex_log WHERE partition = ? AND seq > ?", (partition, seq)
+        )
+    ]
+    if len(ids) > limit:
+        return None
+    changes: dict[str, DocRow | None] = dict.fromkeys(ids)
+    for part in chunks(ids):
+        marks = ",".join("?" * len(part))
+        for row in conn.execute(
+            f"SELECT {_ROW_COLUMNS} FROM lex_docs WHERE partition = ? AND id IN ({marks})",
+            [partition, *part],
+        ):
+            changes[row[0]] = row
+    return changes
 
 
 class NumpyLexicalIndex:
@@ -204,9 +229,12 @@ class NumpyLexicalIndex:
 
         def write(conn: sqlite3.Connection) -> None:
             # A context that moved partition (tier change) must leave the old one stale too.
-            touched = partitions_of(conn, "lex_docs", [d.id for d in docs]) | {partition}
+            moved = _partitions_by_id(conn, [d.id for d in docs])
             conn.executemany("INSERT OR REPLACE INTO lex_docs VALUES (?,?,?,?,?,?,?,?,?)", rows)
-            bump(conn, [self._gen_name(p) for p in touched])
+            # A context that moved partition (tier change) leaves the old one too.
+            left = [(p, cid) for cid, p in moved if p != partition]
+            _log(conn, [(partition, d.id) for d in docs] + left)
+            bump(conn, [self._gen_name(p) for p in {partition, *(p for _, p in moved)}])
 
         await self.db.write(write)
 
@@ -214,11 +242,12 @@ class NumpyLexicalIndex:
         ids = list(context_ids)
 
         def write(conn: sqlite3.Connection) -> None:
-            touched = partitions_of(conn, "lex_docs", ids)
+            gone = _partitions_by_id(conn, ids)
             for part in chunks(ids):
                 marks = ",".join("?" * len(part))
                 conn.execute(f"DELETE FROM lex_docs WHERE id IN ({marks})", list(part))
-            bump(conn, [self._gen_name(p) for p in touched])
+            _log(conn, [(p, i) for i, p in gone])
+            bump(conn, [self._gen_name(p) for p in {p for _, p in gone}])
 
         if ids:
             await self.db.write(write)
@@ -232,7 +261,11 @@ class NumpyLexicalIndex:
                     (workspace_id,),
                 )
             ]
+            gone = conn.execute(
+                "SELECT partition, id FROM lex_docs WHERE workspace_id = ?", (workspace_id,)
+            ).fetchall()
             conn.execute("DELETE FROM lex_docs WHERE workspace_id = ?", (workspace_id,))
+            _log(conn, gone)
             bump(conn, [self._gen_name(p) for p in touched])
 
         await self.db.write(write)
@@ -255,12 +288,21 @@ class NumpyLexicalIndex:
             return cached
 
         def load(conn: sqlite3.Connection) -> _Segment:
-            rows = conn.execute(
-                "SELECT id, tier, type, path, symbol, terms FROM lex_docs "
-                "WHERE partition = ? ORDER BY id",
-                (partition,),
-            ).fetchall()
-            return _Segment.build(gen, rows)
+            conn.execute("BEGIN")  # one snapshot: the rows and the log position agree
+            try:
+                seq = _newest_seq(conn)
+                if cached is not None:
+                    limit = max(DELTA_MIN, int(DELTA_SHARE * len(cached.base.ids)))
+                    changes = _changes_since(conn, partition, cached.seq, limit)
+                    if changes is not None and len(cached.delta_rows) + len(changes) <= limit:
+                        return cached.updated(seq, gen, changes)
+                rows = conn.execute(
+                    f"SELECT {_ROW_COLUMNS} FROM lex_docs WHERE partition = ? ORDER BY id",
+                    (partition,),
+                ).fetchall()
+                return _Segment.fresh(seq, gen, rows)
+            finally:
+                conn.execute("COMMIT")
 
         built = await self.db.run(load)
         self._segments[partition] = built
@@ -280,7 +322,4 @@ class NumpyLexicalIndex:
     ) -> dict[str, list[str]]:
         if not symbols and not paths:
             return {}
-        segment = await self._segment(partition)
-        return {
-            segment.ids[i]: names for i, names in segment.match(symbols, paths, filters).items()
-        }
+        return (await self._segment(partition)).match(symbols, paths, filters)

@@ -115,6 +115,17 @@ class HybridRetriever:
         vectors = await self.embedder.embed([query[:QUERY_EMBED_CHARS]])
         return np.asarray(vectors[0], dtype=np.float32)
 
+    async def _dense(
+        self,
+        partition: str,
+        query_vector: asyncio.Task[NDArray[np.float32] | None],
+        flt: IndexFilter,
+    ) -> dict[str, float]:
+        vector = await query_vector
+        if vector is None:
+            return {}
+        return dict(await self.vectors.search(partition, vector, CANDIDATES, flt))
+
     async def _gather(
         self,
         partition: str,
@@ -125,17 +136,18 @@ class HybridRetriever:
         flt: IndexFilter,
         pool: dict[str, _Candidate],
     ) -> None:
-        lexical = dict(await self.lexical.search(partition, terms, CANDIDATES, flt))
-        paths = candidate_paths(entities)
-        matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
+        # The query is embedded and the dense search runs on worker threads while the
+        # lexical side runs here.
+        dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
+        try:
+            lexical = dict(await self.lexical.search(partition, terms, CANDIDATES, flt))
+            paths = candidate_paths(entities)
+            matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
+            dense = await dense_task
+        finally:
+            dense_task.cancel()  # a no-op once it has finished
+        vector = query_vector.result()
         path_names = set(paths)
-        # The query is embedded on the embedder's thread while the lexical side runs.
-        vector = await query_vector
-        dense = (
-            dict(await self.vectors.search(partition, vector, CANDIDATES, flt))
-            if vector is not None
-            else {}
-        )
         lex_n, dense_n = ranking.normalise(lexical), ranking.normalise(dense)
         # Without an embedder, lexical relevance carries the whole weight.
         w_lex = self.weights.lexical if vector is not None else 1.0

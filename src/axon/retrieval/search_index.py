@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -31,6 +32,22 @@ def lexical_terms(context: Context) -> dict[str, int]:
     if context.symbol:
         counts.update(tokenize(context.symbol))  # a definition's own name counts double
     return dict(counts)
+
+
+def lexical_docs(contexts: Sequence[Context]) -> list[LexicalDoc]:
+    return [
+        LexicalDoc(
+            id=c.id,
+            workspace_id=c.workspace_id,
+            tier=c.tier,
+            type=c.type,
+            path=c.path,
+            symbol=c.symbol,
+            content_hash=c.content_hash,
+            terms=lexical_terms(c),
+        )
+        for c in contexts
+    ]
 
 
 def embedding_text(context: Context) -> str:
@@ -64,22 +81,9 @@ class HybridSearchIndex:
         for context in contexts:
             by_partition[partition_of(context)].append(context)
         for partition, group in by_partition.items():
-            await self.lexical.upsert(
-                partition,
-                [
-                    LexicalDoc(
-                        id=c.id,
-                        workspace_id=c.workspace_id,
-                        tier=c.tier,
-                        type=c.type,
-                        path=c.path,
-                        symbol=c.symbol,
-                        content_hash=c.content_hash,
-                        terms=lexical_terms(c),
-                    )
-                    for c in group
-                ],
-            )
+            # Tokenising is pure CPU work: off the event loop, requests keep being served.
+            docs = await asyncio.to_thread(lexical_docs, group)
+            await self.lexical.upsert(partition, docs)
             if self.embedder is not None:
                 vectors = await self.embedder.embed([embedding_text(c) for c in group])
                 await self.vectors.upsert(

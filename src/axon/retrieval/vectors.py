@@ -8,6 +8,7 @@ pages it in on demand. Exact search at 100k x 384 is one matrix-vector product.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import sqlite3
@@ -21,15 +22,14 @@ from numpy.typing import NDArray
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, VectorItem
 from axon.retrieval._db import SearchDB, bump, chunks, partitions_of
-from axon.retrieval._masks import TIER_CODES, TYPE_CODES, filter_mask
+from axon.retrieval._masks import TIER_CODES, TYPE_CODES, RowCodes
 
 
 @dataclass
 class _Matrix:
     gen: int
     ids: list[str]
-    tiers: NDArray[np.int8]
-    types: NDArray[np.int8]
+    codes: RowCodes
     vectors: NDArray[np.float32]
 
     def search(
@@ -38,7 +38,7 @@ class _Matrix:
         if not self.ids or self.vectors.shape[1] != vector.shape[0]:
             return []
         scores = self.vectors @ vector
-        mask = filter_mask(self.tiers, self.types, flt)
+        mask = self.codes.mask(flt)
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
         k = min(k, len(self.ids) if mask is None else int(mask.sum()))
@@ -128,10 +128,12 @@ class NumpyVectorIndex:
             f"SELECT {columns} FROM vec_items WHERE partition = ? ORDER BY id", (partition,)
         ).fetchall()
         ids = [r[0] for r in rows]
-        tiers = np.asarray([TIER_CODES[Tier(r[1])] for r in rows], dtype=np.int8)
-        types = np.asarray([TYPE_CODES[ContextType(r[2])] for r in rows], dtype=np.int8)
+        codes = RowCodes(
+            np.asarray([TIER_CODES[Tier(r[1])] for r in rows], dtype=np.int8),
+            np.asarray([TYPE_CODES[ContextType(r[2])] for r in rows], dtype=np.int8),
+        )
         if not rows:
-            return _Matrix(gen, ids, tiers, types, np.zeros((0, 0), dtype=np.float32))
+            return _Matrix(gen, ids, codes, np.zeros((0, 0), dtype=np.float32))
         if not have_file:
             matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32)
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -149,7 +151,7 @@ class NumpyVectorIndex:
             # Same generation number from a deleted-and-recreated database: rebuild.
             path.unlink(missing_ok=True)
             return self._materialise(conn, partition, gen)
-        return _Matrix(gen, ids, tiers, types, mapped)
+        return _Matrix(gen, ids, codes, mapped)
 
     async def _matrix(self, partition: str) -> _Matrix:
         cached = self._matrices.get(partition)
@@ -163,4 +165,9 @@ class NumpyVectorIndex:
     async def search(
         self, partition: str, vector: NDArray[np.float32], k: int, filters: IndexFilter | None
     ) -> list[tuple[str, float]]:
-        return (await self._matrix(partition)).search(vector, k, filters)
+        matrix = await self._matrix(partition)
+        if not matrix.ids:
+            return []
+        # The product releases the GIL: on a worker thread it overlaps the lexical side
+        # of this search and other requests instead of stalling the event loop.
+        return await asyncio.to_thread(matrix.search, vector, k, filters)

@@ -10,6 +10,8 @@ a standalone server rather than silently giving up atomicity.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from axon.errors import Conflict, ServiceUnavailable
 from axon.models import (
@@ -457,3 +459,25 @@ class MongoDocumentStore:
         found = self._col("llm_usage").find(query, projection={"_id": 0})
         found = found.sort([("workspaceId", 1), ("provider", 1), ("model", 1)])
         return [LlmUsage.model_validate(d) async for d in found]
+
+
+def _unreachable_as_503(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A lost connection mid-request is a 503 the client may retry, not a 500."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except ConnectionFailure as exc:
+            raise ServiceUnavailable(
+                f"MongoDB is unreachable: {exc}",
+                code="MONGODB_UNAVAILABLE",
+                headers={"Retry-After": "5"},
+            ) from None
+
+    return wrapper
+
+
+for _name, _method in list(vars(MongoDocumentStore).items()):
+    if not _name.startswith("_") and _name != "ping" and inspect.iscoroutinefunction(_method):
+        setattr(MongoDocumentStore, _name, _unreachable_as_503(_method))
