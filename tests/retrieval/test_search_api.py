@@ -127,5 +127,5 @@ def test_cli_search_reads_stdin_and_prints_json_in_rank_order(shop: Services) ->
         cli_app, ["search", "apply_discount", "-w", "shop"], env={"COLUMNS": "200"}
     )
     assert table.exit_code == 0 and "pricing.py" in table.stdout
-    fixed = runner.invoke(cli_app, ["reconcile", "--workspace", "shop"])
+    fixed = runner.invoke(cli_app, ["maintenance", "reconcile", "--workspace", "shop"])
     assert fixed.exit_code == 0 and "shop: indexed 0, removed 0, unchanged 5" in fixed.stdout

@@ -1,4 +1,4 @@
-"""`axon maintenance cleanup|backup|restore`."""
+"""`axon maintenance cleanup|backup|restore|reconcile`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import typer
 
 from axon.cli._app import app, cli_errors, fail, run_with_services
 from axon.cli._output import print_json
-from axon.cli.search import reconcile
 from axon.config import load_settings
+from axon.errors import NotFound
 from axon.maintenance import (
     CleanupReport,
     RetentionPolicy,
@@ -24,8 +24,6 @@ from axon.services import Services
 
 maintenance_app = typer.Typer(help="Retention clean-up and backups.", no_args_is_help=True)
 app.add_typer(maintenance_app, name="maintenance")
-# Drift repair between the document store and the search indexes, beside the other chores.
-maintenance_app.command("reconcile")(reconcile)
 
 
 @maintenance_app.command("cleanup")
@@ -114,3 +112,33 @@ def restore(path: Annotated[Path, typer.Argument(help="backup file to restore")]
     except (OSError, ValueError) as exc:
         fail(str(exc))
     typer.echo(f"restored {path} into {target} ({pages} pages)")
+
+
+@maintenance_app.command("reconcile")
+def reconcile(
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="one workspace (default: all)")
+    ] = None,
+) -> None:
+    """Repair drift between stored contexts and the search index (e.g. after a crash)."""
+
+    async def run(services: Services) -> None:
+        if workspace is not None:
+            if await services.store.get_workspace(workspace) is None:
+                raise NotFound(f"workspace '{workspace}' not found")
+            ids = [workspace]
+        else:
+            ids = []
+            cursor: str | None = None
+            while True:
+                page = await services.store.list_workspaces(200, cursor)
+                ids += [w.id for w in page.items]
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+        for workspace_id in ids:
+            counts = await services.search_index.reconcile(workspace_id)
+            summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+            typer.echo(f"{workspace_id}: {summary}")
+
+    run_with_services(run)

@@ -1,4 +1,4 @@
-"""`axon search QUERY` and `axon reconcile`.
+"""`axon search QUERY`.
 
 QUERY `-` reads the query from stdin, so an issue text or a stack trace can be
 piped in whole.
@@ -13,7 +13,6 @@ import typer
 
 from axon.cli._app import app, run_with_services
 from axon.cli._output import print_json, print_table
-from axon.errors import NotFound
 from axon.models import ContextType, Tier
 from axon.ports import SearchRequest
 from axon.retrieval import MAX_LIMIT
@@ -66,33 +65,3 @@ def _row(r: dict[str, Any]) -> tuple[Any, ...]:
         r["type"],
         f"{r['score']:.3f}",
     )
-
-
-@app.command()
-def reconcile(
-    workspace: Annotated[
-        str | None, typer.Option("--workspace", "-w", help="one workspace (default: all)")
-    ] = None,
-) -> None:
-    """Repair drift between stored contexts and the search index (e.g. after a crash)."""
-
-    async def run(services: Services) -> None:
-        if workspace is not None:
-            if await services.store.get_workspace(workspace) is None:
-                raise NotFound(f"workspace '{workspace}' not found")
-            ids = [workspace]
-        else:
-            ids = []
-            cursor: str | None = None
-            while True:
-                page = await services.store.list_workspaces(200, cursor)
-                ids += [w.id for w in page.items]
-                if page.next_cursor is None:
-                    break
-                cursor = page.next_cursor
-        for workspace_id in ids:
-            counts = await services.search_index.reconcile(workspace_id)
-            summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-            typer.echo(f"{workspace_id}: {summary}")
-
-    run_with_services(run)
