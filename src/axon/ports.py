@@ -45,6 +45,7 @@ class FileState:
     content_hash: str
     size: int
     mtime_ns: int
+    context_count: int = -1  # contexts stored with the file when it was indexed; -1: unknown
 
 
 class DocumentStore(Protocol):
@@ -89,6 +90,11 @@ class DocumentStore(Protocol):
 
     # indexed files: replacing a file's contexts is one atomic step
     async def get_file_states(self, workspace_id: str) -> dict[str, FileState]: ...
+    async def context_counts(self, workspace_id: str) -> dict[str, int]:
+        """Workspace-tier contexts per path now. Retention clean-up (ours or the
+        runbook's direct deletes) may leave an indexed file with fewer than it had."""
+        ...
+
     async def replace_file(
         self, workspace_id: str, state: FileState, contexts: Sequence[Context]
     ) -> list[str]:

@@ -209,7 +209,7 @@ async def test_replace_file_swaps_exactly_that_files_contexts(store: DocumentSto
     ids = sorted([c.id async for c in store.iter_contexts(ContextFilter(workspace_id="ws"))])
     assert ids == ["a:f", "b:f"]
     states = await store.get_file_states("ws")
-    assert states["a.py"] == FileState("a.py", "h3", 12, 2) and "b.py" in states
+    assert states["a.py"] == FileState("a.py", "h3", 12, 2, context_count=1) and "b.py" in states
 
 
 async def test_replace_file_leaves_hand_written_contexts_alone(store: DocumentStore) -> None:
@@ -219,6 +219,19 @@ async def test_replace_file_leaves_hand_written_contexts_alone(store: DocumentSt
     await store.replace_file("ws", FileState("a.py", "h", 1, 1), [ctx("a:f", path="a.py")])
     await store.replace_file("ws", FileState("a.py", "h2", 1, 1), [])
     assert await store.get_context("note") is not None
+
+
+async def test_file_states_remember_context_counts(store: DocumentStore) -> None:
+    two = [ctx("a:f", path="a.py"), ctx("a:g", path="a.py")]
+    await store.replace_file("ws", FileState("a.py", "h", 1, 1), two)
+    await store.replace_file("ws", FileState("b.py", "h", 1, 1), [ctx("b:f", path="b.py")])
+    await store.put_contexts([ctx("n", path="a.py", tier=Tier.HYBRID), ctx("x", "other")])
+    states = await store.get_file_states("ws")
+    assert (states["a.py"].context_count, states["b.py"].context_count) == (2, 1)
+    assert await store.context_counts("ws") == {"a.py": 2, "b.py": 1}
+    await store.delete_contexts(["a:f"])  # as retention clean-up would
+    assert await store.context_counts("ws") == {"a.py": 1, "b.py": 1}
+    assert (await store.get_file_states("ws"))["a.py"].context_count == 2
 
 
 async def test_remove_file(store: DocumentStore) -> None:

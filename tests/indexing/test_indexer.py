@@ -296,3 +296,23 @@ async def test_size_limit_comes_from_the_environment(
         assert report.indexed == 1 and report.skipped == {"too_large": 1}
     finally:
         await services.close()
+
+
+async def test_contexts_deleted_by_retention_come_back_on_the_next_run(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    """The runbook's clean-up deletes old contexts straight from the store; an unchanged
+    file whose contexts are gone must be re-chunked, not skipped as unchanged."""
+    root = tree("project")
+    workspace = await add_workspace(services, root)
+    await run_index(services, workspace)
+    path = "src/shapes/geometry.py"
+    before = by_symbol(await contexts_of(services, "ws"), path)
+    removed = await services.store.delete_contexts([c.id for c in before.values()])
+    await services.search_index.remove([c.id for c in before.values()])
+    assert removed == len(before) > 0
+    [report] = await run_index(services, workspace)
+    assert report.indexed == 1  # only the file that lost its contexts
+    after = by_symbol(await contexts_of(services, "ws"), path)
+    assert set(after) == set(before)
+    assert "Circle.area" in await search_paths(services, "ws", "Circle area")

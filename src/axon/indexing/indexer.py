@@ -80,6 +80,10 @@ class Indexer:
         root = self.root
         ws = self.workspace.id
         states = await self.store.get_file_states(ws)
+        # Files that lost contexts behind the indexer's back (retention clean-up) must be
+        # re-chunked even though their bytes did not change.
+        counts = await self.store.context_counts(ws)
+        lost = {p for p, s in states.items() if s.context_count > counts.get(p, 0)}
         result = await asyncio.to_thread(scan, root, self.max_file_bytes)
         files = [f for f in result.files if not self._excluded(f.path)]
         self.report.skipped.update(result.skipped)
@@ -92,12 +96,13 @@ class Indexer:
                 and state is not None
                 and state.size == file.size
                 and state.mtime_ns == file.mtime_ns
+                and file.path not in lost
             ):
                 self.report.unchanged += 1
                 self.report.files_seen += 1
             else:
                 todo.append(file)
-        changed_paths = await self._process(todo, states)
+        changed_paths = await self._process(todo, states, lost)
         present = {f.path for f in files}
         gone = [p for p in states if p not in present and not p.startswith(VIRTUAL_DIR + "/")]
         for path in gone:
@@ -118,10 +123,14 @@ class Indexer:
     def _excluded(self, path: str) -> bool:
         return any(path == d or path.startswith(d + "/") for d in self.extra_excludes)
 
-    async def _process(self, todo: list[ScannedFile], states: dict[str, FileState]) -> list[str]:
+    async def _process(
+        self, todo: list[ScannedFile], states: dict[str, FileState], lost: set[str]
+    ) -> list[str]:
         """Prepare batches on a thread while the previous batch is written; return the
         paths whose content changed."""
-        known = {p: s.content_hash for p, s in states.items()} if not self.full else {}
+        known = (
+            {p: s.content_hash for p, s in states.items() if p not in lost} if not self.full else {}
+        )
         batches = [todo[i : i + BATCH_FILES] for i in range(0, len(todo), BATCH_FILES)]
         changed: list[str] = []
         ahead: asyncio.Future[list[_Prepared]] | None = None

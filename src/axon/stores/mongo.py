@@ -321,8 +321,18 @@ class MongoDocumentStore:
     async def get_file_states(self, workspace_id: str) -> dict[str, FileState]:
         docs = await self._col("files").find({"workspaceId": workspace_id}).to_list()
         return {
-            d["path"]: FileState(d["path"], d["contentHash"], d["size"], d["mtimeNs"]) for d in docs
+            d["path"]: FileState(
+                d["path"], d["contentHash"], d["size"], d["mtimeNs"], d.get("contextCount", -1)
+            )
+            for d in docs
         }
+
+    async def context_counts(self, workspace_id: str) -> dict[str, int]:
+        match = {"workspaceId": workspace_id, "tier": str(Tier.WORKSPACE), "path": {"$ne": None}}
+        cursor = await self._col("contexts").aggregate(
+            [{"$match": match}, {"$group": {"_id": "$path", "n": {"$sum": 1}}}]
+        )
+        return {doc["_id"]: doc["n"] async for doc in cursor}
 
     async def _file_context_ids(
         self, workspace_id: str, path: str, session: AsyncClientSession
@@ -344,6 +354,7 @@ class MongoDocumentStore:
             "contentHash": state.content_hash,
             "size": state.size,
             "mtimeNs": state.mtime_ns,
+            "contextCount": len(contexts),
         }
 
         async def replace(session: AsyncClientSession) -> list[str]:

@@ -112,6 +112,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (workspace_id, provider, model)
     );
     """,
+    """
+    ALTER TABLE files ADD COLUMN context_count INTEGER NOT NULL DEFAULT -1;
+    """,
 ]
 
 
@@ -424,11 +427,22 @@ class SQLiteDocumentStore:
     async def get_file_states(self, workspace_id: str) -> dict[str, FileState]:
         rows = await self._run(
             lambda c: c.execute(
-                "SELECT path, content_hash, size, mtime_ns FROM files WHERE workspace_id = ?",
+                "SELECT path, content_hash, size, mtime_ns, context_count FROM files "
+                "WHERE workspace_id = ?",
                 (workspace_id,),
             ).fetchall()
         )
-        return {r[0]: FileState(r[0], r[1], r[2], r[3]) for r in rows}
+        return {r[0]: FileState(*r) for r in rows}
+
+    async def context_counts(self, workspace_id: str) -> dict[str, int]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT path, count(*) FROM contexts WHERE workspace_id = ? "
+                "AND tier = 'workspace' AND path IS NOT NULL GROUP BY path",
+                (workspace_id,),
+            ).fetchall()
+        )
+        return {r[0]: r[1] for r in rows}
 
     @staticmethod
     def _file_context_ids(conn: sqlite3.Connection, workspace_id: str, path: str) -> list[str]:
@@ -452,11 +466,19 @@ class SQLiteDocumentStore:
                 )
             self._upsert_contexts(conn, contexts)
             conn.execute(
-                "INSERT INTO files (workspace_id, path, content_hash, size, mtime_ns) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(workspace_id, path) DO UPDATE SET "
+                "INSERT INTO files (workspace_id, path, content_hash, size, mtime_ns, "
+                "context_count) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(workspace_id, path) DO UPDATE SET "
                 "content_hash = excluded.content_hash, size = excluded.size, "
-                "mtime_ns = excluded.mtime_ns",
-                (workspace_id, state.path, state.content_hash, state.size, state.mtime_ns),
+                "mtime_ns = excluded.mtime_ns, context_count = excluded.context_count",
+                (
+                    workspace_id,
+                    state.path,
+                    state.content_hash,
+                    state.size,
+                    state.mtime_ns,
+                    len(contexts),
+                ),
             )
             return old
 
