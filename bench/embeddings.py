@@ -1,9 +1,12 @@
 """Embedding throughput of the local all-MiniLM-L6-v2 embedder on real code chunks.
 
 Chunks are the functions and methods (source text, as `ast` finds them) of a
-mirrored repository at a fixed commit. The script reports chunks/s per batch
-size (median of --repeat runs), a baseline without length sorting (same batch
-size, texts fed in file order), peak RSS, and the cold first load.
+mirrored repository at a fixed commit. The script first runs the default (the
+baseline) and each --batch-tokens candidate cap on padded tokens per inference
+call side by side, alternating runs so all see the same load, and prints
+medians with ratios to the baseline. It then reports chunks/s per batch size,
+texts fed in file order (no length sorting), one query's latency, peak RSS and
+the cold first load.
 
 On a shared machine wall-clock rates fall with the load average, so each row
 also gives chunks per CPU-second of this process and that figure times the
@@ -30,11 +33,12 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from axon.embeddings.local import MAX_TOKENS, LocalEmbedder
+from axon.embeddings.local import MAX_BATCH_TOKENS, MAX_TOKENS, LocalEmbedder
 from axon.embeddings.model_files import packaged_model_dir
 
 
@@ -76,15 +80,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(run: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median wall-clock seconds and median process CPU seconds (all threads) of `run`."""
-    walls, cpus = [], []
+def timed(runs: Sequence[Callable[[], object]], repeat: int) -> list[tuple[float, float]]:
+    """Median wall-clock and process CPU seconds (all threads) of each run; the runs
+    take turns, so a change in the machine's load hits all of them alike."""
+    walls: list[list[float]] = [[] for _ in runs]
+    cpus: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        run()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+        for at, run in enumerate(runs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            walls[at].append(time.perf_counter() - wall)
+            cpus[at].append(time.process_time() - cpu)
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -93,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--commit", default="2ac89889f4cc330eabd50f295dcef02828522c69")
     parser.add_argument("--chunks", type=int, default=512)
     parser.add_argument("--batch-sizes", default="1,8,16,32,64")
+    parser.add_argument("--batch-tokens", default="384,512", help="candidate padded-token caps")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
@@ -125,26 +133,37 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         print(
-            f"\n{'configuration':<36}{'chunks/s':>9}{'per CPU-s':>11}"
-            f"{'x cores':>9}{'vs batch 1':>12}"
+            f"\n{'configuration':<44}{'chunks/s':>9}{'per CPU-s':>11}"
+            f"{'x cores':>9}{'wall ratio':>12}{'CPU ratio':>11}"
         )
-        rates: dict[str, float] = {}
+        # One session (same graph and threads) for all; only the padded-token cap differs.
+        caps = [int(c) for c in args.batch_tokens.split(",")]
+        candidates = [
+            LocalEmbedder(model_dir, Path(cache_dir), threads=args.threads, batch_tokens=cap)
+            for cap in caps
+        ]
+        (base_wall, base_cpu), *measured = timed(
+            [partial(e.embed_sync, texts) for e in [embedder, *candidates]], args.repeat
+        )
 
-        def report(label: str, run: Callable[[], object]) -> None:
-            wall, cpu = timed(run, args.repeat)
-            rate = len(texts) / wall
-            rates[label] = rate
-            base = rates.get("batch 1, length-sorted")
-            ratio = f"{rate / base:.2f}x" if base else "-"
+        def report(label: str, wall: float, cpu: float) -> None:
             per_cpu = len(texts) / cpu
             print(
-                f"{label:<36}{rate:>9.1f}{per_cpu:>11.1f}{per_cpu * args.threads:>9.1f}{ratio:>12}",
+                f"{label:<44}{len(texts) / wall:>9.1f}{per_cpu:>11.1f}"
+                f"{per_cpu * args.threads:>9.1f}"
+                f"{base_wall / wall:>11.2f}x{base_cpu / cpu:>10.2f}x",
                 flush=True,
             )
 
+        def row(label: str, run: Callable[[], object]) -> None:
+            report(label, *timed([run], args.repeat)[0])
+
+        report(f"baseline: default, {MAX_BATCH_TOKENS} tokens a call", base_wall, base_cpu)
+        for cap, (wall, cpu) in zip(caps, measured, strict=True):
+            report(f"candidate: {cap} tokens a call", wall, cpu)
         for size in (int(s) for s in args.batch_sizes.split(",")):
             embedder.batch_size = size
-            report(f"batch {size}, length-sorted", lambda: embedder.embed_sync(texts))
+            row(f"batch {size}, length-sorted", lambda: embedder.embed_sync(texts))
         size = 32
         embedder.batch_size = size
 
@@ -153,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             for at in range(0, len(texts), size):
                 embedder.embed_sync(texts[at : at + size])
 
-        report(f"batch {size}, file order (baseline)", unsorted)
+        row(f"batch {size}, file order (no sorting)", unsorted)
 
         query = "why does the session drop the Authorization header on redirect to another host?"
 
@@ -167,12 +186,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         latencies = asyncio.run(query_latencies())
         print(
-            f"{'one query (async embed), ms':<36}"
+            f"{'one query (async embed), ms':<44}"
             f"p50 {np.percentile(latencies, 50):.1f}  p95 {np.percentile(latencies, 95):.1f}"
         )
 
         shorter = LocalEmbedder(model_dir, Path(cache_dir), threads=args.threads, max_tokens=128)
-        report("batch 32, cut at 128 (not default)", lambda: shorter.embed_sync(texts))
+        row("batch 32, cut at 128 (not default)", lambda: shorter.embed_sync(texts))
 
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     print(

@@ -181,6 +181,22 @@ def test_batches_respect_count_and_padded_token_limits(tmp_path: Path) -> None:
     assert [lengths[i] for i in batches[-1]] == [256, 256]
 
 
+def test_batch_token_cap_is_configurable_and_keeps_vectors(
+    tmp_path: Path, reference: dict[str, Any]
+) -> None:
+    assert MODEL_DIR is not None
+    small = LocalEmbedder(MODEL_DIR, tmp_path, batch_tokens=300)
+    lengths = [256, 5, 7, 6, 256, 100, 200, 9, 150]
+    batches = small._batches(lengths)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert all(len(b) * max(lengths[i] for i in b) <= 300 for b in batches)
+    assert [[lengths[i] for i in b] for b in batches[-3:]] == [[200], [256], [256]]
+    # Only the grouping changes: the vectors match the default cap's.
+    default = LocalEmbedder(MODEL_DIR, tmp_path)
+    texts = reference["texts"]
+    np.testing.assert_allclose(small.embed_sync(texts), default.embed_sync(texts), atol=1e-5)
+
+
 async def test_shorter_cut_changes_long_texts_only_and_the_name(
     tmp_path: Path, reference: dict[str, Any]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, LexicalDoc
 from axon.retrieval._db import GENERATION_TTL_SECONDS, SearchDB
-from axon.retrieval.lexical import DELTA_MIN, NumpyLexicalIndex
+from axon.retrieval.lexical import DELTA_MIN, SNAPSHOT_MIN_DOCS, NumpyLexicalIndex
 from axon.retrieval.partitions import partition_for
 from axon.retrieval.query import query_terms
 
@@ -139,3 +140,75 @@ async def test_a_delta_beyond_its_limit_is_folded_into_a_rebuilt_base(db: Search
     rebuilt = index._segments[WS]
     assert rebuilt.base is not base and not rebuilt.delta.ids
     assert len(rebuilt.base.ids) == 10 + DELTA_MIN + 1
+
+
+async def test_a_new_process_starts_from_the_snapshot_plus_the_log(
+    db: SearchDB, tmp_path: Path
+) -> None:
+    snapshots = tmp_path / "lexical"
+    writer = NumpyLexicalIndex(db, snapshots)
+    await writer.upsert(WS, [doc(i) for i in range(SNAPSHOT_MIN_DOCS)])
+    assert await ids(writer, "unique9") == ["c9"]  # builds the base and snapshots it
+    assert len(list(snapshots.glob("*.npz"))) == 1
+    await writer.upsert(WS, [doc(5000, "monorail"), doc(9, "airship")])
+    await writer.delete(["c10"])
+
+    other_db = SearchDB(tmp_path / "search.db")
+    await other_db.open()
+    try:
+        reader = NumpyLexicalIndex(other_db, snapshots)
+        from_scratch = NumpyLexicalIndex(other_db)
+        for query in ("monorail", "airship unique9", "unique10", "unique11 symbol"):
+            assert await ids(reader, query) == await ids(from_scratch, query), query
+        segment = reader._segments[WS]
+        assert len(segment.base.ids) == SNAPSHOT_MIN_DOCS  # the snapshot's rows ...
+        assert set(segment.delta_rows) == {"c5000", "c9"}  # ... plus the logged writes
+        assert await reader.match_entities(WS, [], ["mod11.py"], None) == {"c11": ["mod11.py"]}
+    finally:
+        await other_db.close()
+
+
+async def test_a_damaged_or_foreign_snapshot_is_not_used(tmp_path: Path) -> None:
+    snapshots = tmp_path / "lexical"
+    first = SearchDB(tmp_path / "one.db")
+    await first.open()
+    try:
+        await NumpyLexicalIndex(first, snapshots).upsert(WS, [doc(i) for i in range(1200)])
+        assert await ids(NumpyLexicalIndex(first, snapshots), "unique3") == ["c3"]
+    finally:
+        await first.close()
+    # Another database (e.g. search.db deleted and recreated) never matches these files.
+    second = SearchDB(tmp_path / "two.db")
+    await second.open()
+    try:
+        index = NumpyLexicalIndex(second, snapshots)
+        await index.upsert(WS, [doc(i) for i in range(1100, 2200)])
+        assert await ids(index, "unique3") == []
+        assert await ids(index, "unique1150") == ["c1150"]
+        assert len(list(snapshots.glob("*.npz"))) == 2
+        for path in snapshots.glob("*.npz"):
+            path.write_bytes(b"not a snapshot")
+        again = NumpyLexicalIndex(second, snapshots)
+        assert await ids(again, "unique1500") == ["c1500"]
+        assert len(again._segments[WS].base.ids) == 1100  # rebuilt from SQLite
+        # ... and snapshotted again; the other database's damaged file is left alone.
+        assert sorted(zipfile.is_zipfile(p) for p in snapshots.glob("*.npz")) == [False, True]
+    finally:
+        await second.close()
+
+
+async def test_small_partitions_leave_no_snapshot(db: SearchDB, tmp_path: Path) -> None:
+    snapshots = tmp_path / "lexical"
+    index = NumpyLexicalIndex(db, snapshots)
+    await index.upsert(WS, [doc(i) for i in range(SNAPSHOT_MIN_DOCS - 1)])
+    assert await ids(index, "unique1") == ["c1"]
+    assert not list(snapshots.glob("*.npz"))
+
+
+async def test_concurrent_searches_of_a_stale_partition_agree(db: SearchDB) -> None:
+    index = NumpyLexicalIndex(db)
+    await index.upsert(WS, [doc(i) for i in range(20)])
+    assert await asyncio.gather(ids(index, "unique1"), ids(index, "unique2")) == [["c1"], ["c2"]]
+    await index.upsert(WS, [doc(30, "kayak")])
+    found = await asyncio.gather(*(ids(index, "kayak unique3") for _ in range(4)))
+    assert found == [["c30", "c3"]] * 4 or found == [["c3", "c30"]] * 4

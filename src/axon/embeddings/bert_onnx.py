@@ -6,12 +6,6 @@ encoder's last hidden states averaged over the real (mask = 1) tokens. L2
 normalisation happens outside, in numpy. Weight names follow the Hugging Face
 `BertModel` layout; Linear weights are stored [out, in] there, so they are
 transposed once here to feed MatMul directly.
-
-Two forms of the same encoder: `fused=True` (the default, what the embedder
-runs) emits ONNX Runtime's com.microsoft Attention, SkipLayerNormalization and
-BiasGelu kernels, which ONNX Runtime's own optimiser does not find in the
-standard-op form; `fused=False` uses standard opset-17 ops only, for runtimes
-without those contrib ops and as the benchmark's baseline.
 """
 
 from __future__ import annotations
@@ -28,9 +22,8 @@ from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
 
 OPSET = 17  # LayerNormalization is a standard op from 17 on
-CONTRIB_DOMAIN = "com.microsoft"  # ONNX Runtime's own fused kernels
 # Bump when the graph changes, so cached .onnx files from older builders are rebuilt.
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +51,10 @@ class _Graph:
         self.initializers.append(numpy_helper.from_array(value, name))
         return name
 
-    def op(self, op_type: str, inputs: list[str], hint: str, domain: str = "", **attrs: Any) -> str:
+    def op(self, op_type: str, inputs: list[str], hint: str, **attrs: Any) -> str:
         out = self.name(hint)
-        self.nodes.append(
-            helper.make_node(op_type, inputs, [out], name=out, domain=domain, **attrs)
-        )
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=out, **attrs))
         return out
-
-    def contrib(self, op_type: str, inputs: list[str], hint: str, **attrs: Any) -> str:
-        return self.op(op_type, inputs, hint, domain=CONTRIB_DOMAIN, **attrs)
 
     def linear(
         self, x: str, weight: NDArray[np.float32], bias: NDArray[np.float32], hint: str
@@ -217,69 +205,6 @@ def _feed_forward(
     )
 
 
-def _fused_layer(
-    g: _Graph,
-    x: str,
-    mask: str,
-    w: dict[str, NDArray[np.float32]],
-    prefix: str,
-    shape: BertShape,
-) -> str:
-    """One encoder layer from ONNX Runtime's fused kernels: Attention takes Q, K and V
-    as one [hidden, 3 * hidden] projection and the 0/1 mask as is; each residual
-    Add, its Linear bias and the LayerNorm become one SkipLayerNormalization."""
-    attn = f"{prefix}.attention"
-    qkv = [f"{attn}.self.{kind}" for kind in ("query", "key", "value")]
-    context = g.contrib(
-        "Attention",
-        [
-            x,
-            g.const(f"{attn}.qkv.weight_t", np.concatenate([w[f"{k}.weight"].T for k in qkv], 1)),
-            g.const(f"{attn}.qkv.bias", np.concatenate([w[f"{k}.bias"] for k in qkv])),
-            mask,
-        ],
-        f"{attn}.self",
-        num_heads=shape.num_heads,
-    )
-    x = _fused_residual(g, context, x, w, f"{attn}.output", shape)
-    inner = g.contrib(
-        "BiasGelu",
-        [
-            g.op("MatMul", [x, _weight_t(g, w, f"{prefix}.intermediate.dense")], "ffn_in"),
-            g.const(f"{prefix}.intermediate.bias", w[f"{prefix}.intermediate.dense.bias"]),
-        ],
-        f"{prefix}.gelu",
-    )
-    return _fused_residual(g, inner, x, w, f"{prefix}.output", shape)
-
-
-def _weight_t(g: _Graph, w: dict[str, NDArray[np.float32]], name: str) -> str:
-    return g.const(f"{name}.weight_t", np.ascontiguousarray(w[f"{name}.weight"].T))
-
-
-def _fused_residual(
-    g: _Graph,
-    x: str,
-    residual: str,
-    w: dict[str, NDArray[np.float32]],
-    prefix: str,
-    shape: BertShape,
-) -> str:
-    """LayerNorm(x @ dense + bias + residual) with the bias Add inside the LayerNorm kernel."""
-    return g.contrib(
-        "SkipLayerNormalization",
-        [
-            g.op("MatMul", [x, _weight_t(g, w, f"{prefix}.dense")], f"{prefix}.dense"),
-            residual,
-            g.const(f"{prefix}.LayerNorm.weight", w[f"{prefix}.LayerNorm.weight"]),
-            g.const(f"{prefix}.LayerNorm.bias", w[f"{prefix}.LayerNorm.bias"]),
-            g.const(f"{prefix}.dense.bias", w[f"{prefix}.dense.bias"]),
-        ],
-        f"{prefix}.LayerNorm",
-        epsilon=shape.layer_norm_eps,
-    )
-
-
 def _mean_pool(g: _Graph, hidden_states: str) -> str:
     """Average of the hidden states over real tokens (padding excluded)."""
     mask = g.op("Cast", ["attention_mask"], "pool_mask", to=TensorProto.FLOAT)
@@ -307,11 +232,8 @@ def _layer_count(weights: dict[str, NDArray[np.float32]]) -> int:
     return len(layers)
 
 
-def build_bert_encoder(
-    weights_path: Path, shape: BertShape | None = None, fused: bool = True
-) -> onnx.ModelProto:
-    """The full encoder with mean pooling, checked by onnx.checker; `fused` picks
-    ONNX Runtime's contrib kernels over standard ops (see the module docstring)."""
+def build_bert_encoder(weights_path: Path, shape: BertShape | None = None) -> onnx.ModelProto:
+    """The full encoder with mean pooling, checked by onnx.checker."""
     shape = shape or BertShape()
     weights = load_file(str(weights_path))
     hidden = int(weights["embeddings.word_embeddings.weight"].shape[1])
@@ -319,18 +241,11 @@ def build_bert_encoder(
         raise ValueError(f"hidden size {hidden} is not divisible by {shape.num_heads} heads")
     g = _Graph()
     x = _embeddings(g, weights, shape)
-    if fused:
-        # The contrib Attention kernel reads the raw 0/1 mask, as int32.
-        mask = g.op("Cast", ["attention_mask"], "mask_i32", to=TensorProto.INT32)
-    else:
-        mask = _additive_mask(g)
+    mask = _additive_mask(g)
     for i in range(_layer_count(weights)):
         prefix = f"encoder.layer.{i}"
-        if fused:
-            x = _fused_layer(g, x, mask, weights, prefix, shape)
-        else:
-            x = _self_attention(g, x, mask, weights, f"{prefix}.attention", shape, hidden)
-            x = _feed_forward(g, x, weights, prefix, shape)
+        x = _self_attention(g, x, mask, weights, f"{prefix}.attention", shape, hidden)
+        x = _feed_forward(g, x, weights, prefix, shape)
     pooled = _mean_pool(g, x)
     g.nodes.append(helper.make_node("Identity", [pooled], ["sentence_embedding"], name="output"))
 
@@ -344,10 +259,9 @@ def build_bert_encoder(
         [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])],
         g.initializers,
     )
-    opsets = [helper.make_opsetid("", OPSET)]
-    if fused:
-        opsets.append(helper.make_opsetid(CONTRIB_DOMAIN, 1))
-    model = helper.make_model(graph, opset_imports=opsets, producer_name="axon")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="axon"
+    )
     model.ir_version = 8  # readable by every onnxruntime that supports opset 17
     onnx.checker.check_model(model)
     return model

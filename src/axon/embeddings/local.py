@@ -122,7 +122,8 @@ class LocalEmbedder:
     """The default Embedder: 384-d, L2-normalised all-MiniLM-L6-v2 vectors.
 
     `max_tokens` (AXON_EMBEDDING_MAX_TOKENS) is where texts are cut, 256 word
-    pieces by default as in sentence-transformers.
+    pieces by default as in sentence-transformers. `batch_tokens` caps the padded
+    tokens of one inference call; it changes speed only, never the vectors.
     """
 
     dimension = DIMENSION
@@ -134,12 +135,14 @@ class LocalEmbedder:
         batch_size: int = 32,
         threads: int = 2,
         max_tokens: int = MAX_TOKENS,
+        batch_tokens: int = MAX_BATCH_TOKENS,
     ) -> None:
         self.model_dir = model_dir
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.threads = threads
         self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
         # Vectors depend on the cut, so a non-default one is part of the name (and of
         # every cache key built from it).
         suffix = "" if max_tokens == MAX_TOKENS else f"@{max_tokens}t"
@@ -165,14 +168,14 @@ class LocalEmbedder:
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices grouped shortest first, at most `batch_size` texts and
-        MAX_BATCH_TOKENS padded tokens a group, so padding and cache misses stay small."""
+        `batch_tokens` padded tokens a group, so padding and cache misses stay small."""
         batches: list[list[int]] = []
         current: list[int] = []
         for i in sorted(range(len(lengths)), key=lengths.__getitem__):
             # Sorted ascending, so text i sets the padded width of the group it joins.
             if current and (
                 len(current) >= self.batch_size
-                or (len(current) + 1) * lengths[i] > MAX_BATCH_TOKENS
+                or (len(current) + 1) * lengths[i] > self.batch_tokens
             ):
                 batches.append(current)
                 current = []

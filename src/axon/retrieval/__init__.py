@@ -47,7 +47,7 @@ async def build_search(
     db = SearchDB(settings.data_dir / "search.db")
     await db.open()
     lexical, vectors = indexes or (
-        NumpyLexicalIndex(db),
+        NumpyLexicalIndex(db, settings.data_dir / "lexical"),
         NumpyVectorIndex(db, settings.data_dir / "vectors"),
     )
     cached = CachedEmbedder(embedder, db) if embedder is not None else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -62,6 +63,10 @@ CREATE TABLE IF NOT EXISTS embeddings (
 CREATE TABLE IF NOT EXISTS generations (
     name TEXT PRIMARY KEY,
     gen INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 ) WITHOUT ROWID
 """
 
@@ -143,6 +148,16 @@ def bump(conn: sqlite3.Connection, names: Sequence[str]) -> None:
 def generation(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT gen FROM generations WHERE name = ?", (name,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def instance_id(conn: sqlite3.Connection) -> str:
+    """A random id given to this database when it was created: files derived from it
+    (array snapshots) name it, so a recreated database never reuses them."""
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,)
+    )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+    return str(row[0])
 
 
 def chunks(items: Sequence[T], size: int = 500) -> list[Sequence[T]]:

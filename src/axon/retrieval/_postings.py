@@ -31,8 +31,10 @@ class Postings:
     ptr: NDArray[np.int64]  # postings of term t: docs/weights[ptr[t]:ptr[t + 1]]
     docs: NDArray[np.int32]
     weights: NDArray[np.float32]  # BM25 term-frequency part, length norm included
-    symbols: dict[str, list[int]]
-    path_docs: dict[str, list[int]]
+    row_paths: list[str | None]
+    row_symbols: list[str | None]
+    symbols: dict[str, list[int]] = field(default_factory=dict)  # symbol key -> rows
+    path_docs: dict[str, list[int]] = field(default_factory=dict)  # path -> rows
     _suffixes: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -44,19 +46,13 @@ class Postings:
         term_col: list[int] = []
         tf_col: list[int] = []
         lengths = np.zeros(len(rows), dtype=np.float32)
-        symbols: dict[str, list[int]] = {}
-        path_docs: dict[str, list[int]] = {}
-        for i, (_, _, _, path, symbol, terms_json) in enumerate(rows):
+        for i, (_, _, _, _, _, terms_json) in enumerate(rows):
             terms: dict[str, int] = json.loads(terms_json)
             for term, count in terms.items():
                 term_col.append(vocab.setdefault(term, len(vocab)))
                 tf_col.append(count)
             doc_col.extend([i] * len(terms))
             lengths[i] = sum(terms.values())
-            for name in _symbol_keys(symbol):
-                symbols.setdefault(name, []).append(i)
-            if path:
-                path_docs.setdefault(path, []).append(i)
         doc_arr = np.asarray(doc_col, dtype=np.int32)
         term_arr = np.asarray(term_col, dtype=np.int32)
         tf = np.asarray(tf_col, dtype=np.float32)
@@ -81,9 +77,16 @@ class Postings:
             ptr=ptr,
             docs=doc_arr,
             weights=weights,
-            symbols=symbols,
-            path_docs=path_docs,
+            row_paths=[r[3] for r in rows],
+            row_symbols=[r[4] for r in rows],
         )
+
+    def __post_init__(self) -> None:
+        for i, (path, symbol) in enumerate(zip(self.row_paths, self.row_symbols, strict=True)):
+            for name in _symbol_keys(symbol):
+                self.symbols.setdefault(name, []).append(i)
+            if path:
+                self.path_docs.setdefault(path, []).append(i)
 
     def doc_freq(self, term: str) -> int:
         tid = self.vocab.get(term)

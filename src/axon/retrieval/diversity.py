@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -22,11 +23,16 @@ def line_sketch(texts: Sequence[str]) -> NDArray[np.float32]:
     """
     sketch = np.zeros((len(texts), _BUCKETS), dtype=np.float32)
     for row, text in enumerate(texts):
-        buckets = {
-            zlib.crc32(line.encode()) % _BUCKETS for line in text.split("\n") if line.strip()
-        }
-        sketch[row, list(buckets)] = 1.0
+        sketch[row, list(_line_buckets(text))] = 1.0
     return sketch
+
+
+# The same chunks come back across searches; hashing their lines is most of the cost.
+@lru_cache(maxsize=8192)
+def _line_buckets(text: str) -> frozenset[int]:
+    return frozenset(
+        zlib.crc32(line.encode()) % _BUCKETS for line in text.split("\n") if line.strip()
+    )
 
 
 def jaccard_matrix(sketch: NDArray[np.float32]) -> NDArray[np.float32]:

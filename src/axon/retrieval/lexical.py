@@ -16,18 +16,21 @@ the base's statistics (average length; document frequencies of masked rows).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from axon.ports import IndexFilter, LexicalDoc
-from axon.retrieval._db import SearchDB, bump, chunks
+from axon.retrieval import _snapshot
+from axon.retrieval._db import SearchDB, bump, chunks, instance_id
 from axon.retrieval._postings import DocRow, Postings
 
 # In a large partition, terms in more than this share of the documents carry almost no
@@ -40,6 +43,8 @@ DELTA_MIN = 2000
 DELTA_SHARE = 0.1
 # The change log keeps this many newest entries; a process further behind rebuilds.
 LOG_KEEP = 200_000
+# Smaller partitions build in milliseconds: no snapshot files for them.
+SNAPSHOT_MIN_DOCS = 1000
 _ROW_COLUMNS = "id, tier, type, path, symbol, terms"
 
 
@@ -55,14 +60,13 @@ class _Segment:
     delta_rows: dict[str, DocRow]
 
     @classmethod
-    def fresh(cls, seq: int, gen: int, rows: Sequence[DocRow]) -> _Segment:
-        base = Postings.build(rows)
+    def over(cls, seq: int, gen: int, base: Postings) -> _Segment:
         return cls(
             seq=seq,
             gen=gen,
             base=base,
             row_of={cid: i for i, cid in enumerate(base.ids)},
-            live=np.ones(len(rows), dtype=bool),
+            live=np.ones(len(base.ids), dtype=bool),
             dead=0,
             delta=Postings.build([], avgdl=base.avgdl),
             delta_rows={},
@@ -201,9 +205,14 @@ def _changes_since(
 
 
 class NumpyLexicalIndex:
-    def __init__(self, db: SearchDB) -> None:
+    """`directory`, when given, keeps snapshots of partitions' base arrays."""
+
+    def __init__(self, db: SearchDB, directory: Path | None = None) -> None:
         self.db = db
+        self.directory = directory
         self._segments: dict[str, _Segment] = {}
+        self._instance: str | None = None
+        self._loading: dict[str, asyncio.Lock] = {}
 
     @staticmethod
     def _gen_name(partition: str) -> str:
@@ -228,7 +237,6 @@ class NumpyLexicalIndex:
         ]
 
         def write(conn: sqlite3.Connection) -> None:
-            # A context that moved partition (tier change) must leave the old one stale too.
             moved = _partitions_by_id(conn, [d.id for d in docs])
             conn.executemany("INSERT OR REPLACE INTO lex_docs VALUES (?,?,?,?,?,?,?,?,?)", rows)
             # A context that moved partition (tier change) leaves the old one too.
@@ -286,27 +294,55 @@ class NumpyLexicalIndex:
         gen = await self.db.generation(self._gen_name(partition))
         if cached is not None and cached.gen == gen:
             return cached
+        # Concurrent searches of a stale partition wait for one load instead of each
+        # building the same arrays.
+        async with self._loading.setdefault(partition, asyncio.Lock()):
+            cached = self._segments.get(partition)
+            if cached is not None and cached.gen == gen:
+                return cached
+            return await self._load(partition, cached, gen)
+
+    async def _load(self, partition: str, cached: _Segment | None, gen: int) -> _Segment:
 
         def load(conn: sqlite3.Connection) -> _Segment:
+            if self.directory is not None and self._instance is None:
+                self._instance = instance_id(conn)
             conn.execute("BEGIN")  # one snapshot: the rows and the log position agree
             try:
                 seq = _newest_seq(conn)
-                if cached is not None:
-                    limit = max(DELTA_MIN, int(DELTA_SHARE * len(cached.base.ids)))
-                    changes = _changes_since(conn, partition, cached.seq, limit)
-                    if changes is not None and len(cached.delta_rows) + len(changes) <= limit:
-                        return cached.updated(seq, gen, changes)
+                current = cached or self._from_snapshot(partition, seq, gen)
+                if current is not None:
+                    limit = max(DELTA_MIN, int(DELTA_SHARE * len(current.base.ids)))
+                    changes = _changes_since(conn, partition, current.seq, limit)
+                    if changes is not None and len(current.delta_rows) + len(changes) <= limit:
+                        return current.updated(seq, gen, changes)
                 rows = conn.execute(
                     f"SELECT {_ROW_COLUMNS} FROM lex_docs WHERE partition = ? ORDER BY id",
                     (partition,),
                 ).fetchall()
-                return _Segment.fresh(seq, gen, rows)
             finally:
                 conn.execute("COMMIT")
+            built = _Segment.over(seq, gen, Postings.build(rows))
+            self._save_snapshot(partition, built)
+            return built
 
         built = await self.db.run(load)
         self._segments[partition] = built
         return built
+
+    def _from_snapshot(self, partition: str, newest: int, gen: int) -> _Segment | None:
+        if self.directory is None or self._instance is None:
+            return None
+        found = _snapshot.load(self.directory, partition, self._instance, newest)
+        return _Segment.over(found[0], gen, found[1]) if found else None
+
+    def _save_snapshot(self, partition: str, segment: _Segment) -> None:
+        if self.directory is None or self._instance is None:
+            return
+        if len(segment.base.ids) >= SNAPSHOT_MIN_DOCS:
+            _snapshot.save(self.directory, partition, self._instance, segment.seq, segment.base)
+        elif self.directory.exists():
+            _snapshot.discard(self.directory, partition, self._instance)
 
     async def search(
         self, partition: str, terms: Sequence[str], k: int, filters: IndexFilter | None
