@@ -10,14 +10,14 @@ the loop free.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
+
+from axon.stores.sqlite_thread import SQLiteThread
 
 T = TypeVar("T")
 # How long a partition's generation read from SQLite is trusted. Writes through this
@@ -71,57 +71,34 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    for statement in SCHEMA.split(";"):
+        conn.execute(statement)
+
+
 class SearchDB:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axon-search-db")
+        self._db = SQLiteThread(path, _create_schema, "axon-search-db")
         self._generations: dict[str, tuple[int, float]] = {}
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        for statement in SCHEMA.split(";"):
-            conn.execute(statement)
-        return conn
-
     async def open(self) -> None:
-        if self._conn is None:
-            loop = asyncio.get_running_loop()
-            self._conn = await loop.run_in_executor(self._executor, self._connect)
+        await self._db.open()
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, conn.close)
+        await self._db.close()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._conn is None:
+        if not self._db.is_open:
             await self.open()
-        conn = self._conn
-        assert conn is not None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, conn)
+        return await self._db.run(fn)
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in one IMMEDIATE transaction: all of it lands or none of it."""
-
-        def tx(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
+        if not self._db.is_open:
+            await self.open()
         try:
-            return await self.run(tx)
+            return await self._db.write(fn)
         finally:
             self._generations.clear()
 

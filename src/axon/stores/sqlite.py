@@ -8,11 +8,10 @@ the connection single-threaded and the event loop free.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +34,7 @@ from axon.models import (
 )
 from axon.ports import ContextFilter, FileState
 from axon.stores.pagination import decode_cursor, encode_cursor
+from axon.stores.sqlite_thread import SQLiteThread, in_transaction
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -134,70 +134,35 @@ def _doc(model: BaseModel) -> str:
     return json.dumps(model.model_dump(mode="json", by_alias=True), separators=(",", ":"))
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    for version, script in enumerate(MIGRATIONS, start=1):
+        if version > current:
+            in_transaction(conn, functools.partial(_apply, version=version, script=script))
+
+
+def _apply(conn: sqlite3.Connection, *, version: int, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+
 class SQLiteDocumentStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axon-sqlite")
-
-    # -- plumbing -----------------------------------------------------------
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn
-        if conn is None:
-            raise RuntimeError("SQLiteDocumentStore is not open")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, conn)
-
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` in one IMMEDIATE transaction: all of it lands or none of it."""
-
-        def tx(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return await self._run(tx)
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        current = row[0] or 0
-        for version, script in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        return conn
+        self._db = SQLiteThread(path, _migrate, "axon-sqlite")
+        self._run = self._db.run
+        self._write = self._db.write
 
     async def open(self) -> None:
-        if self._conn is None:
-            loop = asyncio.get_running_loop()
-            self._conn = await loop.run_in_executor(self._executor, self._connect)
+        await self._db.open()
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, conn.close)
+        await self._db.close()
 
     async def ping(self) -> bool:
         try:
