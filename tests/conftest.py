@@ -3,9 +3,11 @@ and as a real uvicorn server, and session-wide real redis / MongoDB servers."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -128,3 +130,15 @@ def mongo_server() -> Iterator[servers.RunningServer]:
         if server is None:
             pytest.skip("the MongoDB test server is not installed (pip install secantusdb)")
         yield server
+
+
+async def poll_ready(http: httpx.AsyncClient, status: int, within: float) -> dict[str, Any]:
+    """Poll /health/ready until it answers `status`; fail after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        response = await http.get("/health/ready")
+        if response.status_code == status:
+            return dict(response.json())
+        assert loop.time() < deadline, f"/health/ready still {response.status_code}"
+        await asyncio.sleep(0.05)

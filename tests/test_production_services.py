@@ -23,7 +23,7 @@ from axon.models import Context, ContextType, JobState, Workspace, WorkspaceType
 from axon.ports import ContextFilter, SearchRequest
 from axon.services import build_services
 from tests import servers
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, poll_ready
 from tests.servers import RunningServer, free_port
 
 
@@ -141,17 +141,6 @@ def own_mongo() -> Iterator[RunningServer]:
         yield server
 
 
-async def _poll_ready(http: httpx.AsyncClient, status: int, within: float) -> dict[str, object]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        response = await http.get("/health/ready")
-        if response.status_code == status:
-            return dict(response.json())
-        assert loop.time() < deadline, f"/health/ready still {response.status_code}"
-        await asyncio.sleep(0.05)
-
-
 async def test_readiness_follows_mongodb_without_a_restart(
     settings: Settings, own_mongo: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,9 +149,9 @@ async def test_readiness_follows_mongodb_without_a_restart(
     monkeypatch.setenv("AXON_EMBEDDER", "none")
     with LiveServer(load_settings()) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
-            await _poll_ready(http, 200, within=2)
+            await poll_ready(http, 200, within=2)
             own_mongo.stop()
-            body = await _poll_ready(http, 503, within=2)
+            body = await poll_ready(http, 503, within=2)
             assert "mongodb" in body["failing"]  # type: ignore[operator]
             health = (await http.get("/health")).json()
             assert health["services"]["mongodb"] == "disconnected"
@@ -172,7 +161,7 @@ async def test_readiness_follows_mongodb_without_a_restart(
             assert lost.json()["error"]["code"] == "MONGODB_UNAVAILABLE"
             assert lost.headers["retry-after"] == "5"
             own_mongo.start()
-            await _poll_ready(http, 200, within=2)
+            await poll_ready(http, 200, within=2)
 
 
 async def test_axon_worker_process_runs_a_scan_the_api_enqueued(

@@ -25,7 +25,7 @@ from axon.stores.redis_client import RedisGuard, redis_client
 from axon.stores.redis_queue import build_worker
 from axon.stores.redis_ratelimit import RedisRateLimiter
 from tests import servers
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, poll_ready
 from tests.servers import RunningServer, free_port
 
 
@@ -191,18 +191,6 @@ async def test_unreachable_redis_url_is_a_start_up_error(
 # -- readiness under load --------------------------------------------------------
 
 
-async def _poll_ready(http: httpx.AsyncClient, status: int, within: float) -> dict[str, Any]:
-    """Poll /health/ready until it answers `status`; fail after `within` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        response = await http.get("/health/ready")
-        if response.status_code == status:
-            return dict(response.json())
-        assert loop.time() < deadline, f"/health/ready still {response.status_code}"
-        await asyncio.sleep(0.05)
-
-
 async def test_killing_redis_under_load_flips_readiness_and_requests_keep_succeeding(
     redis_settings: Settings, own_redis: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,15 +209,15 @@ async def test_killing_redis_under_load_flips_readiness_and_requests_keep_succee
                     await asyncio.sleep(0.01)
 
             loader = asyncio.create_task(load())
-            await _poll_ready(http, 200, within=2)
+            await poll_ready(http, 200, within=2)
             own_redis.stop()
             before_outage = len(statuses)
-            body = await _poll_ready(http, 503, within=2)
+            body = await poll_ready(http, 503, within=2)
             assert "redis" in body["failing"] and body["services"]["redis"] == "disconnected"
             await asyncio.sleep(0.5)
             served_during_outage = len(statuses) - before_outage
             own_redis.start()
-            body = await _poll_ready(http, 200, within=2)
+            body = await poll_ready(http, 200, within=2)
             assert body["services"]["redis"] == "connected"
             await asyncio.sleep(0.3)
             stop.set()

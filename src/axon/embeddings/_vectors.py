@@ -1,8 +1,8 @@
-"""Checks shared by the remote embedders: shape, finiteness, unit length."""
+"""Helpers shared by the remote embedders: batching, and checks of shape, finiteness and length."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,3 +27,19 @@ def unit_rows(rows: Sequence[Sequence[float]], dimension: int, source: str) -> N
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     unit: NDArray[np.float32] = matrix / np.maximum(norms, 1e-12)
     return unit
+
+
+async def embed_in_batches(
+    texts: Sequence[str],
+    batch_size: int,
+    embed_batch: Callable[[Sequence[str]], Awaitable[list[list[float]]]],
+    dimension: int,
+    source: str,
+) -> NDArray[np.float32]:
+    """Send `texts` to a remote embedder `batch_size` at a time; one unit-row matrix back."""
+    rows: list[list[float]] = []
+    for start in range(0, len(texts), batch_size):
+        rows.extend(await embed_batch(texts[start : start + batch_size]))
+    if not rows:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return unit_rows(rows, dimension, source)

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axon.config import Settings
-from axon.embeddings._vectors import unit_rows
+from axon.embeddings._vectors import embed_in_batches
 from axon.embeddings.errors import EmbedderError
 
 DEFAULT_MODEL = "nomic-embed-text"
@@ -53,12 +53,9 @@ class OllamaEmbedder:
         )
 
     async def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        rows: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            rows.extend(await self._embed_batch(texts[start : start + self.batch_size]))
-        if not rows:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return unit_rows(rows, self.dimension, f"Ollama model {self.model}")
+        return await embed_in_batches(
+            texts, self.batch_size, self._embed_batch, self.dimension, f"Ollama model {self.model}"
+        )
 
     async def _embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         body = {"model": self.model, "input": list(texts), "truncate": True}

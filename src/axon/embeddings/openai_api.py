@@ -9,7 +9,7 @@ import openai
 from numpy.typing import NDArray
 
 from axon.config import Settings
-from axon.embeddings._vectors import unit_rows
+from axon.embeddings._vectors import embed_in_batches
 from axon.embeddings.errors import EmbedderError
 from axon.tokens import encoding
 
@@ -67,12 +67,9 @@ class OpenAIEmbedder:
         )
 
     async def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        rows: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            rows.extend(await self._embed_batch(texts[start : start + self.batch_size]))
-        if not rows:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return unit_rows(rows, self.dimension, f"OpenAI model {self.model}")
+        return await embed_in_batches(
+            texts, self.batch_size, self._embed_batch, self.dimension, f"OpenAI model {self.model}"
+        )
 
     async def _embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         inputs = [_clip(text) for text in texts]
