@@ -6,7 +6,8 @@ imported here.
 
 from __future__ import annotations
 
-from axon.cli import (
+# Importing a command module registers its commands on `app`.
+from axon.cli import (  # noqa: F401
     ask,
     contexts,
     gate,
@@ -19,19 +20,6 @@ from axon.cli import (
     workspaces,
 )
 from axon.cli._app import app
-
-COMMAND_MODULES = (
-    ask,
-    contexts,
-    gate,
-    index,
-    keys,
-    maintenance,
-    search,
-    serve,
-    worker,
-    workspaces,
-)
 
 
 def main() -> None:

@@ -153,3 +153,10 @@ def partitions_of(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> s
             )
         )
     return found
+
+
+def workspace_partitions(conn: sqlite3.Connection, table: str, workspace_id: str) -> list[str]:
+    rows = conn.execute(
+        f"SELECT DISTINCT partition FROM {table} WHERE workspace_id = ?", (workspace_id,)
+    )
+    return [r[0] for r in rows]

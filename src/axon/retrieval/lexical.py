@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from axon.ports import IndexFilter, LexicalDoc
 from axon.retrieval import _snapshot
-from axon.retrieval._db import SearchDB, bump, chunks, instance_id
+from axon.retrieval._db import SearchDB, bump, chunks, instance_id, workspace_partitions
 from axon.retrieval._postings import DocRow, Postings
 
 # In a large partition, terms in more than this share of the documents carry almost no
@@ -262,13 +262,7 @@ class NumpyLexicalIndex:
 
     async def delete_workspace(self, workspace_id: str) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            touched = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT partition FROM lex_docs WHERE workspace_id = ?",
-                    (workspace_id,),
-                )
-            ]
+            touched = workspace_partitions(conn, "lex_docs", workspace_id)
             gone = conn.execute(
                 "SELECT partition, id FROM lex_docs WHERE workspace_id = ?", (workspace_id,)
             ).fetchall()

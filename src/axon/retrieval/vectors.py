@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, VectorItem
-from axon.retrieval._db import SearchDB, bump, chunks, partitions_of
+from axon.retrieval._db import SearchDB, bump, chunks, partitions_of, workspace_partitions
 from axon.retrieval._masks import TIER_CODES, TYPE_CODES, RowCodes
 
 
@@ -100,13 +100,7 @@ class NumpyVectorIndex:
 
     async def delete_workspace(self, workspace_id: str) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            touched = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT partition FROM vec_items WHERE workspace_id = ?",
-                    (workspace_id,),
-                )
-            ]
+            touched = workspace_partitions(conn, "vec_items", workspace_id)
             conn.execute("DELETE FROM vec_items WHERE workspace_id = ?", (workspace_id,))
             bump(conn, [self._gen_name(p) for p in touched])
 
