@@ -99,6 +99,19 @@ def test_duplicates_and_covered_ranges_are_dropped() -> None:
     assert status["ctx3"] == (ItemStatus.DROPPED, "duplicate of ctx1")
 
 
+def test_spans_without_shared_text_are_not_duplicates() -> None:
+    """A class context elides its methods' bodies, and project facts share one virtual
+    path and line: neither covers the other's text, so both are kept."""
+    analysis = analyzer.analyze("explain the parser")
+    cls = _code(1, "class Parser:\n    def parse(self): ...\n", start_line=1, end_line=40)
+    method = _code(2, "    def parse(self):\n        return tokens()\n", start_line=5, end_line=6)
+    fact_a = _code(3, "Languages: python 90%", path=".axon/project-facts", start_line=1, end_line=1)
+    fact_b = _code(4, "Frameworks: FastAPI", path=".axon/project-facts", start_line=1, end_line=1)
+    items = [cls, method, fact_a, fact_b]
+    context = Synthesizer().synthesize(analysis, items, 2000, model="m", window=8192)
+    assert {e.status for e in context.report.entries} == {ItemStatus.INCLUDED}
+
+
 def test_budget_split_follows_the_task() -> None:
     assert all(abs(sum(split.values()) - 1.0) < 1e-9 for split in SPLITS.values())
     analysis = analyzer.analyze("Fix the crash", task_override=TaskType.BUG_FIX)

@@ -111,6 +111,43 @@ async def test_retrieved_context_is_injected_and_reported(
     assert used is not None and used.usage_count == 1
 
 
+async def test_overview_questions_get_docs_and_architecture_not_only_code(
+    client: httpx.AsyncClient,
+) -> None:
+    """Code outnumbers docs; the task's budget for docs and architecture still gets
+    candidates of those kinds, found by a search of their own."""
+    await client.post("/api/v1/workspaces", json={"id": "proj", "name": "proj"})
+    for n in range(30):
+        await _add_context(
+            client,
+            "proj",
+            content=f"def project_step_{n}(project):\n    return project.about({n})\n",
+            path=f"src/step_{n}.py",
+            symbol=f"project_step_{n}",
+        )
+    readme = await _add_context(
+        client,
+        "proj",
+        type="documentation",
+        path="README.md",
+        content="# Ledger\nThis project is a double-entry bookkeeping service for shops.",
+    )
+    stack = await _add_context(
+        client,
+        "proj",
+        type="architecture",
+        title="Stack",
+        content="Stack: Python 3.12, FastAPI, PostgreSQL; entry point ledger.app:main",
+    )
+    response = await client.post(
+        PROCESS, json={"prompt": "What is this project about?", "workspaceId": "proj"}
+    )
+    assert response.status_code == 200, response.text
+    entries = {e["id"]: e for e in response.json()["context"]["report"]["entries"]}
+    assert entries[readme]["status"] == "included"
+    assert entries[stack]["status"] == "included"
+
+
 async def test_budget_override_and_report_tokens(client: httpx.AsyncClient) -> None:
     await client.post("/api/v1/workspaces", json={"id": "big", "name": "big"})
     for n in range(6):

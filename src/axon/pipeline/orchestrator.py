@@ -29,7 +29,12 @@ from axon.pipeline.analyzer import Analyzer
 from axon.pipeline.collector import CollectedPrompt, Collector, PromptRequest
 from axon.pipeline.injector import InjectedPrompt, Injector
 from axon.pipeline.postprocess import PostProcessed, PostProcessor, store_captures
-from axon.pipeline.synthesizer import Synthesizer, candidates_from_hits, candidates_from_request
+from axon.pipeline.synthesizer import (
+    Synthesizer,
+    candidates_from_hits,
+    candidates_from_request,
+    types_for_budgeted_kinds,
+)
 from axon.pipeline.types import Analysis, Degradation, SynthesizedContext
 from axon.pipeline.usage import UsageRecorder
 from axon.pipeline.windows import DEFAULT_MODEL
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("axon.pipeline")
 
 RETRIEVAL_LIMIT = 20
+PER_KIND_LIMIT = 6  # extra candidates for each non-code kind the task budgets for
 SYSTEM_ALLOWANCE = 400  # the system prompt and reference labels, reserved before budgeting
 CONTEXT_ONLY = "context_only"
 
@@ -118,7 +124,7 @@ class Pipeline:
                 request.prompt, request.metadata, collected.workspace.type, request.task_type
             )
         with timed(latency, "retrieve"):
-            hits = await self._retrieve(collected, degraded)
+            hits = await self._retrieve(collected, analysis, degraded)
         RETRIEVAL_DURATION.observe(latency["retrieve"] / 1000)
         with timed(latency, "synthesize"):
             context = self._synthesize(collected, analysis, hits)
@@ -148,20 +154,33 @@ class Pipeline:
             resolve(model)
 
     async def _retrieve(
-        self, collected: CollectedPrompt, degraded: list[Degradation]
+        self, collected: CollectedPrompt, analysis: Analysis, degraded: list[Degradation]
     ) -> list[SearchHit]:
         request = collected.request
         query = request.prompt
         if request.metadata.file:
             query += f"\n{request.metadata.file}"
-        search = SearchRequest(
-            query=query[:MAX_QUERY_CHARS],
-            workspace_id=collected.workspace.id,
-            limit=RETRIEVAL_LIMIT,
-        )
+        searches = [
+            SearchRequest(
+                query=query[:MAX_QUERY_CHARS],
+                workspace_id=collected.workspace.id,
+                limit=RETRIEVAL_LIMIT,
+            )
+        ]
+        # Code dominates a plain search; the task's budget also reserves room for docs,
+        # architecture and errors, so each such kind gets a small search of its own.
+        searches += [
+            SearchRequest(
+                query=query[:MAX_QUERY_CHARS],
+                workspace_id=collected.workspace.id,
+                types=types,
+                limit=PER_KIND_LIMIT,
+            )
+            for types in types_for_budgeted_kinds(analysis.task_type)
+        ]
         # On timeout the search is not cancelled: a cold index (loaded on first use) keeps
         # loading in the background, so the next prompt finds it warm.
-        search_task = asyncio.create_task(self.services.retriever.search(search))
+        search_task = asyncio.create_task(self._search_all(searches))
         try:
             done, _ = await asyncio.wait(
                 {search_task}, timeout=self.services.settings.retrieval_timeout_seconds
@@ -178,6 +197,18 @@ class Pipeline:
                 Degradation(stage="retrieve", message=f"retrieval failed ({message}); no context")
             )
             return []
+
+    async def _search_all(self, searches: list[SearchRequest]) -> list[SearchHit]:
+        """Run the searches together; hits of the main search first, each context once."""
+        results = await asyncio.gather(*(self.services.retriever.search(s) for s in searches))
+        seen: set[str] = set()
+        merged: list[SearchHit] = []
+        for hits in results:
+            for hit in hits:
+                if hit.context.id not in seen:
+                    seen.add(hit.context.id)
+                    merged.append(hit)
+        return merged
 
     def _prompt_limit(self, collected: CollectedPrompt) -> int:
         reserve = self.services.settings.response_reserve_tokens

@@ -71,6 +71,17 @@ SPLITS: dict[TaskType, dict[K, float]] = {
     TaskType.NOTE_SEARCH: _NOTES,
     TaskType.NOTE_WRITE: _NOTES,
 }
+
+
+def types_for_budgeted_kinds(task: TaskType) -> list[list[ContextType]]:
+    """Context types of each non-code kind that `task` gives a share of the budget."""
+    return [
+        [t for t, k in KIND_OF_TYPE.items() if k is kind]
+        for kind, share in SPLITS[task].items()
+        if kind is not K.CODE and kind is not K.CONVERSATION and share > 0
+    ]
+
+
 MAX_ITEM_SHARE = 0.5  # no single item may take more than half the budget
 MIN_COMPRESSED = 48  # below this many tokens a compressed item is not worth sending
 # What the user is looking at outranks what search found.
@@ -272,8 +283,14 @@ def _dedupe(ordered: Sequence[Candidate]) -> tuple[list[Candidate], list[ReportE
 
 
 def _covering(item: Candidate, kept: Sequence[Candidate]) -> str | None:
+    """A kept item from the same file whose lines span this one and whose text holds it.
+
+    Spans alone are not enough: a class context elides its methods' bodies, and
+    project facts share one virtual path, so the text itself must be contained.
+    """
     if item.path is None or item.start_line is None or item.end_line is None:
         return None
+    body = item.content.strip()
     for other in kept:
         if (
             other.path == item.path
@@ -281,6 +298,7 @@ def _covering(item: Candidate, kept: Sequence[Candidate]) -> str | None:
             and other.end_line is not None
             and other.start_line <= item.start_line
             and item.end_line <= other.end_line
+            and body in other.content
         ):
             return other.id
     return None
