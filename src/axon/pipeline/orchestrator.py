@@ -31,9 +31,9 @@ from axon.pipeline.injector import InjectedPrompt, Injector
 from axon.pipeline.postprocess import PostProcessed, PostProcessor, store_captures
 from axon.pipeline.synthesizer import (
     Synthesizer,
+    budgeted_non_code_types,
     candidates_from_hits,
     candidates_from_request,
-    types_for_budgeted_kinds,
 )
 from axon.pipeline.types import Analysis, Degradation, SynthesizedContext
 from axon.pipeline.usage import UsageRecorder
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("axon.pipeline")
 
 RETRIEVAL_LIMIT = 20
-PER_KIND_LIMIT = 6  # extra candidates for each non-code kind the task budgets for
+NON_CODE_LIMIT = 12  # extra docs/architecture/error candidates beside the main search
 SYSTEM_ALLOWANCE = 400  # the system prompt and reference labels, reserved before budgeting
 CONTEXT_ONLY = "context_only"
 
@@ -168,16 +168,17 @@ class Pipeline:
             )
         ]
         # Code dominates a plain search; the task's budget also reserves room for docs,
-        # architecture and errors, so each such kind gets a small search of its own.
-        searches += [
-            SearchRequest(
-                query=query[:MAX_QUERY_CHARS],
-                workspace_id=collected.workspace.id,
-                types=types,
-                limit=PER_KIND_LIMIT,
+        # architecture and errors, so those types get a small search of their own.
+        other_types = budgeted_non_code_types(analysis.task_type)
+        if other_types:
+            searches.append(
+                SearchRequest(
+                    query=query[:MAX_QUERY_CHARS],
+                    workspace_id=collected.workspace.id,
+                    types=other_types,
+                    limit=NON_CODE_LIMIT,
+                )
             )
-            for types in types_for_budgeted_kinds(analysis.task_type)
-        ]
         # On timeout the search is not cancelled: a cold index (loaded on first use) keeps
         # loading in the background, so the next prompt finds it warm.
         search_task = asyncio.create_task(self._search_all(searches))

@@ -73,13 +73,10 @@ SPLITS: dict[TaskType, dict[K, float]] = {
 }
 
 
-def types_for_budgeted_kinds(task: TaskType) -> list[list[ContextType]]:
-    """Context types of each non-code kind that `task` gives a share of the budget."""
-    return [
-        [t for t, k in KIND_OF_TYPE.items() if k is kind]
-        for kind, share in SPLITS[task].items()
-        if kind is not K.CODE and kind is not K.CONVERSATION and share > 0
-    ]
+def budgeted_non_code_types(task: TaskType) -> list[ContextType]:
+    """Context types of the non-code kinds that `task` gives a share of the budget."""
+    kinds = {k for k, share in SPLITS[task].items() if share > 0} - {K.CODE, K.CONVERSATION}
+    return [t for t, k in KIND_OF_TYPE.items() if k in kinds]
 
 
 MAX_ITEM_SHARE = 0.5  # no single item may take more than half the budget
