@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     retrieval_timeout_seconds: float = Field(
         default=5.0, gt=0, le=600, validation_alias="AXON_RETRIEVAL_TIMEOUT_SECONDS"
     )
+    # A model that fails before answering: `fail` returns its error (502/503/504),
+    # `degrade` answers context-only with the failure flagged under `degraded`.
+    llm_errors: Literal["fail", "degrade"] = Field(
+        default="fail", validation_alias="AXON_LLM_ERRORS"
+    )
 
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, le=256 * 1024 * 1024, validation_alias="AXON_MAX_BODY_BYTES"

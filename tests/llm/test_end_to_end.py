@@ -136,6 +136,50 @@ async def test_a_stream_failing_mid_answer_ends_with_an_error_event_and_is_store
     assert stored.response == "one two three "
 
 
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_provider_auth_failure_is_a_502_and_a_stored_failed_interaction(
+    app_client: tuple[httpx.AsyncClient, Services], fake: FakeLLMServer, stream: bool
+) -> None:
+    http, services = app_client
+    fake.script("openai", Step(status=401, message="invalid api key"))
+    body = {"prompt": "What is Axon?", "workspaceId": "keys", "stream": stream}
+    response = await http.post(PROCESS, json=body)
+    if stream:
+        events = sse_events(response.text)
+        assert [e["event"] for e in events] == ["analysis", "context", "error"]
+        error = events[-1]["data"]["error"]
+        interaction_id = events[0]["data"]["interactionId"]
+    else:
+        assert response.status_code == 502, response.text
+        error = response.json()["error"]
+        history = await http.get("/api/v1/prompts/history", params={"workspaceId": "keys"})
+        interaction_id = history.json()["items"][0]["id"]
+    assert (error["code"], error["status"]) == ("LLM_AUTH", 502)
+    stored = await services.store.get_interaction(interaction_id)
+    assert stored is not None and stored.outcome == "error" and stored.response is None
+
+
+async def test_with_degrade_a_provider_failure_answers_context_only(
+    settings: Settings, fake: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AXON_LLM_ERRORS", "degrade")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{fake.url}/v1")
+    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+    fake.script("openai", Step(status=500))
+    services = await build_services(load_settings())
+    try:
+        transport = httpx.ASGITransport(app=create_app(services=services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://axon.test") as http:
+            response = await http.post(PROCESS, json={"prompt": "hi", "workspaceId": "soft"})
+        assert response.status_code == 200, response.text
+        data = response.json()
+        assert data["response"] is None and data["mode"] == "context_only"
+        assert [d["stage"] for d in data["degraded"]] == ["llm"]
+    finally:
+        await services.close()
+
+
 def test_axon_ask_prints_a_streamed_answer(
     settings: Settings, fake: FakeLLMServer, data_dir: Path
 ) -> None:

@@ -255,12 +255,18 @@ class Pipeline:
         )
 
     def _llm_failed(self, run: Prepared, exc: Exception) -> Answer:
-        """Degrade to context-only, unless the request itself was wrong (e.g. the model)."""
+        """The model failed before answering. A wrong request (e.g. the model) is the
+        caller's error; otherwise AXON_LLM_ERRORS decides: `fail` answers with the
+        gateway's error (LLM_AUTH 502, LLM_TIMEOUT 504, LLM_CIRCUIT_OPEN 503, ...), and
+        `degrade` answers context-only with the failure listed under `degraded`."""
         if isinstance(exc, AxonError) and exc.status < 500:
             raise exc
         if not isinstance(exc, AxonError):
             log.error("LLM call failed: %s", exc, exc_info=exc)
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            exc = AxonError("the model call failed", code="LLM_UNAVAILABLE", status=502)
+        if self.services.settings.llm_errors == "fail":
+            return Answer(None, "error", self.services.llm.provider, None, error=exc)
+        message = exc.message
         run.degraded.append(Degradation(stage="llm", message=f"model call failed: {message}"))
         return Answer(None, "error", self.services.llm.provider, None)
 
@@ -414,8 +420,11 @@ class Pipeline:
         }
         return body
 
-    async def process(self, request: PromptRequest) -> dict[str, Any]:
-        """The whole pipeline without streaming."""
-        run = await self.prepare(request)
+    async def answer(self, run: Prepared) -> dict[str, Any]:
+        """Complete and finish a prepared prompt without streaming. A model failure is
+        stored as a failed interaction, then raised as its API error."""
         answer = await self.complete(run)
-        return await self.finish(run, answer)
+        result = await self.finish(run, answer)
+        if answer.error is not None:
+            raise answer.error
+        return result

@@ -30,7 +30,7 @@ async def process(body: PromptRequest, services: ServicesDep) -> dict[str, Any] 
     pipeline = services.pipeline
     run = await pipeline.prepare(body)
     if not body.stream:
-        return await pipeline.finish(run, await pipeline.complete(run))
+        return await pipeline.answer(run)
     return EventStreamResponse(_events(pipeline, run))
 
 
