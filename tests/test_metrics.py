@@ -189,3 +189,22 @@ async def test_mongo_pool_events_reach_metrics_and_logs(
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("mongodb connection pool opened") for m in messages)
     assert any(m.startswith("mongodb connection pool closed") for m in messages)
+
+
+async def test_redis_pool_events_reach_metrics_and_logs(
+    redis_server: servers.RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from axon.stores.redis_client import close_redis, open_redis
+
+    with caplog.at_level(logging.INFO, logger="axon.pool"):
+        client = await open_redis(f"redis://127.0.0.1:{redis_server.port}/9", 5)
+        try:
+            assert await client.ping()
+            text = metrics.render()[0].decode()
+            assert _sample(text, "axon_pool_max_size", backend="redis") == 5
+        finally:
+            await close_redis(client)
+    assert _sample(metrics.render()[0].decode(), "axon_pool_max_size", backend="redis") == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert "redis connection pool opened (max 5)" in messages
+    assert "redis connection pool closed" in messages

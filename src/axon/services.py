@@ -8,6 +8,7 @@ and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -169,7 +170,7 @@ async def _use_redis(
 ) -> None:
     """Cache, rate limits and the job queue on Redis; an unreachable REDIS_URL fails here."""
     from axon.stores.redis_cache import RedisCache
-    from axon.stores.redis_client import RedisGuard, open_redis, redis_client
+    from axon.stores.redis_client import RedisGuard, close_redis, open_redis, redis_client
     from axon.stores.redis_queue import RedisJobQueue
     from axon.stores.redis_ratelimit import RedisRateLimiter
 
@@ -185,4 +186,4 @@ async def _use_redis(
     services.cache = RedisCache(client, guard)
     services.rate_limiter = RedisRateLimiter(client, guard, fallback=services.rate_limiter)
     services.jobs = RedisJobQueue(services, client)
-    services.closers += [probe.aclose, client.aclose]
+    services.closers += [probe.aclose, functools.partial(close_redis, client)]

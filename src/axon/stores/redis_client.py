@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from axon.errors import ServiceUnavailable
-from axon.metrics import BACKEND_BYPASSED
+from axon.metrics import BACKEND_BYPASSED, pool_closed, pool_opened
 
 T = TypeVar("T")
 log = logging.getLogger("axon.redis")
@@ -53,7 +53,13 @@ async def open_redis(url: str, max_connections: int) -> Redis:
     except RedisError as exc:
         await client.aclose()
         raise ServiceUnavailable(f"Redis at REDIS_URL is unreachable: {exc}") from None
+    pool_opened("redis", max_connections)
     return client
+
+
+async def close_redis(client: Redis) -> None:
+    await client.aclose()
+    pool_closed("redis")
 
 
 class RedisGuard:
