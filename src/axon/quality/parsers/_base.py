@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,20 @@ def json_document(text: str, opener: str) -> Any:
     if start < 0:
         raise ValueError("no JSON document in the output")
     return json.loads(text[start:])
+
+
+def json_lines(text: str, key: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects among `text`'s lines that carry `key` (a tool's event stream);
+    other lines (progress, plain text, broken JSON) are skipped."""
+    for line in text.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            event: Any = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and key in event:
+            yield event
 
 
 def as_int(value: Any) -> int | None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from axon.quality.models import CaseCounts, CaseFailure, Finding, Severity
-from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, clip
+from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, clip, json_lines
 
 _TEST_LINE = re.compile(r"^test (\S+) \.\.\. (ok|FAILED|ignored)")
 _RESULT = re.compile(
@@ -20,15 +18,7 @@ def compiler_findings(stdout: str) -> tuple[list[Finding], bool]:
     """Diagnostics from cargo's JSON messages, and whether any JSON message was seen."""
     findings: list[Finding] = []
     seen = False
-    for line in stdout.splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            event: Any = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(event, dict) or "reason" not in event:
-            continue
+    for event in json_lines(stdout, "reason"):
         seen = True
         message = event.get("message") if event["reason"] == "compiler-message" else None
         if not isinstance(message, dict) or message.get("level") not in _LEVELS:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from axon.quality.models import CaseCounts, CaseFailure
-from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, clip
+from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, clip, json_lines
 
 
 def parse_go_test(out: ToolOutput) -> Parsed:
@@ -15,15 +12,7 @@ def parse_go_test(out: ToolOutput) -> Parsed:
     build_output: dict[str, list[str]] = {}
     failures: list[CaseFailure] = []
     seen = False
-    for line in out.stdout.splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            event: Any = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(event, dict) or "Action" not in event:
-            continue
+    for event in json_lines(out.stdout, "Action"):
         seen = True
         action, package, test = event["Action"], event.get("Package", ""), event.get("Test")
         if action == "build-output":
