@@ -5,9 +5,10 @@
 `prepare` runs everything before the model and times each stage; `complete`
 and `stream` call the model; `finish` post-processes, stores the interaction
 and schedules the learning work (usage counts, knowledge capture) in the
-background. A failing stage after collection degrades the answer instead of
-failing it: retrieval down means an answer without context, flagged in
-`degraded`; a failing model means a context-only answer, flagged the same way.
+background. Retrieval down degrades the answer instead of failing it: an answer
+without context, flagged in `degraded`. A model failing before its first token
+is the gateway's API error, stored as a failed interaction (or, with
+AXON_LLM_ERRORS=degrade, a context-only answer flagged the same way).
 """
 
 from __future__ import annotations
