@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 import axon
 from axon.models import Context, ContextType, Tier, content_hash
 from axon.ports import IndexFilter, LexicalDoc, VectorItem
+from axon.retrieval import ranking
 from axon.retrieval._db import SearchDB
 from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.query import query_terms
@@ -227,3 +228,45 @@ async def test_fingerprints_ids_and_deletes(collection: QdrantCollection) -> Non
     assert set(await lexical.fingerprints("ws")) == {"c0001", "c0003"}
     await vectors.delete_workspace("ws")
     assert await vectors.ids("ws") == set() and await lexical.fingerprints("ws") == {}
+
+
+async def test_hybrid_fusion_inside_qdrant_equals_the_embedded_fusion(
+    collection: QdrantCollection, search_db: SearchDB, tmp_path: Path
+) -> None:
+    """Prefetch + formula in Qdrant give the candidates, fused scores and raw scores the
+    retriever computes from the embedded lists (same BM25 average length)."""
+    chunks = _repo_chunks()
+    docs = [_lexical_doc(c) for c in chunks]
+    mean = sum(sum(d.terms.values()) for d in docs) / len(docs)
+    vectors = _unit(np.random.default_rng(3), len(docs))
+    items = [
+        VectorItem(d.id, d.workspace_id, d.tier, d.type, vectors[i]) for i, d in enumerate(docs)
+    ]
+    numpy_lexical, numpy_vectors = (
+        NumpyLexicalIndex(search_db),
+        NumpyVectorIndex(search_db, tmp_path / "vectors"),
+    )
+    qdrant_lexical, qdrant_vectors = (
+        QdrantLexicalIndex(collection, mean),
+        QdrantVectorIndex(collection),
+    )
+    for lexical, dense in ((numpy_lexical, numpy_vectors), (qdrant_lexical, qdrant_vectors)):
+        await lexical.upsert("ws", docs)
+        await dense.upsert("ws", items)
+    queries = _unit(np.random.default_rng(11), len(QUERIES))
+    k = 50
+    for weight in (0.8, 0.3):
+        for query, vector in zip([*QUERIES, ""], [*queries, queries[0]], strict=True):
+            terms = query_terms(query) if query else []
+            lexical_list = dict(await numpy_lexical.search("ws", terms, k, None))
+            dense_list = dict(await numpy_vectors.search("ws", vector, k, None))
+            expected = ranking.fuse(lexical_list, dense_list, weight)
+            hits = await qdrant_vectors.hybrid_search("ws", terms, vector, k, weight, None)
+            got = {h.id: h for h in hits}
+            assert got.keys() == expected.keys(), query
+            top = sorted(expected, key=lambda c: -expected[c])[:10]
+            assert [h.id for h in hits[:10]] == top, query
+            for cid, fused in expected.items():
+                assert got[cid].fused == pytest.approx(fused, abs=1e-5)
+                assert got[cid].lexical == pytest.approx(lexical_list.get(cid, 0.0), rel=1e-3)
+                assert got[cid].dense == pytest.approx(dense_list.get(cid, 0.0), abs=1e-5)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -240,6 +240,33 @@ class VectorIndex(Protocol):
     async def search(
         self, partition: str, vector: NDArray[np.float32], k: int, filters: IndexFilter | None
     ) -> list[tuple[str, float]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FusedHit:
+    """One candidate of a hybrid search: raw list scores (0 when absent from a list) and
+    their fusion, `w * lexical / best lexical + (1 - w) * max(dense, 0) / best dense`."""
+
+    id: str
+    lexical: float
+    dense: float
+    fused: float
+
+
+@runtime_checkable
+class HybridSearch(Protocol):
+    """A vector index that also holds the lexical vectors and fuses both lists itself
+    (Qdrant: prefetch + formula). Same candidates and fusion as the retriever's own."""
+
+    async def hybrid_search(
+        self,
+        partition: str,
+        terms: Sequence[str],
+        vector: NDArray[np.float32],
+        k: int,
+        lexical_weight: float,
+        filters: IndexFilter | None,
+    ) -> list[FusedHit]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,18 @@ def normalise(scores: dict[str, float]) -> dict[str, float]:
     return {key: max(value, 0.0) / top for key, value in scores.items()}
 
 
+def fuse(
+    lexical: dict[str, float], dense: dict[str, float], lexical_weight: float
+) -> dict[str, float]:
+    """Relevance of every candidate of either list: the weighted sum of both normalised
+    scores (Qdrant's hybrid search computes the same inside Qdrant)."""
+    lex_n, dense_n = normalise(lexical), normalise(dense)
+    return {
+        cid: lexical_weight * lex_n.get(cid, 0.0) + (1 - lexical_weight) * dense_n.get(cid, 0.0)
+        for cid in lexical.keys() | dense.keys()
+    }
+
+
 def freshness(context: Context, now: datetime, half_life_days: float) -> float:
     age_days = max((now - context.updated_at).total_seconds(), 0.0) / 86_400
     return math.exp(-math.log(2) * age_days / half_life_days)

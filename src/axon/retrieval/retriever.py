@@ -25,6 +25,7 @@ from axon.models import TIER_ORDER, Context, Tier, utcnow
 from axon.ports import (
     DocumentStore,
     Embedder,
+    HybridSearch,
     IndexFilter,
     LexicalIndex,
     ScoreBreakdown,
@@ -88,6 +89,7 @@ class HybridRetriever:
         self.vectors = vectors
         self.embedder = embedder if embedder is not None and embedder.dimension > 0 else None
         self.weights = weights
+        self.hybrid = vectors if isinstance(vectors, HybridSearch) else None
 
     async def _partitions(self, request: SearchRequest) -> list[tuple[Tier, list[str]]]:
         workspace = await self.store.get_workspace(request.workspace_id)
@@ -136,21 +138,31 @@ class HybridRetriever:
         flt: IndexFilter,
         pool: dict[str, _Candidate],
     ) -> None:
-        # The query is embedded and the dense search runs on worker threads while the
-        # lexical side runs here.
-        dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
-        try:
-            lexical = dict(await self.lexical.search(partition, terms, CANDIDATES, flt))
-            paths = candidate_paths(entities)
+        paths = candidate_paths(entities)
+        vector = await query_vector if self.hybrid is not None else None
+        if self.hybrid is not None and vector is not None:
+            # The index fuses both lists itself (Qdrant: prefetch + formula).
+            hits = await self.hybrid.hybrid_search(
+                partition, terms, vector, CANDIDATES, self.weights.lexical, flt
+            )
+            lexical = {h.id: h.lexical for h in hits if h.lexical > 0}
+            dense = {h.id: h.dense for h in hits}
+            fused = {h.id: h.fused for h in hits}
             matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
-            dense = await dense_task
-        finally:
-            dense_task.cancel()  # a no-op once it has finished
-        vector = query_vector.result()
+        else:
+            # The query is embedded and the dense search runs on worker threads while
+            # the lexical side runs here.
+            dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
+            try:
+                lexical = dict(await self.lexical.search(partition, terms, CANDIDATES, flt))
+                matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
+                dense = await dense_task
+            finally:
+                dense_task.cancel()  # a no-op once it has finished
+            # Without an embedder, lexical relevance carries the whole weight.
+            w_lex = self.weights.lexical if query_vector.result() is not None else 1.0
+            fused = ranking.fuse(lexical, dense, w_lex)
         path_names = set(paths)
-        lex_n, dense_n = ranking.normalise(lexical), ranking.normalise(dense)
-        # Without an embedder, lexical relevance carries the whole weight.
-        w_lex = self.weights.lexical if vector is not None else 1.0
         # A name many contexts match (`get`, `run`, a big file's chunks) says less about
         # each of them than a rare one.
         defined_by: dict[str, int] = {}
@@ -163,7 +175,7 @@ class HybridRetriever:
                 cand = pool[cid] = _Candidate(cid, tier)
             cand.lexical = lexical.get(cid, 0.0)
             cand.dense = dense.get(cid, 0.0)
-            cand.fused = w_lex * lex_n.get(cid, 0.0) + (1 - w_lex) * dense_n.get(cid, 0.0)
+            cand.fused = fused.get(cid, 0.0)
             for name in matched.get(cid, []):
                 if name in path_names:
                     # A bare file name (`utils.py`) is weaker evidence than a path.

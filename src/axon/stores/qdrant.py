@@ -4,8 +4,9 @@ Each point (id = uuid5 of the context id) carries a dense cosine vector
 (`dense`) and a sparse BM25-style vector (`lexical`) whose IDF Qdrant applies
 itself (the IDF modifier), plus payload for filtering (workspaceId, partition,
 tier, type, with payload indexes) and for entity look-ups (symbol keys, path
-suffixes) and reconcile (contentHash). Both lists are searched inside Qdrant;
-the retriever fuses them exactly as it does for the embedded indexes, so the
+suffixes) and reconcile (contentHash). Hybrid search runs inside Qdrant:
+both lists as prefetches of one query whose formula fuses them with the same
+weights and normalisation the retriever applies to the embedded indexes, so the
 ranking does not depend on the backend.
 
 QDRANT_URL is an http(s) URL for a server, or `:memory:` / `path:<dir>` for
@@ -27,7 +28,7 @@ from qdrant_client import AsyncQdrantClient
 from qdrant_client import models as qm
 
 from axon.errors import ServiceUnavailable
-from axon.ports import IndexFilter, LexicalDoc, VectorItem
+from axon.ports import FusedHit, IndexFilter, LexicalDoc, VectorItem
 
 DENSE = "dense"
 LEXICAL = "lexical"
@@ -302,6 +303,68 @@ class QdrantVectorIndex:
         if vector.shape[0] != self.col.dimension:
             return []
         return await self.col.query(_floats(vector), DENSE, _filter(partition, filters), k)
+
+    async def hybrid_search(
+        self,
+        partition: str,
+        terms: Sequence[str],
+        vector: NDArray[np.float32],
+        k: int,
+        lexical_weight: float,
+        filters: IndexFilter | None,
+    ) -> list[FusedHit]:
+        """Both lists and their fusion inside Qdrant, in two round trips: the best score
+        of each list (fusion normalises by it, as the retriever does for the embedded
+        indexes), then one batch of formula queries over the same two prefetches (top `k`
+        of each list): the fused score, and each raw score for the score breakdown."""
+        if vector.shape[0] != self.col.dimension:
+            return []
+        flt = _filter(partition, filters)
+        sources = [(qm.NearestQuery(nearest=_floats(vector)), DENSE)]
+        if terms:
+            sources.insert(0, (qm.NearestQuery(nearest=query_vector(terms)), LEXICAL))
+        tops = await self.col.client.query_batch_points(
+            self.col.name,
+            [qm.QueryRequest(query=q, using=using, filter=flt, limit=1) for q, using in sources],
+        )
+        best = [max((p.score for p in response.points), default=0.0) for response in tops]
+        lexical_best = best[0] if terms else 0.0
+        dense_best = best[-1]
+        # `$score[i]` is the score in prefetch i (0 when the point is not in that list).
+        lexical_var = "$score[0]" if terms else None
+        dense_var = f"$score[{len(sources) - 1}]"
+        parts: list[qm.Expression] = []
+        if lexical_var and lexical_best > 0:
+            parts.append(qm.MultExpression(mult=[lexical_weight / lexical_best, lexical_var]))
+        if dense_best > 0:
+            positive = qm.MaxExpression(max=[dense_var, 0.0])
+            parts.append(qm.MultExpression(mult=[(1 - lexical_weight) / dense_best, positive]))
+        prefetch = [qm.Prefetch(query=q, using=using, filter=flt, limit=k) for q, using in sources]
+        defaults = {f"$score[{i}]": 0.0 for i in range(len(sources))}
+        formulas: list[qm.Expression] = [qm.SumExpression(sum=[*parts, 0.0]), dense_var]
+        if lexical_var:
+            formulas.append(lexical_var)
+        responses = await self.col.client.query_batch_points(
+            self.col.name,
+            [
+                qm.QueryRequest(
+                    prefetch=prefetch,
+                    query=qm.FormulaQuery(formula=formula, defaults=defaults),
+                    limit=k * len(sources),
+                    with_payload=["contextId"],
+                )
+                for formula in formulas
+            ],
+        )
+        fused, dense, *lexical = (
+            {str((p.payload or {})["contextId"]): float(p.score) for p in response.points}
+            for response in responses
+        )
+        lexical_scores = lexical[0] if lexical else {}
+        return [
+            FusedHit(cid, lexical_scores.get(cid, 0.0), dense.get(cid, 0.0), score)
+            for cid, score in fused.items()
+        ]
 
 
 def _floats(vector: NDArray[np.float32]) -> list[float]:
