@@ -337,12 +337,17 @@ class MongoDocumentStore:
     async def _file_context_ids(
         self, workspace_id: str, path: str, session: AsyncClientSession
     ) -> list[str]:
+        # The tier is checked here rather than in the query: the filter then matches the
+        # {workspaceId, path} index exactly, which every planner (and the wire-protocol
+        # test server, which otherwise scans the whole workspace) picks.
         found = self._col("contexts").find(
-            {"workspaceId": workspace_id, "path": path, "tier": str(Tier.WORKSPACE)},
-            projection={"_id": 1},
+            {"workspaceId": workspace_id, "path": path},
+            projection={"_id": 1, "tier": 1},
             session=session,
         )
-        return [d["_id"] async for d in found.sort("_id", ASCENDING)]
+        workspace_tier = str(Tier.WORKSPACE)
+        ids = [d["_id"] async for d in found if d.get("tier") == workspace_tier]
+        return sorted(ids)
 
     async def replace_file(
         self, workspace_id: str, state: FileState, contexts: Sequence[Context]
