@@ -1,7 +1,8 @@
-"""Indexing benchmark: first index, no-change re-index and memory, without embeddings.
+"""Indexing benchmark: first index, no-change re-index and memory.
 
     python bench/indexing.py                 # sphinx first index + re-index, 10k-file RSS
     python bench/indexing.py --skip-rss      # only the sphinx figures
+    python bench/indexing.py --embedder local  # sphinx first index WITH local embeddings
 
 Figures:
 - first index of sphinx at a fixed commit (2,059 files in the tree), files per second
@@ -9,6 +10,11 @@ Figures:
 - no-change re-index (median of 5 runs) and a one-file-changed re-index;
 - peak RSS of a child process indexing a >= 10,000-file tree built from the mirrored
   repositories (sphinx twice, pylint, pytest, xarray, seaborn, flask, requests).
+- with --embedder local instead: wall time, CPU time and peak RSS of a child process
+  that indexes sphinx from nothing with the local embedding model, in a fresh data
+  dir, so every context is embedded and the ONNX graph is built from the weights once
+  (the worst case: a first start of a fresh install).
+Without --embedder local, nothing is embedded (AXON_EMBEDDER=none).
 A baseline measured in the same run (read + sha256 of every file the scan lists) shows
 what the machine's I/O and hashing alone cost.
 """
@@ -48,9 +54,9 @@ RSS_TREE = [
 ]
 
 
-def _environment(data_dir: str) -> None:
+def _environment(data_dir: str, embedder: str = "none") -> None:
     os.environ["AXON_DATA_DIR"] = data_dir
-    os.environ["AXON_EMBEDDER"] = "none"
+    os.environ["AXON_EMBEDDER"] = embedder
     for name in ("MONGODB_URI", "REDIS_URL", "QDRANT_URL"):
         os.environ.pop(name, None)
 
@@ -155,10 +161,10 @@ def sphinx_figures() -> dict[str, Any]:
     }
 
 
-def rss_child(path: str) -> None:
+def rss_child(path: str, embedder: str) -> None:
     """Runs in a child process: index `path` once and print the peak RSS."""
     with tempfile.TemporaryDirectory(prefix="axon-bench-data-") as data:
-        _environment(data)
+        _environment(data, embedder)
         [run] = asyncio.run(_index(Path(path), "big", 1))
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"peakRssMB": round(peak_kb / 1024, 1), **run}))
@@ -172,7 +178,7 @@ def rss_figures() -> dict[str, Any]:
             (Path(source)).mkdir()  # leave the temporary folder something to delete
         files = _tree_files(Path(big))
         child = subprocess.run(
-            [sys.executable, __file__, "--rss-child", big],
+            [sys.executable, __file__, "--rss-child", big, "--embedder", "none"],
             check=True,
             capture_output=True,
             text=True,
@@ -181,15 +187,42 @@ def rss_figures() -> dict[str, Any]:
     return {"treeFiles": files, **result}
 
 
+def embedded_figures() -> dict[str, Any]:
+    """sphinx indexed from nothing with local embeddings, in a child process."""
+    with checkout(MIRRORS / SPHINX[0] / "repo", SPHINX[1]) as tree:
+        files = _tree_files(tree)
+        child = subprocess.run(
+            [sys.executable, __file__, "--rss-child", str(tree), "--embedder", "local"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return {"commit": SPHINX[1], "treeFiles": files, **result}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--embedder", choices=["none", "local"], default="none")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
-        rss_child(args.rss_child)
+        rss_child(args.rss_child, args.embedder)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    if args.embedder == "local":
+        e = embedded_figures()
+        print(
+            f"sphinx first index with local embeddings: {e['seconds']:.1f}s wall, "
+            f"CPU {e['cpuSeconds']:.1f}s, for {e['treeFiles']} files in the tree "
+            f"({e['indexed']} indexed, {e['contextsWritten']} contexts written and embedded "
+            f"= {e['contextsWritten'] / e['seconds']:.1f} contexts/s); "
+            f"peak RSS {e['peakRssMB']} MB (graph build included)"
+        )
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        print(json.dumps(e, indent=2, default=str))
+        return
     figures: dict[str, Any] = {"sphinx": sphinx_figures()}
     s = figures["sphinx"]
     print(

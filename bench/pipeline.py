@@ -218,6 +218,7 @@ async def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data_dir = args.data_dir / args.embedder
     data_dir.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
     os.environ.update({"AXON_DATA_DIR": str(data_dir), "AXON_EMBEDDER": args.embedder})
     os.environ.pop("LLM_PROVIDER", None)
     services = await build_services(load_settings())
@@ -241,6 +242,7 @@ async def main(argv: list[str] | None = None) -> None:
     finally:
         process.terminate()
         process.wait(15)
+    load_after = os.getloadavg()
     stages = ", ".join(f"{k} {v:.2f}" for k, v in local["stages"].items())
     lines = [
         f"pipeline benchmark: {count} contexts, embedder={args.embedder}, provider=none, "
@@ -258,6 +260,8 @@ async def main(argv: list[str] | None = None) -> None:
         f"  baseline, same load on an empty workspace: {empty['rps']:.1f} req/s, "
         f"{empty['errors']} errors of {empty['requests']}, latency p50 {empty['p50']:.1f} ms, "
         f"p95 {empty['p95']:.1f} ms",
+        f"load average (1/5/15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
+        f"after {' '.join(f'{x:.2f}' for x in load_after)}",
     ]
     text = "\n".join(lines)
     print(text)

@@ -117,7 +117,8 @@ async def run(args: argparse.Namespace) -> str:
     try:
         for number, inst in enumerate(instances, 1):
             gold = set(inst["gold_files"])
-            workspace_id = f"bench-{number}"
+            # Per-process ids: runs sharing a --cache-dir (and its store) never collide.
+            workspace_id = f"bench-{os.getpid()}-{number}"
             with checkout(mirror_for(inst["repo"], args), inst["base_commit"]) as root:
                 (root / ".axonignore").write_text(TEST_IGNORE)
                 files = read_files(root)

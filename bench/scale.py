@@ -217,6 +217,10 @@ def run_mode(mode: str, root: Path, args: argparse.Namespace, work: Path) -> lis
         "AXON_AUTH": "off",
         "AXON_RATE_LIMITS": "off",
         "AXON_EMBEDDER": args.embedder,
+        # The prompts repeat: caches of whole search results and analyses would answer
+        # most requests without work. Off, so every request runs the whole pipeline.
+        "AXON_CACHE_TTL_QUERY_RESULTS": "0",
+        "AXON_CACHE_TTL_ANALYSES": "0",
         "LOG_LEVEL": "WARNING",
     }
     for name in ("MONGODB_URI", "REDIS_URL", "QDRANT_URL"):

@@ -179,6 +179,27 @@ class Settings(BaseSettings):
     rank_prose_weight: float = Field(
         default=0.5, ge=0, le=1, validation_alias="AXON_RANK_PROSE_WEIGHT"
     )
+    # Parsed contexts the retriever keeps in memory. Writes through this process and
+    # the lexical change log forget entries at once; other replicas' usage and
+    # confidence updates show after at most this many seconds. 0 disables the cache.
+    context_cache_seconds: float = Field(
+        default=5.0, ge=0, le=3600, validation_alias="AXON_CONTEXT_CACHE_SECONDS"
+    )
+    context_cache_size: int = Field(
+        default=20_000, ge=1, le=10_000_000, validation_alias="AXON_CONTEXT_CACHE_SIZE"
+    )
+    # TTLs of the shared cache (Redis when REDIS_URL is set) per kind; 0 disables a kind.
+    # Query results also expire on every index write; usage and confidence inside one
+    # are at most this old.
+    cache_ttl_embeddings: float = Field(
+        default=86_400, ge=0, le=30 * 86_400, validation_alias="AXON_CACHE_TTL_EMBEDDINGS"
+    )
+    cache_ttl_analyses: float = Field(
+        default=3_600, ge=0, le=30 * 86_400, validation_alias="AXON_CACHE_TTL_ANALYSES"
+    )
+    cache_ttl_query_results: float = Field(
+        default=30, ge=0, le=86_400, validation_alias="AXON_CACHE_TTL_QUERY_RESULTS"
+    )
 
     # Quality gate (axon.quality). Besides registered workspaces, only folders under these
     # comma-separated roots can be gated; timeouts are seconds; the output cap is per stream.

@@ -6,7 +6,7 @@ these Protocols. Every DocumentStore adapter passes tests/contract/.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -81,9 +81,11 @@ class DocumentStore(Protocol):
     async def count_contexts(self, flt: ContextFilter) -> int: ...
     async def update_context(self, context_id: str, changes: dict[str, Any]) -> Context | None: ...
     async def delete_contexts(self, context_ids: Sequence[str]) -> int: ...
-    async def record_usage(
-        self, context_ids: Sequence[str], confidence_delta: float = 0.0
-    ) -> None: ...
+    async def record_usage(self, uses: Mapping[str, int], confidence_delta: float = 0.0) -> None:
+        """Add each count to its context's usageCount and `confidence_delta` (once per
+        context, bounded to [0, 1]) to its confidence; unknown ids are ignored."""
+        ...
+
     async def find_expired_contexts(
         self, created_before: datetime, usage_below: int
     ) -> list[str]: ...
@@ -156,6 +158,14 @@ class SearchRequest:
     types: Sequence[ContextType] | None = None
     limit: int = 10
     filters: dict[str, Any] | None = None  # e.g. {"pathPrefix": "src/", "language": "python"}
+    # Besides the `limit` best hits of any type, up to `reserve_limit` more of
+    # `reserve_types` ranked in the same pass (the pipeline keeps room for docs,
+    # architecture and errors, which code outscores in a plain search).
+    reserve_types: Sequence[ContextType] | None = None
+    reserve_limit: int = 0
+    # The workspace's record when the caller has just read it (the pipeline's
+    # collector): saves the retriever a second look-up. Ignored if another id.
+    workspace: Workspace | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ checked against its published sha256 when loaded; nothing is downloaded.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -38,9 +41,30 @@ def encoding() -> tiktoken.Encoding:
     )
 
 
+# The pipeline counts the same retrieved chunks, fences and labels prompt after prompt;
+# counts are kept by a digest of the text (not the text: bounded memory).
+COUNT_CACHE_SIZE = 16_384
+COUNT_CACHE_MIN_CHARS = 32  # shorter texts encode faster than they hash
+_counts: OrderedDict[bytes, int] = OrderedDict()
+_counts_lock = threading.Lock()
+
+
 def count_tokens(text: str) -> int:
     """Token count of `text`; special-token markers in user text count as plain text."""
-    return len(encoding().encode_ordinary(text))
+    if len(text) < COUNT_CACHE_MIN_CHARS:
+        return len(encoding().encode_ordinary(text))
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    with _counts_lock:
+        found = _counts.get(key)
+        if found is not None:
+            _counts.move_to_end(key)
+            return found
+    counted = len(encoding().encode_ordinary(text))
+    with _counts_lock:
+        _counts[key] = counted
+        if len(_counts) > COUNT_CACHE_SIZE:
+            _counts.popitem(last=False)
+    return counted
 
 
 def count_tokens_many(texts: Sequence[str], threads: int = 2) -> list[int]:

@@ -177,11 +177,20 @@ async def test_delete_contexts_counts(store: DocumentStore) -> None:
 
 async def test_record_usage_counts_and_bounds_confidence(store: DocumentStore) -> None:
     await store.put_contexts([ctx("c1", confidence=0.95), ctx("c2", confidence=0.05)])
-    await store.record_usage(["c1", "c2"], confidence_delta=0.2)
-    await store.record_usage(["c2"], confidence_delta=-0.5)
+    await store.record_usage({"c1": 1, "c2": 1}, confidence_delta=0.2)
+    await store.record_usage({"c2": 1}, confidence_delta=-0.5)
     c1, c2 = await store.get_contexts(["c1", "c2"])
     assert (c1.usage_count, c2.usage_count) == (1, 2)
     assert c1.confidence == pytest.approx(1.0) and c2.confidence == pytest.approx(0.0)
+
+
+async def test_record_usage_adds_counts_in_one_call(store: DocumentStore) -> None:
+    await store.put_contexts([ctx("c1", usage_count=3), ctx("c2"), ctx("c3")])
+    await store.record_usage({"c1": 40, "c2": 1, "c3": 40, "zz": 2, "c4": 0})
+    c1, c2, c3 = await store.get_contexts(["c1", "c2", "c3"])
+    assert (c1.usage_count, c2.usage_count, c3.usage_count) == (43, 1, 40)
+    assert await store.get_context("zz") is None
+    await store.record_usage({})  # nothing to write
 
 
 async def test_find_expired_contexts(store: DocumentStore) -> None:

@@ -89,7 +89,7 @@ async def test_incremental_reindex_touches_only_the_changed_file(
     await run_index(services, workspace)
     before = {c.id: c for c in await contexts_of(services, "ws")}
     area_id = by_symbol(list(before.values()), "src/shapes/geometry.py")["Circle.area"].id
-    await services.store.record_usage([area_id], confidence_delta=-0.25)
+    await services.store.record_usage({area_id: 1}, confidence_delta=-0.25)
 
     [again] = await run_index(services, workspace)
     assert (again.indexed, again.unchanged, again.contexts_written) == (0, 18, 0)

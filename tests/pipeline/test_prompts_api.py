@@ -357,3 +357,27 @@ async def test_retrieval_failure_degrades_to_an_answer_without_context(
     assert data["context"]["items"] == [] and data["mode"] == "context_only"
     stored = await services.store.get_interaction(data["interactionId"])
     assert stored is not None and stored.outcome == "degraded"
+
+
+async def test_repeated_uses_are_counted_in_one_write_and_seen_by_the_next_search(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await client.post("/api/v1/workspaces", json={"id": "shop", "name": "shop"})
+    context_id = await _add_context(
+        client,
+        "shop",
+        content="def refund_order(order):\n    return order.total\n",
+        path="shop/refunds.py",
+        symbol="refund_order",
+        language="python",
+    )
+    body = {"prompt": "How does refund_order compute the refund?", "workspaceId": "shop"}
+    for _ in range(3):
+        assert (await client.post(PROCESS, json=body)).status_code == 200
+    await services.pipeline.drain()  # one flush: counts of 3 in one record_usage call
+    stored = await services.store.get_context(context_id)
+    assert stored is not None and stored.usage_count == 3
+    hits = await services.retriever.search(
+        SearchRequest(query="refund_order", workspace_id="shop", limit=1)
+    )
+    assert hits[0].context.id == context_id and hits[0].context.usage_count == 3

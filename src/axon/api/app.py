@@ -25,6 +25,7 @@ from axon.api.routers import (
     usage,
     workspaces,
 )
+from axon.api.runtime import tune_gc_for_serving
 from axon.api.security import install_security
 from axon.config import Settings, load_settings
 from axon.services import Services, build_services
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
             return
         owned = await build_services(settings)
+        tune_gc_for_serving()  # this app is a server: it owns its services
         app.state.services = owned
         try:
             yield

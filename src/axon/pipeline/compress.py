@@ -11,7 +11,9 @@ When the item must shrink further, lower-priority kept lines go first
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 
 from axon.tokens import count_tokens, encoding
 
@@ -47,15 +49,29 @@ def _render(lines: Sequence[str], keep: set[int]) -> str:
     return "\n".join(out)
 
 
-def _priority(lines: Sequence[str], terms: Sequence[str]) -> list[int]:
+# The same chunks are compressed prompt after prompt, with the query's terms changing.
+@lru_cache(maxsize=2048)
+def _signatures(text: str) -> tuple[int, ...]:
+    return tuple(i for i, line in enumerate(text.splitlines()) if _SIGNATURE.match(line))
+
+
+@lru_cache(maxsize=256)
+def _any_term(lowered: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(t) for t in lowered))
+
+
+def _priority(text: str, lines: Sequence[str], terms: Sequence[str]) -> list[int]:
     """Line numbers worth keeping, most important first."""
-    lowered = [t.lower() for t in terms if len(t) > 2]
-    signatures = [i for i, line in enumerate(lines) if _SIGNATURE.match(line)]
+    lowered = tuple(dict.fromkeys(t.lower() for t in terms if len(t) > 2))
+    signatures = _signatures(text)
     ordered = [0]
-    for i, line in enumerate(lines):
-        if lowered and any(t in line.lower() for t in lowered):
-            # A matching line, preceded by the signature of the block it sits in.
-            ordered += [*[s for s in signatures if s <= i][-1:], i]
+    if lowered:
+        mentions = _any_term(lowered)
+        for i, line in enumerate(lines):
+            if mentions.search(line.lower()):
+                # A matching line, preceded by the signature of the block it sits in.
+                enclosing = bisect_right(signatures, i)
+                ordered += [*signatures[max(0, enclosing - 1) : enclosing], i]
     return list(dict.fromkeys([*ordered, *signatures]))
 
 
@@ -72,7 +88,7 @@ def cut_tokens(text: str, target: int) -> str:
 def compress(text: str, target: int, terms: Sequence[str]) -> tuple[str, int]:
     """`text` shrunk to at most `target` tokens, and its token count."""
     lines = text.splitlines()
-    priority = _priority(lines, terms)
+    priority = _priority(text, lines, terms)
     full = _render(lines, set(priority))
     tokens = count_tokens(full)
     if tokens <= target:

@@ -80,7 +80,7 @@ async def record_feedback(
     signal = body.signal()
     for context in await store.get_contexts(interaction.context_ids):
         step = confidence_step(context.confidence, signal)
-        await store.record_usage([context.id], step)
+        await store.record_usage({context.id: 1}, step)
         updated[context.id] = round(context.confidence + step, 4)
     return feedback, updated
 

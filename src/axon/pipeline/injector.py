@@ -79,6 +79,8 @@ class InjectedPrompt:
         return (ChatMessage("system", self.system), *self.messages)
 
 
+# The same retrieved chunks are fenced prompt after prompt.
+@lru_cache(maxsize=2048)
 def fence_for(text: str) -> str:
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
     return "`" * max(3, longest + 1)
@@ -90,16 +92,11 @@ def _label(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
-    """A piece of a message; reference pieces repeat across prompts, so their counts are
-    cached."""
+    """A piece of a message; `cacheable` marks the pieces that repeat across prompts
+    (reference blocks, headings), which a trailing separator may be trimmed from."""
 
     text: str
     cacheable: bool = False
-
-
-@lru_cache(maxsize=4096)
-def _cached_count(text: str) -> int:
-    return count_tokens(text)
 
 
 def count_units(units: Sequence[_Unit]) -> int:
@@ -115,7 +112,7 @@ def count_units(units: Sequence[_Unit]) -> int:
     )
     if not safe:
         return count_tokens("".join(u.text for u in units))
-    return sum(_cached_count(u.text) if u.cacheable else count_tokens(u.text) for u in units)
+    return sum(count_tokens(u.text) for u in units)
 
 
 def reference_units(number: int, item: Candidate) -> list[_Unit]:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from axon.errors import AxonError
@@ -41,6 +42,7 @@ from axon.pipeline.usage import UsageRecorder
 from axon.pipeline.windows import DEFAULT_MODEL
 from axon.ports import SearchHit, SearchRequest
 from axon.retrieval import MAX_QUERY_CHARS
+from axon.retrieval.context_cache import ContextCache
 from axon.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("axon.pipeline")
 
 RETRIEVAL_LIMIT = 20
-NON_CODE_LIMIT = 12  # extra docs/architecture/error candidates beside the main search
+NON_CODE_LIMIT = 12  # extra docs/architecture/error candidates beside the main hits
 SYSTEM_ALLOWANCE = 400  # the system prompt and reference labels, reserved before budgeting
 CONTEXT_ONLY = "context_only"
 
@@ -110,7 +112,15 @@ class Pipeline:
         self.injector = Injector()
         self.postprocessor = PostProcessor()
         self._background: set[asyncio.Task[Any]] = set()
-        self.usage = UsageRecorder(services.store)
+        self.usage = UsageRecorder(services.store, written=self._usage_written)
+
+    def _usage_written(self, uses: Mapping[str, int], at: datetime) -> None:
+        """The retriever's cache of parsed contexts learns the usage this process
+        recorded (the retriever is wired after the pipeline, so it is looked up here)."""
+        retriever = getattr(self.services, "retriever", None)
+        cache = getattr(retriever, "contexts", None)
+        if isinstance(cache, ContextCache):
+            cache.used(uses, at)
 
     # -- before the model ------------------------------------------------------------
     async def prepare(self, request: PromptRequest) -> Prepared:
@@ -161,28 +171,20 @@ class Pipeline:
         query = request.prompt
         if request.metadata.file:
             query += f"\n{request.metadata.file}"
-        searches = [
-            SearchRequest(
-                query=query[:MAX_QUERY_CHARS],
-                workspace_id=collected.workspace.id,
-                limit=RETRIEVAL_LIMIT,
-            )
-        ]
         # Code dominates a plain search; the task's budget also reserves room for docs,
-        # architecture and errors, so those types get a small search of their own.
+        # architecture and errors, so the search also ranks a few of those on their own.
         other_types = budgeted_non_code_types(analysis.task_type)
-        if other_types:
-            searches.append(
-                SearchRequest(
-                    query=query[:MAX_QUERY_CHARS],
-                    workspace_id=collected.workspace.id,
-                    types=other_types,
-                    limit=NON_CODE_LIMIT,
-                )
-            )
+        search = SearchRequest(
+            query=query[:MAX_QUERY_CHARS],
+            workspace_id=collected.workspace.id,
+            limit=RETRIEVAL_LIMIT,
+            reserve_types=other_types or None,
+            reserve_limit=NON_CODE_LIMIT if other_types else 0,
+            workspace=collected.workspace,
+        )
         # On timeout the search is not cancelled: a cold index (loaded on first use) keeps
         # loading in the background, so the next prompt finds it warm.
-        search_task = asyncio.create_task(self._search_all(searches))
+        search_task = asyncio.create_task(self.services.retriever.search(search))
         try:
             done, _ = await asyncio.wait(
                 {search_task}, timeout=self.services.settings.retrieval_timeout_seconds
@@ -199,18 +201,6 @@ class Pipeline:
                 Degradation(stage="retrieve", message=f"retrieval failed ({message}); no context")
             )
             return []
-
-    async def _search_all(self, searches: list[SearchRequest]) -> list[SearchHit]:
-        """Run the searches together; hits of the main search first, each context once."""
-        results = await asyncio.gather(*(self.services.retriever.search(s) for s in searches))
-        seen: set[str] = set()
-        merged: list[SearchHit] = []
-        for hits in results:
-            for hit in hits:
-                if hit.context.id not in seen:
-                    seen.add(hit.context.id)
-                    merged.append(hit)
-        return merged
 
     def _prompt_limit(self, collected: CollectedPrompt) -> int:
         reserve = self.services.settings.response_reserve_tokens

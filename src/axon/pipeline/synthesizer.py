@@ -166,11 +166,12 @@ def _candidate(
 
 
 def candidates_from_hits(hits: Sequence[SearchHit]) -> list[Candidate]:
+    # Built from already-validated contexts, a few dozen per prompt: not re-validated.
     found: list[Candidate] = []
     for hit in hits:
         ctx = hit.context
         found.append(
-            Candidate(
+            Candidate.model_construct(
                 id=ctx.id,
                 kind=KIND_OF_TYPE.get(ctx.type, K.DOCS),
                 origin="retrieval",
@@ -248,7 +249,8 @@ class Synthesizer:
 
 
 def _entry(item: Candidate, status: ItemStatus, reason: str, tokens: int) -> ReportEntry:
-    return ReportEntry(
+    # From a candidate's own (validated) fields: not re-validated.
+    return ReportEntry.model_construct(
         id=item.id,
         kind=item.kind,
         origin=item.origin,

@@ -2,8 +2,9 @@
 
 Every processed prompt uses up to twenty contexts; one write per prompt would
 compete with the reads the next prompts need. Uses are counted in memory and
-written once per `interval` (and on shutdown), in as few `record_usage` calls
-as the largest per-context count in the batch.
+written once per `interval` (and on shutdown) in one `record_usage` call with
+each context's count. `written` is told the ids afterwards (the retriever's
+context cache updates its copies, so this process never ranks with old counts).
 """
 
 from __future__ import annotations
@@ -12,17 +13,25 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
+from axon.models import utcnow
 from axon.ports import DocumentStore
 
 log = logging.getLogger("axon.pipeline")
 
 
 class UsageRecorder:
-    def __init__(self, store: DocumentStore, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        interval: float = 1.0,
+        written: Callable[[Mapping[str, int], datetime], None] | None = None,
+    ) -> None:
         self.store = store
         self.interval = interval
+        self.written = written
         self._pending: Counter[str] = Counter()
         self._timer: asyncio.Task[None] | None = None
 
@@ -45,8 +54,12 @@ class UsageRecorder:
 
     async def _write(self) -> None:
         pending, self._pending = self._pending, Counter()
+        if not pending:
+            return
         try:
-            for round_ in range(max(pending.values(), default=0)):
-                await self.store.record_usage([cid for cid, n in pending.items() if n > round_])
+            await self.store.record_usage(pending)
         except Exception as exc:
             log.warning("recording usage of %d contexts failed: %s", len(pending), exc)
+            return
+        if self.written is not None:
+            self.written(pending, utcnow())

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from axon.config import Settings
 from axon.ports import DocumentStore, Embedder, LexicalIndex, VectorIndex
 from axon.retrieval._db import SearchDB
+from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.embedding_cache import CachedEmbedder
 from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.partitions import partition_of
@@ -52,8 +53,11 @@ async def build_search(
     )
     cached = CachedEmbedder(embedder, db) if embedder is not None else None
     index = HybridSearchIndex(store, lexical, vectors, cached)
+    contexts = ContextCache(store, settings.context_cache_seconds, settings.context_cache_size)
+    if isinstance(lexical, NumpyLexicalIndex):
+        lexical.listen(contexts.changed)
     retriever = HybridRetriever(
-        store, lexical, vectors, embedder, RankingWeights.from_settings(settings)
+        store, lexical, vectors, embedder, RankingWeights.from_settings(settings), contexts
     )
     return SearchComponents(db, index, retriever)
 

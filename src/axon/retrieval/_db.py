@@ -23,6 +23,8 @@ T = TypeVar("T")
 # How long a partition's generation read from SQLite is trusted. Writes through this
 # process forget it at once; another process's writes show within this delay.
 GENERATION_TTL_SECONDS = 1.0
+# A generation every index write advances, whatever the partition.
+ANY_CHANGE = "*"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lex_docs (
@@ -81,6 +83,7 @@ class SearchDB:
         self.path = path
         self._db = SQLiteThread(path, _create_schema, "axon-search-db")
         self._generations: dict[str, tuple[int, float]] = {}
+        self._instance: str | None = None
 
     async def open(self) -> None:
         await self._db.open()
@@ -112,13 +115,20 @@ class SearchDB:
         self._generations[name] = (gen, now)
         return gen
 
+    async def identity(self) -> str:
+        """This database and its state: changes with every index write (`bump`)."""
+        if self._instance is None:
+            self._instance = await self.run(instance_id)
+        return f"{self._instance}:{await self.generation(ANY_CHANGE)}"
+
 
 def bump(conn: sqlite3.Connection, names: Sequence[str]) -> None:
-    """Advance the generation of each name (inside the caller's transaction)."""
+    """Advance the generation of each name, and of ANY_CHANGE (inside the caller's
+    transaction)."""
     conn.executemany(
         "INSERT INTO generations (name, gen) VALUES (?, 1) "
         "ON CONFLICT (name) DO UPDATE SET gen = gen + 1",
-        [(n,) for n in names],
+        [(n,) for n in {*names, ANY_CHANGE}] if names else [],
     )
 
 

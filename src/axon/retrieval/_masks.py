@@ -10,6 +10,7 @@ from axon.ports import IndexFilter
 
 TIER_CODES: dict[Tier, int] = {tier: i for i, tier in enumerate(Tier)}
 TYPE_CODES: dict[ContextType, int] = {kind: i for i, kind in enumerate(ContextType)}
+MAX_MASKS = 32
 
 
 class RowCodes:
@@ -24,6 +25,11 @@ class RowCodes:
         self.types = types
         self._tiers_present = frozenset(np.unique(tiers).tolist())
         self._types_present = frozenset(np.unique(types).tolist())
+        # The codes never change and callers ask with few distinct filters (the pipeline:
+        # one per task type), so masks are built once each.
+        self._masks: dict[
+            tuple[frozenset[int] | None, frozenset[int] | None], NDArray[np.bool_]
+        ] = {}
 
     def mask(self, flt: IndexFilter | None) -> NDArray[np.bool_] | None:
         """Rows allowed by `flt`, or None when it allows every row."""
@@ -37,9 +43,19 @@ class RowCodes:
             types = None
         if tiers is None and types is None:
             return None
-        mask = np.ones(len(self.tiers), dtype=bool)
-        if tiers is not None:
-            mask &= np.isin(self.tiers, list(tiers))
-        if types is not None:
-            mask &= np.isin(self.types, list(types))
+        key = (
+            frozenset(tiers) if tiers is not None else None,
+            frozenset(types) if types is not None else None,
+        )
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.ones(len(self.tiers), dtype=bool)
+            if tiers is not None:
+                mask &= np.isin(self.tiers, list(tiers))
+            if types is not None:
+                mask &= np.isin(self.types, list(types))
+            mask.flags.writeable = False  # shared by every search with this filter
+            if len(self._masks) >= MAX_MASKS:
+                self._masks.clear()
+            self._masks[key] = mask
         return mask

@@ -33,9 +33,9 @@ class Postings:
     weights: NDArray[np.float32]  # BM25 term-frequency part, length norm included
     row_paths: list[str | None]
     row_symbols: list[str | None]
-    symbols: dict[str, list[int]] = field(default_factory=dict)  # symbol key -> rows
-    path_docs: dict[str, list[int]] = field(default_factory=dict)  # path -> rows
-    _suffixes: dict[str, list[str]] | None = field(default=None, repr=False)
+    symbols: dict[str, tuple[int, ...]] = field(default_factory=dict)  # symbol key -> rows
+    path_docs: dict[str, tuple[int, ...]] = field(default_factory=dict)  # path -> rows
+    _suffixes: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, rows: Sequence[DocRow], avgdl: float | None = None) -> Postings:
@@ -82,11 +82,17 @@ class Postings:
         )
 
     def __post_init__(self) -> None:
+        symbols: dict[str, list[int]] = {}
+        path_docs: dict[str, list[int]] = {}
         for i, (path, symbol) in enumerate(zip(self.row_paths, self.row_symbols, strict=True)):
             for name in _symbol_keys(symbol):
-                self.symbols.setdefault(name, []).append(i)
+                symbols.setdefault(name, []).append(i)
             if path:
-                self.path_docs.setdefault(path, []).append(i)
+                path_docs.setdefault(path, []).append(i)
+        # Tuples of ints are not tracked by the garbage collector; tens of thousands of
+        # lists would be walked by every full collection of a serving process.
+        self.symbols = {name: tuple(rows) for name, rows in symbols.items()}
+        self.path_docs = {path: tuple(rows) for path, rows in path_docs.items()}
 
     def doc_freq(self, term: str) -> int:
         tid = self.vocab.get(term)
@@ -133,11 +139,12 @@ class Postings:
         if not entity:
             return []
         if self._suffixes is None:
-            self._suffixes = {}
+            suffixes: dict[str, list[str]] = {}
             for path in self.path_docs:
                 parts = path.strip("/").split("/")
                 for start in range(len(parts)):
-                    self._suffixes.setdefault("/".join(parts[start:]), []).append(path)
+                    suffixes.setdefault("/".join(parts[start:]), []).append(path)
+            self._suffixes = {tail: tuple(paths) for tail, paths in suffixes.items()}
         found = list(self._suffixes.get(entity, ()))
         parts = entity.split("/")
         for start in range(1, len(parts)):

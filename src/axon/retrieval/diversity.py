@@ -23,16 +23,19 @@ def line_sketch(texts: Sequence[str]) -> NDArray[np.float32]:
     """
     sketch = np.zeros((len(texts), _BUCKETS), dtype=np.float32)
     for row, text in enumerate(texts):
-        sketch[row, list(_line_buckets(text))] = 1.0
+        sketch[row, _line_buckets(text)] = 1.0
     return sketch
 
 
 # The same chunks come back across searches; hashing their lines is most of the cost.
 @lru_cache(maxsize=8192)
-def _line_buckets(text: str) -> frozenset[int]:
-    return frozenset(
-        zlib.crc32(line.encode()) % _BUCKETS for line in text.split("\n") if line.strip()
+def _line_buckets(text: str) -> NDArray[np.intp]:
+    buckets = np.fromiter(
+        {zlib.crc32(line.encode()) % _BUCKETS for line in text.split("\n") if line.strip()},
+        dtype=np.intp,
     )
+    buckets.flags.writeable = False  # shared by every search that meets this text
+    return buckets
 
 
 def jaccard_matrix(sketch: NDArray[np.float32]) -> NDArray[np.float32]:

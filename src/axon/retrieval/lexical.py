@@ -21,7 +21,7 @@ import json
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,9 @@ LOG_KEEP = 200_000
 # Smaller partitions build in milliseconds: no snapshot files for them.
 SNAPSHOT_MIN_DOCS = 1000
 _ROW_COLUMNS = "id, tier, type, path, symbol, terms"
+# Told the ids whose indexed rows changed (None: any may have), so caches of the
+# contexts themselves can forget them.
+ChangeListener = Callable[[Iterable[str] | None], None]
 
 
 @dataclass
@@ -99,10 +102,6 @@ class _Segment:
     def size(self) -> int:
         return len(self.base.ids) - self.dead + len(self.delta.ids)
 
-    def _id(self, i: int) -> str:
-        n = len(self.base.ids)
-        return self.base.ids[i] if i < n else self.delta.ids[i - n]
-
     def _allowed(self, postings: Postings, flt: IndexFilter | None) -> NDArray[np.bool_] | None:
         mask = postings.codes.mask(flt)
         if postings is self.base and self.dead:
@@ -112,9 +111,29 @@ class _Segment:
     def search(
         self, terms: Sequence[str], k: int, flt: IndexFilter | None
     ) -> list[tuple[str, float]]:
+        return self.search_many(terms, [(k, flt)])[0]
+
+    def search_many(
+        self, terms: Sequence[str], asks: Sequence[tuple[int, IndexFilter | None]]
+    ) -> list[list[tuple[str, float]]]:
+        """The top k under each (k, filter) of one query: the query's weights and the
+        documents' scores are computed once (a filter changes no score)."""
+        query = self._query(terms)
+        if not query:
+            return [[] for _ in asks]
+        raw = [(p, p.scores(query)) for p in (self.base, self.delta) if p.ids]
+        found = []
+        for k, flt in asks:
+            parts = []
+            for postings, scores in raw:
+                mask = self._allowed(postings, flt)
+                parts.append(scores if mask is None else np.where(mask, scores, 0.0))
+            found.append(self._top(parts[0] if len(parts) == 1 else np.concatenate(parts), k))
+        return found
+
+    def _query(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25 query weights: IDF of each known term, raised by its repetitions."""
         n = self.size
-        if n == 0:
-            return []
         max_df = MAX_DF_SHARE * n if n >= MIN_DOCS_FOR_DF_CUT else n
         query: dict[str, float] = {}
         for term, qtf in Counter(terms).items():
@@ -123,24 +142,19 @@ class _Segment:
                 idf = math.log1p((n - df + 0.5) / (df + 0.5))
                 # Repeating a word in a long issue text raises its weight, with saturation.
                 query[term] = idf * (1.0 + math.log(qtf))
-        if not query:
-            return []
-        parts = []
-        for postings in (self.base, self.delta):
-            if not postings.ids:
-                continue
-            scores = postings.scores(query)
-            mask = self._allowed(postings, flt)
-            if mask is not None:
-                scores[~mask] = 0.0
-            parts.append(scores)
-        scores = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return query
+
+    def _top(self, scores: NDArray[np.float64], k: int) -> list[tuple[str, float]]:
         k = min(k, int(np.count_nonzero(scores)))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._id(int(i)), float(scores[i])) for i in top]
+        base_ids, delta_ids, n_base = self.base.ids, self.delta.ids, len(self.base.ids)
+        return [
+            (base_ids[i] if i < n_base else delta_ids[i - n_base], value)
+            for i, value in zip(top.tolist(), scores[top].tolist(), strict=True)
+        ]
 
     def match(
         self, symbols: Sequence[str], paths: Sequence[str], flt: IndexFilter | None
@@ -213,6 +227,16 @@ class NumpyLexicalIndex:
         self._segments: dict[str, _Segment] = {}
         self._instance: str | None = None
         self._loading: dict[str, asyncio.Lock] = {}
+        self._listeners: list[ChangeListener] = []
+
+    def listen(self, listener: ChangeListener) -> None:
+        """Call `listener` with the ids of every change this index learns of: its own
+        writes as they land, other processes' when a search reads the change log."""
+        self._listeners.append(listener)
+
+    def _changed(self, ids: Iterable[str] | None) -> None:
+        for listener in self._listeners:
+            listener(ids)
 
     @staticmethod
     def _gen_name(partition: str) -> str:
@@ -244,7 +268,10 @@ class NumpyLexicalIndex:
             _log(conn, [(partition, d.id) for d in docs] + left)
             bump(conn, [self._gen_name(p) for p in {partition, *(p for _, p in moved)}])
 
-        await self.db.write(write)
+        try:
+            await self.db.write(write)
+        finally:
+            self._changed([d.id for d in docs])
 
     async def delete(self, context_ids: Sequence[str]) -> None:
         ids = list(context_ids)
@@ -258,10 +285,13 @@ class NumpyLexicalIndex:
             bump(conn, [self._gen_name(p) for p in {p for _, p in gone}])
 
         if ids:
-            await self.db.write(write)
+            try:
+                await self.db.write(write)
+            finally:
+                self._changed(ids)
 
     async def delete_workspace(self, workspace_id: str) -> None:
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> list[str]:
             touched = workspace_partitions(conn, "lex_docs", workspace_id)
             gone = conn.execute(
                 "SELECT partition, id FROM lex_docs WHERE workspace_id = ?", (workspace_id,)
@@ -269,8 +299,13 @@ class NumpyLexicalIndex:
             conn.execute("DELETE FROM lex_docs WHERE workspace_id = ?", (workspace_id,))
             _log(conn, gone)
             bump(conn, [self._gen_name(p) for p in touched])
+            return [cid for _, cid in gone]
 
-        await self.db.write(write)
+        gone: list[str] | None = None
+        try:
+            gone = await self.db.write(write)
+        finally:
+            self._changed(gone)
 
     async def fingerprints(self, workspace_id: str) -> dict[str, str]:
         def read(conn: sqlite3.Connection) -> dict[str, str]:
@@ -297,6 +332,7 @@ class NumpyLexicalIndex:
             return await self._load(partition, cached, gen)
 
     async def _load(self, partition: str, cached: _Segment | None, gen: int) -> _Segment:
+        changed: list[list[str] | None] = []  # what to tell listeners, back on the loop
 
         def load(conn: sqlite3.Connection) -> _Segment:
             if self.directory is not None and self._instance is None:
@@ -309,6 +345,7 @@ class NumpyLexicalIndex:
                     limit = max(DELTA_MIN, int(DELTA_SHARE * len(current.base.ids)))
                     changes = _changes_since(conn, partition, current.seq, limit)
                     if changes is not None and len(current.delta_rows) + len(changes) <= limit:
+                        changed.append(list(changes))
                         return current.updated(seq, gen, changes)
                 rows = conn.execute(
                     f"SELECT {_ROW_COLUMNS} FROM lex_docs WHERE partition = ? ORDER BY id",
@@ -316,12 +353,16 @@ class NumpyLexicalIndex:
                 ).fetchall()
             finally:
                 conn.execute("COMMIT")
+            if cached is not None:  # rebuilt without knowing what changed
+                changed.append(None)
             built = _Segment.over(seq, gen, Postings.build(rows))
             self._save_snapshot(partition, built)
             return built
 
         built = await self.db.run(load)
         self._segments[partition] = built
+        for ids in changed:
+            self._changed(ids)
         return built
 
     def _from_snapshot(self, partition: str, newest: int, gen: int) -> _Segment | None:
@@ -342,6 +383,12 @@ class NumpyLexicalIndex:
         self, partition: str, terms: Sequence[str], k: int, filters: IndexFilter | None
     ) -> list[tuple[str, float]]:
         return (await self._segment(partition)).search(terms, k, filters)
+
+    async def search_many(
+        self, partition: str, terms: Sequence[str], asks: Sequence[tuple[int, IndexFilter | None]]
+    ) -> list[list[tuple[str, float]]]:
+        """`search` under several (k, filters) at the cost of about one."""
+        return (await self._segment(partition)).search_many(terms, asks)
 
     async def match_entities(
         self,

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from axon.embeddings.pieces import query_embedding_text
 from axon.errors import InvalidInput, NotFound
 from axon.models import TIER_ORDER, Context, Tier, utcnow
 from axon.ports import (
@@ -34,6 +37,7 @@ from axon.ports import (
     VectorIndex,
 )
 from axon.retrieval import ranking
+from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.diversity import group_by_file, jaccard_matrix, line_sketch, mmr
 from axon.retrieval.entities import QueryEntities, candidate_paths, extract_entities
 from axon.retrieval.partitions import GLOBAL_PARTITION, partition_for
@@ -43,13 +47,15 @@ from axon.retrieval.ranking import RankingWeights
 MAX_QUERY_CHARS = 32_000
 MAX_LIMIT = 100
 CANDIDATES = 200  # per partition and per list, before fusion
-QUERY_EMBED_CHARS = 2000
+RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
 FILE_SPREAD = 0.3  # weight of a file's 2nd and 3rd best chunks when ordering files
 MMR_POOL = 2  # MMR chooses `limit` results among this many times `limit`
 FILTER_KEYS = ("pathPrefix", "language")
 
 
-@dataclass
+# Hundreds per search, most never loaded: slots, and no per-instance default objects
+# (every allocation brings the next garbage collection closer).
+@dataclass(slots=True)
 class _Candidate:
     id: str
     tier: Tier
@@ -57,10 +63,25 @@ class _Candidate:
     dense: float = 0.0
     boosts: float = 0.0
     fused: float = 0.0  # weighted lexical + dense, each normalised to [0, 1]
-    entities: list[str] = field(default_factory=list)
+    entities: tuple[str, ...] = ()  # few candidates match any: no list for the rest
     context: Context | None = None
     relevance: float = 0.0
-    breakdown: ScoreBreakdown = field(default_factory=ScoreBreakdown)
+    # The re-rank's signals and final score (a ScoreBreakdown once it is a hit).
+    freshness: float = 0.0
+    usage: float = 0.0
+    confidence: float = 0.0
+    final: float = 0.0
+    main: bool = False  # found by the main lists (a plain search would see it)
+    reserved: bool = False  # found by the lists of the reserved types
+
+
+@runtime_checkable
+class SearchesMany(Protocol):
+    """A lexical index that ranks one query under several filters in one pass."""
+
+    async def search_many(
+        self, partition: str, terms: Sequence[str], asks: Sequence[tuple[int, IndexFilter | None]]
+    ) -> list[list[tuple[str, float]]]: ...
 
 
 def validate_request(request: SearchRequest) -> None:
@@ -70,6 +91,8 @@ def validate_request(request: SearchRequest) -> None:
         raise InvalidInput.field("query", f"query is longer than {MAX_QUERY_CHARS} characters")
     if not 1 <= request.limit <= MAX_LIMIT:
         raise InvalidInput.field("limit", f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0 <= request.reserve_limit <= MAX_LIMIT:
+        raise InvalidInput.field("reserveLimit", f"reserveLimit must be between 0 and {MAX_LIMIT}")
     for key in request.filters or {}:
         if key not in FILTER_KEYS:
             raise InvalidInput.field(f"filters.{key}", f"unknown filter; use {FILTER_KEYS}")
@@ -83,16 +106,22 @@ class HybridRetriever:
         vectors: VectorIndex,
         embedder: Embedder | None,
         weights: RankingWeights,
+        contexts: ContextCache | None = None,
     ) -> None:
         self.store = store
         self.lexical = lexical
         self.vectors = vectors
         self.embedder = embedder if embedder is not None and embedder.dimension > 0 else None
         self.weights = weights
+        self._searches_many = lexical if isinstance(lexical, SearchesMany) else None
+        # Without a cache given, every search reads its candidates from the store.
+        self.contexts = contexts if contexts is not None else ContextCache(store, ttl=0)
         self.hybrid = vectors if isinstance(vectors, HybridSearch) else None
 
     async def _partitions(self, request: SearchRequest) -> list[tuple[Tier, list[str]]]:
-        workspace = await self.store.get_workspace(request.workspace_id)
+        workspace = request.workspace
+        if workspace is None or workspace.id != request.workspace_id:
+            workspace = await self.store.get_workspace(request.workspace_id)
         if workspace is None:
             raise NotFound(
                 f"workspace '{request.workspace_id}' not found",
@@ -114,7 +143,7 @@ class HybridRetriever:
     async def _query_vector(self, query: str) -> NDArray[np.float32] | None:
         if self.embedder is None:
             return None
-        vectors = await self.embedder.embed([query[:QUERY_EMBED_CHARS]])
+        vectors = await self.embedder.embed([query_embedding_text(query)])
         return np.asarray(vectors[0], dtype=np.float32)
 
     async def _dense(
@@ -122,11 +151,12 @@ class HybridRetriever:
         partition: str,
         query_vector: asyncio.Task[NDArray[np.float32] | None],
         flt: IndexFilter,
+        k: int = CANDIDATES,
     ) -> dict[str, float]:
         vector = await query_vector
         if vector is None:
             return {}
-        return dict(await self.vectors.search(partition, vector, CANDIDATES, flt))
+        return dict(await self.vectors.search(partition, vector, k, flt))
 
     async def _gather(
         self,
@@ -137,45 +167,50 @@ class HybridRetriever:
         entities: QueryEntities,
         flt: IndexFilter,
         pool: dict[str, _Candidate],
+        reserve: IndexFilter | None = None,
     ) -> None:
-        paths = candidate_paths(entities)
-        vector = await query_vector if self.hybrid is not None else None
-        if self.hybrid is not None and vector is not None:
-            # The index fuses both lists itself (Qdrant: prefetch + formula).
-            hits = await self.hybrid.hybrid_search(
-                partition, terms, vector, CANDIDATES, self.weights.lexical, flt
-            )
-            lexical = {h.id: h.lexical for h in hits if h.lexical > 0}
-            dense = {h.id: h.dense for h in hits}
-            fused = {h.id: h.fused for h in hits}
+        # The query is embedded and the dense search runs on worker threads while the
+        # lexical side runs here.
+        dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
+        reserve_task = (
+            asyncio.create_task(self._dense(partition, query_vector, reserve, RESERVE_CANDIDATES))
+            if reserve is not None
+            else None
+        )
+        try:
+            # The reserved types' best, scored like the main list (a filter changes no
+            # score), so both share one normalisation.
+            lexical, reserved = await self._lexical(partition, terms, flt, reserve)
+            paths = candidate_paths(entities)
             matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
-        else:
-            # The query is embedded and the dense search runs on worker threads while
-            # the lexical side runs here.
-            dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
-            try:
-                lexical = dict(await self.lexical.search(partition, terms, CANDIDATES, flt))
-                matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
-                dense = await dense_task
-            finally:
-                dense_task.cancel()  # a no-op once it has finished
-            # Without an embedder, lexical relevance carries the whole weight.
-            w_lex = self.weights.lexical if query_vector.result() is not None else 1.0
-            fused = ranking.fuse(lexical, dense, w_lex)
+            dense = await dense_task
+            reserved_dense = await reserve_task if reserve_task is not None else {}
+        finally:
+            dense_task.cancel()  # a no-op once it has finished
+            if reserve_task is not None:
+                reserve_task.cancel()
+        vector = query_vector.result()
         path_names = set(paths)
+        lex_n = ranking.normalise({**reserved, **lexical})
+        dense_n = ranking.normalise({**reserved_dense, **dense})
+        # Without an embedder, lexical relevance carries the whole weight.
+        w_lex = self.weights.lexical if vector is not None else 1.0
         # A name many contexts match (`get`, `run`, a big file's chunks) says less about
         # each of them than a rare one.
         defined_by: dict[str, int] = {}
         for names in matched.values():
             for name in names:
                 defined_by[name] = defined_by.get(name, 0) + 1
-        for cid in set(lexical) | set(dense) | set(matched):
+        main = lexical.keys() | dense.keys() | matched.keys()
+        for cid in main | reserved.keys() | reserved_dense.keys():
             cand = pool.get(cid)
             if cand is None or TIER_ORDER[tier] < TIER_ORDER[cand.tier]:
                 cand = pool[cid] = _Candidate(cid, tier)
-            cand.lexical = lexical.get(cid, 0.0)
-            cand.dense = dense.get(cid, 0.0)
-            cand.fused = fused.get(cid, 0.0)
+            cand.main = cand.main or cid in main
+            cand.reserved = cand.reserved or cid in reserved or cid in reserved_dense
+            cand.lexical = lexical.get(cid, reserved.get(cid, 0.0))
+            cand.dense = dense.get(cid, reserved_dense.get(cid, 0.0))
+            cand.fused = w_lex * lex_n.get(cid, 0.0) + (1 - w_lex) * dense_n.get(cid, 0.0)
             for name in matched.get(cid, []):
                 if name in path_names:
                     # A bare file name (`utils.py`) is weaker evidence than a path.
@@ -183,7 +218,22 @@ class HybridRetriever:
                 else:
                     base = ranking.SYMBOL_BOOST
                 cand.boosts += base / defined_by[name] ** 0.5
-                cand.entities.append(name)
+                cand.entities += (name,)
+
+    async def _lexical(
+        self, partition: str, terms: list[str], flt: IndexFilter, reserve: IndexFilter | None
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """The main lexical list and the reserved types' one (empty without)."""
+        if reserve is None:
+            return dict(await self.lexical.search(partition, terms, CANDIDATES, flt)), {}
+        if self._searches_many is not None:  # one scoring pass for both
+            main, reserved = await self._searches_many.search_many(
+                partition, terms, [(CANDIDATES, flt), (RESERVE_CANDIDATES, reserve)]
+            )
+            return dict(main), dict(reserved)
+        main = await self.lexical.search(partition, terms, CANDIDATES, flt)
+        reserved = await self.lexical.search(partition, terms, RESERVE_CANDIDATES, reserve)
+        return dict(main), dict(reserved)
 
     def _contains_boost(self, cand: _Candidate, names: Sequence[str]) -> None:
         assert cand.context is not None
@@ -191,7 +241,7 @@ class HybridRetriever:
         hits = [n for n in names if n not in cand.entities and n in text]
         if hits:
             cand.boosts += ranking.CONTAINS_BOOST * min(len(hits), 3) / 3
-            cand.entities += hits
+            cand.entities += tuple(hits)
 
     @staticmethod
     def _allowed(context: Context, filters: dict[str, object] | None) -> bool:
@@ -208,14 +258,16 @@ class HybridRetriever:
         plan = await self._partitions(request)
         entities = extract_entities(request.query)
         terms = query_terms(request.query, entities)
+        reserve_types = list(request.reserve_types or []) if request.reserve_limit else []
         query_vector = asyncio.create_task(self._query_vector(request.query))
         pool: dict[str, _Candidate] = {}
         try:
             for tier, partitions in plan:
                 tier_filter = IndexFilter(tiers=[tier], types=request.types)
+                reserve = IndexFilter(tiers=[tier], types=reserve_types) if reserve_types else None
                 for partition in partitions:
                     await self._gather(
-                        partition, tier, terms, query_vector, entities, tier_filter, pool
+                        partition, tier, terms, query_vector, entities, tier_filter, pool, reserve
                     )
         finally:
             query_vector.cancel()  # a no-op once it has finished
@@ -225,16 +277,68 @@ class HybridRetriever:
         for cand in pool.values():
             cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST)
         budget = max(request.limit * 3, 60) * (3 if request.filters else 1)
-        ranked = sorted(pool.values(), key=lambda c: (-c.relevance, TIER_ORDER[c.tier], c.id))
-        ranked = ranked[:budget]
-        contexts = {c.id: c for c in await self.store.get_contexts([c.id for c in ranked])}
+        ranked = sorted((c for c in pool.values() if c.main), key=_by_relevance)[:budget]
+        extra: list[_Candidate] = []
+        if reserve_types:
+            loading = {c.id for c in ranked}
+            budget = max(request.reserve_limit * 3, 60) * (3 if request.filters else 1)
+            extra = [
+                c
+                for c in sorted((c for c in pool.values() if c.reserved), key=_by_relevance)[
+                    :budget
+                ]
+                if c.id not in loading
+            ]
+        found = await self.contexts.get_contexts([c.id for c in ranked + extra])
+        contexts = {c.id: c for c in found}
         names = [*entities.symbols, *entities.errors]
-        now = utcnow()
-        kept: list[_Candidate] = []
         seen_hashes: dict[str, Tier] = {}
+        # The main candidates first, exactly as a search without reserved types.
+        kept = self._keep(ranked, contexts, request.filters, names, seen_hashes)
+        kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes)
+        top = max((c.relevance for c in kept), default=0.0) or 1.0
+        now = utcnow()
+        for cand in kept + kept_extra:
+            self._score(cand, min(cand.relevance / top, 1.0), now)
+        chosen = self._select(kept, request.limit)
+        if reserve_types:
+            wanted = set(reserve_types)
+            among = [c for c in kept + kept_extra if c.context and c.context.type in wanted]
+            ids = {c.id for c in chosen}
+            chosen += [c for c in self._select(among, request.reserve_limit) if c.id not in ids]
+        return [
+            SearchHit(
+                context=c.context,
+                score=c.final,
+                breakdown=ScoreBreakdown(
+                    lexical=c.lexical,
+                    dense=c.dense,
+                    boosts=min(c.boosts, ranking.MAX_BOOST),
+                    freshness=c.freshness,
+                    usage=c.usage,
+                    confidence=c.confidence,
+                    final=c.final,
+                ),
+                matched_entities=tuple(dict.fromkeys(c.entities)),
+            )
+            for c in chosen
+            if c.context is not None
+        ]
+
+    def _keep(
+        self,
+        ranked: list[_Candidate],
+        contexts: dict[str, Context],
+        filters: dict[str, object] | None,
+        names: list[str],
+        seen_hashes: dict[str, Tier],
+    ) -> list[_Candidate]:
+        """Candidates whose context exists and passes the filters, without cross-tier
+        copies, with boosts for names their text contains and the kind prior."""
+        kept: list[_Candidate] = []
         for cand in sorted(ranked, key=lambda c: TIER_ORDER[c.tier]):
             context = contexts.get(cand.id)
-            if context is None or not self._allowed(context, request.filters):
+            if context is None or not self._allowed(context, filters):
                 continue  # deleted since it was indexed, or filtered out
             if (
                 context.content_hash in seen_hashes
@@ -247,46 +351,34 @@ class HybridRetriever:
             cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST)
             cand.relevance *= ranking.kind_prior(context, self.weights)
             kept.append(cand)
-        top = max((c.relevance for c in kept), default=0.0) or 1.0
+        return kept
+
+    def _score(self, cand: _Candidate, relevance: float, now: datetime) -> None:
+        assert cand.context is not None
         w = self.weights
-        for cand in kept:
-            assert cand.context is not None
-            relevance = cand.relevance / top
-            fresh = ranking.freshness(cand.context, now, w.half_life_days)
-            used = ranking.usage(cand.context)
-            conf = min(max(cand.context.confidence, 0.0), 1.0)
-            final = ranking.final_score(w, relevance, fresh, used, conf)
-            cand.breakdown = ScoreBreakdown(
-                lexical=cand.lexical,
-                dense=cand.dense,
-                boosts=min(cand.boosts, ranking.MAX_BOOST),
-                freshness=fresh,
-                usage=used,
-                confidence=conf,
-                final=final,
-            )
-        kept.sort(key=lambda c: (-c.breakdown.final, TIER_ORDER[c.tier], c.id))
-        kept = kept[: request.limit * MMR_POOL]
-        similarity = jaccard_matrix(line_sketch([c.context.content for c in kept if c.context]))
-        finals = np.asarray([c.breakdown.final for c in kept], dtype=np.float64)
-        diverse = [kept[i] for i in mmr(finals, similarity, w.mmr_lambda, request.limit)]
-        grouped = group_by_file(
+        cand.freshness = ranking.freshness(cand.context, now, w.half_life_days)
+        cand.usage = ranking.usage(cand.context)
+        cand.confidence = min(max(cand.context.confidence, 0.0), 1.0)
+        cand.final = ranking.final_score(w, relevance, cand.freshness, cand.usage, cand.confidence)
+
+    def _select(self, kept: list[_Candidate], limit: int) -> list[_Candidate]:
+        """The best `limit` by final score with MMR for diversity, grouped by file."""
+        ordered = sorted(kept, key=lambda c: (-c.final, TIER_ORDER[c.tier], c.id))
+        ordered = ordered[: limit * MMR_POOL]
+        similarity = jaccard_matrix(line_sketch([c.context.content for c in ordered if c.context]))
+        finals = np.asarray([c.final for c in ordered], dtype=np.float64)
+        diverse = [ordered[i] for i in mmr(finals, similarity, self.weights.mmr_lambda, limit)]
+        return group_by_file(
             diverse,
             key=lambda c: (
                 f"{c.context.workspace_id}:{c.context.path}"
                 if c.context and c.context.path
                 else None
             ),
-            score=lambda c: c.breakdown.final,
+            score=lambda c: c.final,
             spread=FILE_SPREAD,
         )
-        return [
-            SearchHit(
-                context=c.context,
-                score=c.breakdown.final,
-                breakdown=c.breakdown,
-                matched_entities=tuple(dict.fromkeys(c.entities)),
-            )
-            for c in grouped
-            if c.context is not None
-        ]
+
+
+def _by_relevance(cand: _Candidate) -> tuple[float, int, str]:
+    return (-cand.relevance, TIER_ORDER[cand.tier], cand.id)

@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from axon.embeddings.pieces import DOCUMENT_PIECES, SCAN_CHARS_PER_PIECE, cut_to_pieces
 from axon.models import Context
 from axon.ports import (
     ContextFilter,
@@ -18,10 +19,6 @@ from axon.ports import (
 from axon.retrieval.embedding_cache import CachedEmbedder
 from axon.retrieval.partitions import partition_of
 from axon.retrieval.tokenize import tokenize
-
-# The local model reads at most 256 word pieces; code averages about three characters per
-# piece, and the start of a chunk (signature, docstring) says the most about it.
-EMBED_CHARS = 512
 
 
 def lexical_terms(context: Context) -> dict[str, int]:
@@ -50,11 +47,23 @@ def lexical_docs(contexts: Sequence[Context]) -> list[LexicalDoc]:
     ]
 
 
-def embedding_text(context: Context) -> str:
-    """Where the text lives and what it defines, then the text itself."""
+def _has_words(line: str) -> bool:
+    return any(ch.isalnum() for ch in line)
+
+
+def _embedding_source(context: Context) -> str:
+    """Where the text lives and what it defines, then the text itself without lines
+    that hold no word (closing brackets, rules): they cost pieces and say nothing."""
     header = " ".join(filter(None, [context.path, context.symbol])) or context.title or ""
-    body = context.content[:EMBED_CHARS]
+    start = context.content[: DOCUMENT_PIECES * SCAN_CHARS_PER_PIECE]
+    body = "\n".join(line for line in start.splitlines() if _has_words(line))
     return f"{header}\n{body}" if header else body
+
+
+def embedding_texts(contexts: Sequence[Context]) -> list[str]:
+    """What indexing embeds: each context's header and start, cut at DOCUMENT_PIECES
+    word pieces (for code: the signature, docstring and first lines)."""
+    return cut_to_pieces([_embedding_source(c) for c in contexts], DOCUMENT_PIECES)
 
 
 class HybridSearchIndex:
@@ -85,7 +94,8 @@ class HybridSearchIndex:
             docs = await asyncio.to_thread(lexical_docs, group)
             await self.lexical.upsert(partition, docs)
             if self.embedder is not None:
-                vectors = await self.embedder.embed([embedding_text(c) for c in group])
+                texts = await asyncio.to_thread(embedding_texts, group)
+                vectors = await self.embedder.embed(texts)
                 await self.vectors.upsert(
                     partition,
                     [

@@ -13,6 +13,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,28 @@ from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, VectorItem
 from axon.retrieval._db import SearchDB, bump, chunks, partitions_of, workspace_partitions
 from axon.retrieval._masks import TIER_CODES, TYPE_CODES, RowCodes
+
+# A large product reads the whole matrix (150 MB at 100k x 384): it is bound by memory
+# bandwidth, which one core does not exhaust, so big matrices are split into row blocks
+# multiplied on all cores at once (BLAS itself is held to one thread: see build_search).
+PARALLEL_ROWS = 32_768
+_CORES = max(1, min(os.cpu_count() or 1, 8))
+_PRODUCTS = ThreadPoolExecutor(_CORES, thread_name_prefix="axon-dense")
+
+
+def _product(matrix: NDArray[np.float32], vector: NDArray[np.float32]) -> NDArray[np.float32]:
+    rows = matrix.shape[0]
+    if rows < PARALLEL_ROWS or _CORES == 1:
+        return np.asarray(matrix @ vector, dtype=np.float32)
+    scores = np.empty(rows, dtype=np.float32)
+    bounds = np.linspace(0, rows, _CORES + 1, dtype=np.int64)
+
+    def block(i: int) -> None:
+        start, end = int(bounds[i]), int(bounds[i + 1])
+        np.dot(matrix[start:end], vector, out=scores[start:end])
+
+    list(_PRODUCTS.map(block, range(_CORES)))
+    return scores
 
 
 @dataclass
@@ -37,7 +60,7 @@ class _Matrix:
     ) -> list[tuple[str, float]]:
         if not self.ids or self.vectors.shape[1] != vector.shape[0]:
             return []
-        scores = self.vectors @ vector
+        scores = _product(self.vectors, vector)
         mask = self.codes.mask(flt)
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)

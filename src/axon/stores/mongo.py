@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pymongo
 from pydantic import BaseModel
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne, UpdateMany
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -291,23 +291,34 @@ class MongoDocumentStore:
         result = await self._col("contexts").delete_many({"_id": {"$in": ids}})
         return result.deleted_count
 
-    async def record_usage(self, context_ids: Sequence[str], confidence_delta: float = 0.0) -> None:
-        ids = list(dict.fromkeys(context_ids))
-        if not ids:
+    async def record_usage(self, uses: Mapping[str, int], confidence_delta: float = 0.0) -> None:
+        by_count: dict[int, list[str]] = {}
+        for cid, n in uses.items():
+            if n > 0:
+                by_count.setdefault(n, []).append(cid)
+        if not by_count:
             return
-        # One server-side update: concurrent replicas never lose each other's counts.
+        # Server-side increments, one update per distinct count, all in one round trip:
+        # concurrent replicas never lose each other's counts.
         confidence = {"$add": [{"$ifNull": ["$confidence", 1.0]}, confidence_delta]}
-        await self._col("contexts").update_many(
-            {"_id": {"$in": ids}},
+        now = utcnow()
+        await self._col("contexts").bulk_write(
             [
-                {
-                    "$set": {
-                        "usageCount": {"$add": [{"$ifNull": ["$usageCount", 0]}, 1]},
-                        "confidence": {"$min": [1.0, {"$max": [0.0, confidence]}]},
-                        "updatedAt": utcnow(),
-                    }
-                }
+                UpdateMany(
+                    {"_id": {"$in": ids}},
+                    [
+                        {
+                            "$set": {
+                                "usageCount": {"$add": [{"$ifNull": ["$usageCount", 0]}, n]},
+                                "confidence": {"$min": [1.0, {"$max": [0.0, confidence]}]},
+                                "updatedAt": now,
+                            }
+                        }
+                    ],
+                )
+                for n, ids in by_count.items()
             ],
+            ordered=False,
         )
 
     async def find_expired_contexts(self, created_before: datetime, usage_below: int) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -360,20 +360,20 @@ class SQLiteDocumentStore:
 
         return await self._write(delete) if ids else 0
 
-    async def record_usage(self, context_ids: Sequence[str], confidence_delta: float = 0.0) -> None:
-        ids = list(dict.fromkeys(context_ids))
-        if not ids:
+    async def record_usage(self, uses: Mapping[str, int], confidence_delta: float = 0.0) -> None:
+        counts = [(cid, n) for cid, n in uses.items() if n > 0]
+        if not counts:
             return
         now = format_utc(utcnow())
 
         def bump(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "UPDATE contexts SET doc = json_set(doc, "
-                "'$.usageCount', coalesce(json_extract(doc, '$.usageCount'), 0) + 1, "
+                "'$.usageCount', coalesce(json_extract(doc, '$.usageCount'), 0) + ?, "
                 "'$.confidence', min(1.0, max(0.0, "
                 "coalesce(json_extract(doc, '$.confidence'), 1.0) + ?)), "
                 "'$.updatedAt', ?) WHERE id = ?",
-                [(confidence_delta, now, cid) for cid in ids],
+                [(n, confidence_delta, now, cid) for cid, n in counts],
             )
 
         await self._write(bump)

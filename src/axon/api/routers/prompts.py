@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from axon.api.deps import CursorQuery, LimitQuery, ServicesDep, require_workspace
 from axon.api.errors import error_body
+from axon.api.rendering import json_response
 from axon.api.sse import EventStreamResponse, sse_event
 from axon.errors import AxonError
 from axon.models import ID_PATTERN
@@ -22,7 +23,7 @@ log = logging.getLogger("axon.api")
 
 
 @router.post("/process", response_model=None)
-async def process(body: PromptRequest, services: ServicesDep) -> dict[str, Any] | Response:
+async def process(body: PromptRequest, services: ServicesDep) -> Response:
     """Analyse, retrieve, budget and inject context, then answer (or stream) the prompt.
 
     Validation errors and an unknown workspace are answered before any event is sent.
@@ -30,7 +31,7 @@ async def process(body: PromptRequest, services: ServicesDep) -> dict[str, Any] 
     pipeline = services.pipeline
     run = await pipeline.prepare(body)
     if not body.stream:
-        return await pipeline.answer(run)
+        return json_response(await pipeline.answer(run))
     return EventStreamResponse(_events(pipeline, run))
 
 
