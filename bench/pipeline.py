@@ -6,7 +6,7 @@ public repositories, then measures:
 1. in-process: prepare + complete + finish per prompt (collect, analyze, retrieve,
    synthesize, inject, post-process, interaction write), p50/p95, per-stage medians,
    and retrieval alone on the same prompts as the in-run baseline;
-2. over HTTP: uvicorn on loopback, 16 concurrent httpx clients posting to
+2. over HTTP: `axon serve` on loopback, 16 concurrent httpx clients posting to
    /api/v1/prompts/process for a fixed time: requests/s and errors.
 
     python bench/pipeline.py [--contexts 50000] [--data-dir DIR] [--embedder none|local]
@@ -183,22 +183,8 @@ def start_server(
     }
     for name in ("MONGODB_URI", "REDIS_URL", "QDRANT_URL", "OPENAI_API_KEY", "LLM_PROVIDER"):
         env.pop(name, None)
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "axon.api.app:app_from_env",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--workers",
-        str(workers),
-    ]
+    axon = str(Path(sys.executable).with_name("axon"))
+    argv = [axon, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(argv, env=env)
     servers.wait_for_port(port, 60)
     return process, f"http://127.0.0.1:{port}"
@@ -213,13 +199,22 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--http-seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="`axon serve --workers`")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     data_dir = args.data_dir / args.embedder
     data_dir.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    os.environ.update({"AXON_DATA_DIR": str(data_dir), "AXON_EMBEDDER": args.embedder})
+    os.environ.update(
+        {
+            "AXON_DATA_DIR": str(data_dir),
+            "AXON_EMBEDDER": args.embedder,
+            # The prompts repeat: caches of whole search results and analyses would
+            # answer most of them without work. Off, so every prompt runs the pipeline.
+            "AXON_CACHE_TTL_QUERY_RESULTS": "0",
+            "AXON_CACHE_TTL_ANALYSES": "0",
+        }
+    )
     os.environ.pop("LLM_PROVIDER", None)
     services = await build_services(load_settings())
     try:

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -120,6 +121,14 @@ async def test_prompt_processing_records_retrieval_time(client: httpx.AsyncClien
     assert count((await client.get("/metrics")).text) == before + 1
 
 
+def _listeners(port: int) -> int:
+    """Listening TCP sockets on `port` (Linux /proc/net/tcp: state 0A is LISTEN)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for row in rows if row.split()[3] == "0A" and row.split()[1].endswith(f":{port:04X}")
+    )
+
+
 def test_worker_processes_share_their_counts(tmp_path: Path) -> None:
     """`axon serve --workers 2`: whichever worker answers the scrape reports the total."""
     port = servers.free_port()
@@ -144,6 +153,12 @@ def test_worker_processes_share_their_counts(tmp_path: Path) -> None:
     )
     try:
         servers.wait_for_port(port, timeout=60)
+        # Each worker listens on a socket of its own (SO_REUSEPORT), so the kernel
+        # spreads connections; the supervisor's bound socket never listens.
+        deadline = time.monotonic() + 30
+        while _listeners(port) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _listeners(port) == 2
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             for _ in range(30):
                 # Fresh connections, so both workers take some of the requests.

@@ -198,7 +198,7 @@ class Settings(BaseSettings):
         default=3_600, ge=0, le=30 * 86_400, validation_alias="AXON_CACHE_TTL_ANALYSES"
     )
     cache_ttl_query_results: float = Field(
-        default=30, ge=0, le=86_400, validation_alias="AXON_CACHE_TTL_QUERY_RESULTS"
+        default=10, ge=0, le=86_400, validation_alias="AXON_CACHE_TTL_QUERY_RESULTS"
     )
 
     # Quality gate (axon.quality). Besides registered workspaces, only folders under these

@@ -132,12 +132,13 @@ async def build_services(settings: Settings) -> Services:
         embedder=embedder,
     )
     try:
-        indexes = await _open_qdrant(services, checks) if settings.qdrant_url else None
-        search = await build_search(settings, store, embedder, indexes)
-        services.search_index, services.retriever = search.index, search.retriever
-        services.closers.append(search.close)
+        # Redis first: search keeps query embeddings and results in the shared cache.
         if settings.redis_url:
             await _use_redis(services, settings.redis_url, checks)
+        indexes = await _open_qdrant(services, checks) if settings.qdrant_url else None
+        search = await build_search(settings, store, embedder, indexes, services.cache)
+        services.search_index, services.retriever = search.index, search.search
+        services.closers.append(search.close)
         gateway = build_llm(settings, services.llm_usage, services.cache)
         services.llm = gateway
         services.closers.append(gateway.aclose)

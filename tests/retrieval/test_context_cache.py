@@ -37,7 +37,9 @@ async def top_content(services: Services, query: str) -> list[str]:
 @pytest.fixture
 async def cached(lexical_settings: Settings) -> AsyncIterator[Services]:
     services = await build_services(
-        lexical_settings.model_copy(update={"context_cache_seconds": 60})
+        lexical_settings.model_copy(
+            update={"context_cache_seconds": 60, "cache_ttl_query_results": 0}
+        )
     )
     try:
         await add_workspace(services, WS)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from axon.api.app import create_app
 from axon.cli._app import app, cli_errors
+from axon.cli._workers import balances_connections, run_workers
 from axon.config import load_settings
 from axon.embeddings import build_embedder
 from axon.logs import configure_logging
+
+APP_FACTORY = "axon.api.app:app_from_env"
 
 
 @app.command()
@@ -49,16 +52,19 @@ def serve(
         metrics_dir.mkdir(parents=True, exist_ok=True)
         for stale in metrics_dir.glob("*.db"):
             stale.unlink()
-        uvicorn.run(
-            "axon.api.app:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
+        options: dict[str, Any] = {
+            "factory": True,
+            "host": settings.host,
+            "port": settings.port,
+            "workers": workers,
+            "log_config": None,
+            "access_log": False,
+            "timeout_graceful_shutdown": 10,
+        }
+        if balances_connections():
+            run_workers(uvicorn.Config(APP_FACTORY, **options))
+        else:
+            uvicorn.run(APP_FACTORY, **options)
         return
     uvicorn.run(
         create_app(settings),

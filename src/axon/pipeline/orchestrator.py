@@ -27,6 +27,7 @@ from axon.llm.types import ChatRequest, Usage
 from axon.logs import request_id_var
 from axon.metrics import RETRIEVAL_DURATION
 from axon.models import Interaction, new_id
+from axon.pipeline.analysis_cache import analyze_cached
 from axon.pipeline.analyzer import Analyzer
 from axon.pipeline.collector import CollectedPrompt, Collector, PromptRequest
 from axon.pipeline.injector import InjectedPrompt, Injector
@@ -131,8 +132,14 @@ class Pipeline:
             self._check_model(request.model)
             collected = await self.collector.collect(request)
         with timed(latency, "analyze"):
-            analysis = self.analyzer.analyze(
-                request.prompt, request.metadata, collected.workspace.type, request.task_type
+            analysis = await analyze_cached(
+                self.analyzer,
+                self.services.cache,  # read per call: Redis replaces it after start-up
+                self.services.settings.cache_ttl_analyses,
+                request.prompt,
+                request.metadata,
+                collected.workspace.type,
+                request.task_type,
             )
         with timed(latency, "retrieve"):
             hits = await self._retrieve(collected, analysis, degraded)

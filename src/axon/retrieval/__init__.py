@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from threadpoolctl import threadpool_limits
 
 from axon.config import Settings
-from axon.ports import DocumentStore, Embedder, LexicalIndex, VectorIndex
+from axon.ports import Cache, DocumentStore, Embedder, LexicalIndex, Retriever, VectorIndex
 from axon.retrieval._db import SearchDB
 from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.embedding_cache import CachedEmbedder
 from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.partitions import partition_of
+from axon.retrieval.query_cache import CachedQueryEmbedder, CachedRetriever
 from axon.retrieval.ranking import RankingWeights
 from axon.retrieval.retriever import MAX_LIMIT, MAX_QUERY_CHARS, HybridRetriever
 from axon.retrieval.search_index import HybridSearchIndex
@@ -29,6 +30,9 @@ class SearchComponents:
     db: SearchDB
     index: HybridSearchIndex
     retriever: HybridRetriever
+    # What callers search through: the retriever behind the shared result cache when
+    # that is on (embedded indexes only: see query_cache), else the retriever itself.
+    search: Retriever
 
     async def close(self) -> None:
         await self.db.close()
@@ -39,8 +43,10 @@ async def build_search(
     store: DocumentStore,
     embedder: Embedder | None,
     indexes: tuple[LexicalIndex, VectorIndex] | None = None,
+    cache: Cache | None = None,
 ) -> SearchComponents:
-    """`indexes` replaces the embedded lexical and vector indexes (e.g. Qdrant's)."""
+    """`indexes` replaces the embedded lexical and vector indexes (e.g. Qdrant's);
+    `cache` (Redis or in-process) holds query embeddings and search results."""
     # Searches are single matrix-vector products and small matrices: OpenBLAS's own
     # threads make them slower (waking them costs more than the work, worst on busy
     # cores), and concurrent requests already use the cores. One thread per call.
@@ -56,10 +62,16 @@ async def build_search(
     contexts = ContextCache(store, settings.context_cache_seconds, settings.context_cache_size)
     if isinstance(lexical, NumpyLexicalIndex):
         lexical.listen(contexts.changed)
+    query_embedder = embedder
+    if cache is not None and embedder is not None and settings.cache_ttl_embeddings > 0:
+        query_embedder = CachedQueryEmbedder(embedder, cache, settings.cache_ttl_embeddings)
     retriever = HybridRetriever(
-        store, lexical, vectors, embedder, RankingWeights.from_settings(settings), contexts
+        store, lexical, vectors, query_embedder, RankingWeights.from_settings(settings), contexts
     )
-    return SearchComponents(db, index, retriever)
+    search: Retriever = retriever
+    if cache is not None and indexes is None and settings.cache_ttl_query_results > 0:
+        search = CachedRetriever(retriever, cache, db, contexts, settings.cache_ttl_query_results)
+    return SearchComponents(db, index, retriever, search)
 
 
 __all__ = [
