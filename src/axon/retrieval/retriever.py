@@ -256,12 +256,16 @@ class HybridRetriever:
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         validate_request(request)
         plan = await self._partitions(request)
-        entities = extract_entities(request.query)
-        terms = query_terms(request.query, entities)
-        reserve_types = list(request.reserve_types or []) if request.reserve_limit else []
+        # The query is embedded on worker threads while this thread extracts entities
+        # and runs the lexical side, which hold the event loop: yield once so the
+        # embedding starts now rather than after them.
         query_vector = asyncio.create_task(self._query_vector(request.query))
+        await asyncio.sleep(0)
         pool: dict[str, _Candidate] = {}
         try:
+            entities = extract_entities(request.query)
+            terms = query_terms(request.query, entities)
+            reserve_types = list(request.reserve_types or []) if request.reserve_limit else []
             for tier, partitions in plan:
                 tier_filter = IndexFilter(tiers=[tier], types=request.types)
                 reserve = IndexFilter(tiers=[tier], types=reserve_types) if reserve_types else None
