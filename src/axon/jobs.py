@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from axon.errors import InvalidInput
@@ -49,13 +52,40 @@ def job_kinds() -> list[str]:
     return sorted(_HANDLERS)
 
 
+# A running job of another machine that has not reported progress for this long is
+# taken for lost with its process (running jobs report after every batch of files).
+STALE_AFTER = timedelta(minutes=15)
+
+
+def runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _lost(job: Job) -> bool:
+    """Whether a job recorded as running has no process running it any more. Several
+    server processes share one store (`--workers`, replicas), so a process starting up
+    must leave the others' jobs alone."""
+    host, _, pid = (job.runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return utcnow() - job.updated_at > STALE_AFTER
+    if int(pid) == os.getpid():
+        return True  # an earlier process that had this pid
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
+
+
 async def run_job(services: Services, job: Job) -> Job:
     """Run one job to completion, recording state, result and errors."""
     handler = _HANDLERS.get(job.kind)
     token = request_id_var.set(f"job:{job.id}")
     try:
         started = await services.store.update_job(
-            job.id, {"state": JobState.RUNNING, "started_at": utcnow()}
+            job.id, {"state": JobState.RUNNING, "started_at": utcnow(), "runner": runner_id()}
         )
         job = started or job
         if handler is None:
@@ -111,11 +141,13 @@ class InProcessJobQueue:
             self._tasks.pop(job.id, None)
 
     async def start(self) -> None:
-        # Jobs a previous process left running can't be resumed mid-way: say so.
+        # Jobs a stopped process left running can't be resumed mid-way: say so.
         cursor: str | None = None
         while True:
             page = await self.services.store.list_jobs(JobState.RUNNING, 200, cursor)
             for job in page.items:
+                if not _lost(job):
+                    continue
                 await self.services.store.update_job(
                     job.id,
                     {

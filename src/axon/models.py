@@ -169,6 +169,7 @@ class Job(CamelModel):
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
+    runner: str | None = None  # "host:pid" of the process running it
 
 
 class ApiScope(StrEnum):

@@ -37,6 +37,10 @@ from axon.retrieval._postings import DocRow, Postings
 # signal and dominate the work for long queries; they are skipped.
 MAX_DF_SHARE = 0.5
 MIN_DOCS_FOR_DF_CUT = 1000
+# A search reading more postings than this (a long query over a large partition) runs on
+# a worker thread: the event loop stays free for other requests and for the dense side,
+# which starts the moment the query's embedding is ready.
+OFFLOAD_POSTINGS = 250_000
 # A delta larger than this (documents) and than this share of the base is folded into a
 # rebuilt base: deltas are rebuilt on every change, so they must stay small.
 DELTA_MIN = 2000
@@ -101,6 +105,10 @@ class _Segment:
     @property
     def size(self) -> int:
         return len(self.base.ids) - self.dead + len(self.delta.ids)
+
+    def postings_read(self, terms: Sequence[str]) -> int:
+        """How many postings a search for `terms` reads (its cost, before it runs)."""
+        return sum(self.base.doc_freq(t) + self.delta.doc_freq(t) for t in set(terms))
 
     def _allowed(self, postings: Postings, flt: IndexFilter | None) -> NDArray[np.bool_] | None:
         mask = postings.codes.mask(flt)
@@ -388,7 +396,10 @@ class NumpyLexicalIndex:
         self, partition: str, terms: Sequence[str], asks: Sequence[tuple[int, IndexFilter | None]]
     ) -> list[list[tuple[str, float]]]:
         """`search` under several (k, filters) at the cost of about one."""
-        return (await self._segment(partition)).search_many(terms, asks)
+        segment = await self._segment(partition)
+        if segment.postings_read(terms) > OFFLOAD_POSTINGS:
+            return await asyncio.to_thread(segment.search_many, terms, asks)
+        return segment.search_many(terms, asks)
 
     async def match_entities(
         self,
