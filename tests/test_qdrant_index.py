@@ -255,18 +255,32 @@ async def test_hybrid_fusion_inside_qdrant_equals_the_embedded_fusion(
         await dense.upsert("ws", items)
     queries = _unit(np.random.default_rng(11), len(QUERIES))
     k = 50
+    symbols_only = IndexFilter(types=[ContextType.SYMBOL])
+    files_only = IndexFilter(types=[ContextType.FILE])
     for weight in (0.8, 0.3):
         for query, vector in zip([*QUERIES, ""], [*queries, queries[0]], strict=True):
             terms = query_terms(query) if query else []
-            lexical_list = dict(await numpy_lexical.search("ws", terms, k, None))
-            dense_list = dict(await numpy_vectors.search("ws", vector, k, None))
-            expected = ranking.fuse(lexical_list, dense_list, weight)
-            hits = await qdrant_vectors.hybrid_search("ws", terms, vector, k, weight, None)
-            got = {h.id: h for h in hits}
-            assert got.keys() == expected.keys(), query
-            top = sorted(expected, key=lambda c: -expected[c])[:10]
-            assert [h.id for h in hits[:10]] == top, query
-            for cid, fused in expected.items():
-                assert got[cid].fused == pytest.approx(fused, abs=1e-5)
-                assert got[cid].lexical == pytest.approx(lexical_list.get(cid, 0.0), rel=1e-3)
-                assert got[cid].dense == pytest.approx(dense_list.get(cid, 0.0), abs=1e-5)
+            lists = [
+                (
+                    dict(await numpy_lexical.search("ws", terms, size, flt)),
+                    dict(await numpy_vectors.search("ws", vector, size, flt)),
+                )
+                for size, flt in ((k, symbols_only), (10, files_only))
+            ]
+            # One normalisation over both asks, as the retriever's reserved types get.
+            expected = ranking.fuse(
+                {**lists[1][0], **lists[0][0]}, {**lists[1][1], **lists[0][1]}, weight
+            )
+            found = await qdrant_vectors.hybrid_search(
+                "ws", terms, vector, [(k, symbols_only), (10, files_only)], weight
+            )
+            assert len(found) == 2
+            for (lexical_list, dense_list), hits in zip(lists, found, strict=True):
+                got = {h.id: h for h in hits}
+                assert got.keys() == lexical_list.keys() | dense_list.keys(), query
+                top = sorted(got, key=lambda c: -expected[c])[:10]
+                assert [h.id for h in hits[:10]] == top, query
+                for cid, hit in got.items():
+                    assert hit.fused == pytest.approx(expected[cid], abs=1e-5)
+                    assert hit.lexical == pytest.approx(lexical_list.get(cid, 0.0), rel=1e-3)
+                    assert hit.dense == pytest.approx(dense_list.get(cid, 0.0), abs=1e-5)

@@ -273,10 +273,12 @@ class HybridSearch(Protocol):
         partition: str,
         terms: Sequence[str],
         vector: NDArray[np.float32],
-        k: int,
+        asks: Sequence[tuple[int, IndexFilter | None]],
         lexical_weight: float,
-        filters: IndexFilter | None,
-    ) -> list[FusedHit]: ...
+    ) -> list[list[FusedHit]]:
+        """The fused top k under each (k, filters), every list normalised by its best
+        score over all asks."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,3 +54,38 @@ async def test_qdrant_hybrid_search_ranks_like_the_embedded_indexes(settings: Se
         await embedded.close()
         await collection.close()
         await services.close()
+
+
+async def test_the_retriever_takes_relevance_from_the_index_that_fuses(
+    settings: Settings,
+) -> None:
+    """Proof the retriever uses Qdrant's fusion rather than its own: beside a lexical
+    index that matches, a Qdrant collection holding dense vectors only makes every hit's
+    lexical score 0 -- it came from Qdrant's (empty) sparse list."""
+    services = await build_services(load_settings(embedder="local"))
+    contexts = [c.model_copy(update={"workspace_id": "proj"}) for c in _repo_chunks()[:60]]
+    collection = QdrantCollection(":memory:", "dense-only", 384)
+    await collection.open()
+    embedded = await build_search(services.settings, services.store, services.embedder)
+    mixed = await build_search(
+        services.settings,
+        services.store,
+        services.embedder,
+        (embedded.index.lexical, QdrantVectorIndex(collection)),
+    )
+    try:
+        await add_workspace(services, "proj")
+        await services.store.put_contexts(contexts)
+        await embedded.index.index(contexts)
+        await mixed.index.index(contexts)
+        request = SearchRequest(query="workspace contexts files", workspace_id="proj")
+        own = await embedded.retriever.search(request)
+        fused_by_qdrant = await mixed.retriever.search(request)
+        assert any(h.breakdown.lexical > 0 for h in own)
+        assert fused_by_qdrant and all(h.breakdown.lexical == 0 for h in fused_by_qdrant)
+        assert any(h.breakdown.dense > 0 for h in fused_by_qdrant)
+    finally:
+        await mixed.close()
+        await embedded.close()
+        await collection.close()
+        await services.close()

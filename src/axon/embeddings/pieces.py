@@ -24,7 +24,7 @@ log = logging.getLogger("axon.embeddings")
 # is, and short enough for >= 100 chunks/s on 2 cores (see bench/README.md).
 DOCUMENT_PIECES = 80
 # An issue's title and opening sentences; the lexical side reads the whole query.
-QUERY_PIECES = 48
+QUERY_PIECES = 32
 # Estimate when the tokenizer is not installed (code and English prose average 3-4).
 CHARS_PER_PIECE = 4
 # Only this many characters a piece are tokenised: a budget never needs more, and a

@@ -169,32 +169,31 @@ class HybridRetriever:
         pool: dict[str, _Candidate],
         reserve: IndexFilter | None = None,
     ) -> None:
-        # The query is embedded and the dense search runs on worker threads while the
-        # lexical side runs here.
-        dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
-        reserve_task = (
-            asyncio.create_task(self._dense(partition, query_vector, reserve, RESERVE_CANDIDATES))
-            if reserve is not None
-            else None
-        )
-        try:
-            # The reserved types' best, scored like the main list (a filter changes no
-            # score), so both share one normalisation.
-            lexical, reserved = await self._lexical(partition, terms, flt, reserve)
-            paths = candidate_paths(entities)
+        paths = candidate_paths(entities)
+        vector = await query_vector if self.hybrid is not None else None
+        if self.hybrid is not None and vector is not None:
+            # The index fuses both lists itself (Qdrant: prefetch + formula).
+            asks = [(CANDIDATES, flt)] + ([(RESERVE_CANDIDATES, reserve)] if reserve else [])
+            found = await self.hybrid.hybrid_search(
+                partition, terms, vector, asks, self.weights.lexical
+            )
+            main_hits, reserve_hits = found[0], found[1] if reserve else []
+            lexical = {h.id: h.lexical for h in main_hits if h.lexical > 0}
+            reserved = {h.id: h.lexical for h in reserve_hits if h.lexical > 0}
+            dense = {h.id: h.dense for h in main_hits}
+            reserved_dense = {h.id: h.dense for h in reserve_hits}
+            fused = {h.id: h.fused for hits in found for h in hits}
             matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
-            dense = await dense_task
-            reserved_dense = await reserve_task if reserve_task is not None else {}
-        finally:
-            dense_task.cancel()  # a no-op once it has finished
-            if reserve_task is not None:
-                reserve_task.cancel()
-        vector = query_vector.result()
+        else:
+            lexical, reserved, dense, reserved_dense, matched = await self._lists(
+                partition, terms, query_vector, entities, paths, flt, reserve
+            )
+            # Without an embedder, lexical relevance carries the whole weight.
+            w_lex = self.weights.lexical if query_vector.result() is not None else 1.0
+            # The reserved types' best are scored like the main list (a filter changes
+            # no score), so both share one normalisation.
+            fused = ranking.fuse({**reserved, **lexical}, {**reserved_dense, **dense}, w_lex)
         path_names = set(paths)
-        lex_n = ranking.normalise({**reserved, **lexical})
-        dense_n = ranking.normalise({**reserved_dense, **dense})
-        # Without an embedder, lexical relevance carries the whole weight.
-        w_lex = self.weights.lexical if vector is not None else 1.0
         # A name many contexts match (`get`, `run`, a big file's chunks) says less about
         # each of them than a rare one.
         defined_by: dict[str, int] = {}
@@ -210,7 +209,7 @@ class HybridRetriever:
             cand.reserved = cand.reserved or cid in reserved or cid in reserved_dense
             cand.lexical = lexical.get(cid, reserved.get(cid, 0.0))
             cand.dense = dense.get(cid, reserved_dense.get(cid, 0.0))
-            cand.fused = w_lex * lex_n.get(cid, 0.0) + (1 - w_lex) * dense_n.get(cid, 0.0)
+            cand.fused = fused.get(cid, 0.0)
             for name in matched.get(cid, []):
                 if name in path_names:
                     # A bare file name (`utils.py`) is weaker evidence than a path.
@@ -219,6 +218,42 @@ class HybridRetriever:
                     base = ranking.SYMBOL_BOOST
                 cand.boosts += base / defined_by[name] ** 0.5
                 cand.entities += (name,)
+
+    async def _lists(
+        self,
+        partition: str,
+        terms: list[str],
+        query_vector: asyncio.Task[NDArray[np.float32] | None],
+        entities: QueryEntities,
+        paths: list[str],
+        flt: IndexFilter,
+        reserve: IndexFilter | None,
+    ) -> tuple[
+        dict[str, float],
+        dict[str, float],
+        dict[str, float],
+        dict[str, float],
+        dict[str, list[str]],
+    ]:
+        """The lexical and dense lists (main and reserved) and the entity matches, from
+        the embedded indexes: the query is embedded and the dense search runs on worker
+        threads while the lexical side runs here."""
+        dense_task = asyncio.create_task(self._dense(partition, query_vector, flt))
+        reserve_task = (
+            asyncio.create_task(self._dense(partition, query_vector, reserve, RESERVE_CANDIDATES))
+            if reserve is not None
+            else None
+        )
+        try:
+            lexical, reserved = await self._lexical(partition, terms, flt, reserve)
+            matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
+            dense = await dense_task
+            reserved_dense = await reserve_task if reserve_task is not None else {}
+        finally:
+            dense_task.cancel()  # a no-op once it has finished
+            if reserve_task is not None:
+                reserve_task.cancel()
+        return lexical, reserved, dense, reserved_dense, matched
 
     async def _lexical(
         self, partition: str, terms: list[str], flt: IndexFilter, reserve: IndexFilter | None

@@ -309,62 +309,73 @@ class QdrantVectorIndex:
         partition: str,
         terms: Sequence[str],
         vector: NDArray[np.float32],
-        k: int,
+        asks: Sequence[tuple[int, IndexFilter | None]],
         lexical_weight: float,
-        filters: IndexFilter | None,
-    ) -> list[FusedHit]:
-        """Both lists and their fusion inside Qdrant, in two round trips: the best score
-        of each list (fusion normalises by it, as the retriever does for the embedded
-        indexes), then one batch of formula queries over the same two prefetches (top `k`
-        of each list): the fused score, and each raw score for the score breakdown."""
+    ) -> list[list[FusedHit]]:
+        """Both lists and their fusion inside Qdrant, for each (k, filters) ask, in two
+        round trips: the best score of each list under every ask (fusion normalises by
+        the best over all asks, as the retriever does for the embedded indexes), then one
+        batch of formula queries over the same two prefetches (top k of each list): the
+        fused score, and each raw score for the score breakdown."""
         if vector.shape[0] != self.col.dimension:
-            return []
-        flt = _filter(partition, filters)
+            return [[] for _ in asks]
+        filters = [_filter(partition, flt) for _, flt in asks]
         sources = [(qm.NearestQuery(nearest=_floats(vector)), DENSE)]
         if terms:
             sources.insert(0, (qm.NearestQuery(nearest=query_vector(terms)), LEXICAL))
         tops = await self.col.client.query_batch_points(
             self.col.name,
-            [qm.QueryRequest(query=q, using=using, filter=flt, limit=1) for q, using in sources],
+            [
+                qm.QueryRequest(query=q, using=using, filter=flt, limit=1)
+                for flt in filters
+                for q, using in sources
+            ],
         )
-        best = [max((p.score for p in response.points), default=0.0) for response in tops]
-        lexical_best = best[0] if terms else 0.0
-        dense_best = best[-1]
+        best = [max((p.score for p in r.points), default=0.0) for r in tops]
+        width = len(sources)
+        lexical_best = max(best[0::width]) if terms else 0.0
+        dense_best = max(best[width - 1 :: width])
         # `$score[i]` is the score in prefetch i (0 when the point is not in that list).
         lexical_var = "$score[0]" if terms else None
-        dense_var = f"$score[{len(sources) - 1}]"
+        dense_var = f"$score[{width - 1}]"
         parts: list[qm.Expression] = []
         if lexical_var and lexical_best > 0:
             parts.append(qm.MultExpression(mult=[lexical_weight / lexical_best, lexical_var]))
         if dense_best > 0:
             positive = qm.MaxExpression(max=[dense_var, 0.0])
             parts.append(qm.MultExpression(mult=[(1 - lexical_weight) / dense_best, positive]))
-        prefetch = [qm.Prefetch(query=q, using=using, filter=flt, limit=k) for q, using in sources]
-        defaults = {f"$score[{i}]": 0.0 for i in range(len(sources))}
         formulas: list[qm.Expression] = [qm.SumExpression(sum=[*parts, 0.0]), dense_var]
         if lexical_var:
             formulas.append(lexical_var)
-        responses = await self.col.client.query_batch_points(
-            self.col.name,
-            [
-                qm.QueryRequest(
-                    prefetch=prefetch,
-                    query=qm.FormulaQuery(formula=formula, defaults=defaults),
-                    limit=k * len(sources),
-                    with_payload=["contextId"],
-                )
-                for formula in formulas
-            ],
-        )
-        fused, dense, *lexical = (
-            {str((p.payload or {})["contextId"]): float(p.score) for p in response.points}
-            for response in responses
-        )
-        lexical_scores = lexical[0] if lexical else {}
-        return [
-            FusedHit(cid, lexical_scores.get(cid, 0.0), dense.get(cid, 0.0), score)
-            for cid, score in fused.items()
+        defaults = {f"$score[{i}]": 0.0 for i in range(width)}
+        requests = [
+            qm.QueryRequest(
+                prefetch=[
+                    qm.Prefetch(query=q, using=using, filter=flt, limit=k) for q, using in sources
+                ],
+                query=qm.FormulaQuery(formula=formula, defaults=defaults),
+                limit=k * width,
+                with_payload=["contextId"],
+            )
+            for (k, _), flt in zip(asks, filters, strict=True)
+            for formula in formulas
         ]
+        responses = await self.col.client.query_batch_points(self.col.name, requests)
+        scores = [
+            {str((p.payload or {})["contextId"]): float(p.score) for p in r.points}
+            for r in responses
+        ]
+        found: list[list[FusedHit]] = []
+        for at in range(0, len(scores), len(formulas)):
+            fused, dense, *lexical = scores[at : at + len(formulas)]
+            lexical_scores = lexical[0] if lexical else {}
+            found.append(
+                [
+                    FusedHit(cid, lexical_scores.get(cid, 0.0), dense.get(cid, 0.0), score)
+                    for cid, score in fused.items()
+                ]
+            )
+        return found
 
 
 def _floats(vector: NDArray[np.float32]) -> list[float]:
