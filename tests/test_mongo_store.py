@@ -13,7 +13,15 @@ from pydantic_core import PydanticSerializationError
 from pymongo import AsyncMongoClient
 
 from axon.errors import ServiceUnavailable
-from axon.models import Context, ContextType, Interaction, content_hash, utcnow
+from axon.models import (
+    Context,
+    ContextType,
+    Interaction,
+    Workspace,
+    WorkspaceType,
+    content_hash,
+    utcnow,
+)
 from axon.ports import ContextFilter, FileState
 from axon.stores.mongo import MongoDocumentStore
 from tests.servers import RunningServer, free_port
@@ -178,3 +186,28 @@ async def test_unreachable_server_is_a_clear_error() -> None:
         await adapter.open()
     assert await adapter.ping() is False
     await adapter.close()
+
+
+async def test_workspace_copies_follow_own_writes_at_once_and_others_within_the_ttl(
+    mongo_uri: str,
+) -> None:
+    replica_a = MongoDocumentStore(mongo_uri, workspace_cache_seconds=0.5)
+    replica_b = MongoDocumentStore(mongo_uri, workspace_cache_seconds=0.5)
+    for replica in (replica_a, replica_b):
+        await replica.open()
+    try:
+        await replica_a.create_workspace(Workspace(id="w", name="first", type=WorkspaceType.CODING))
+        assert (seen := await replica_a.get_workspace("w")) is not None and seen.name == "first"
+        # Another replica's change: A answers from its copy until the TTL runs out.
+        await replica_b.update_workspace("w", {"name": "second"})
+        assert (seen := await replica_a.get_workspace("w")) is not None and seen.name == "first"
+        await asyncio.sleep(0.6)
+        assert (seen := await replica_a.get_workspace("w")) is not None and seen.name == "second"
+        # Its own changes show at once.
+        await replica_a.update_workspace("w", {"name": "third"})
+        assert (seen := await replica_a.get_workspace("w")) is not None and seen.name == "third"
+        assert await replica_a.delete_workspace("w")
+        assert await replica_a.get_workspace("w") is None
+    finally:
+        for replica in (replica_a, replica_b):
+            await replica.close()

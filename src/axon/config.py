@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     context_cache_seconds: float = Field(
         default=5.0, ge=0, le=3600, validation_alias="AXON_CONTEXT_CACHE_SECONDS"
     )
+    # How long a replica on MongoDB trusts its copy of a workspace record (changes made
+    # through it show at once, other replicas' within this). 0 reads it every time.
+    workspace_cache_seconds: float = Field(
+        default=2.0, ge=0, le=300, validation_alias="AXON_WORKSPACE_CACHE_SECONDS"
+    )
     context_cache_size: int = Field(
         default=20_000, ge=1, le=10_000_000, validation_alias="AXON_CONTEXT_CACHE_SIZE"
     )

@@ -119,6 +119,7 @@ async def build_services(settings: Settings) -> Services:
             settings.mongodb_uri,
             max_pool_size=settings.mongodb_max_pool_size,
             min_pool_size=settings.mongodb_min_pool_size,
+            workspace_cache_seconds=settings.workspace_cache_seconds,
         )
         checks["mongodb"] = store.ping
     else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -111,8 +112,11 @@ class MongoDocumentStore:
         max_pool_size: int = 50,
         min_pool_size: int = 0,
         server_selection_timeout: float = 5.0,
+        workspace_cache_seconds: float = 2.0,
     ) -> None:
         self.uri = uri
+        self._workspace_ttl = workspace_cache_seconds
+        self._workspaces: dict[str, tuple[float, Workspace]] = {}
         options: dict[str, Any] = {}
         if "serverselectiontimeoutms" not in uri.lower():  # options in the URI win
             options["serverSelectionTimeoutMS"] = int(server_selection_timeout * 1000)
@@ -220,7 +224,15 @@ class MongoDocumentStore:
         return workspace
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
-        return await self._get("workspaces", Workspace, workspace_id)
+        # Every prompt reads its workspace: a short-lived copy spares MongoDB that read.
+        # Changes through this store drop it at once; other replicas' within the TTL.
+        cached = self._workspaces.get(workspace_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        workspace = await self._get("workspaces", Workspace, workspace_id)
+        if workspace is not None and self._workspace_ttl > 0:
+            self._workspaces[workspace_id] = (time.monotonic() + self._workspace_ttl, workspace)
+        return workspace
 
     async def list_workspaces(self, limit: int, cursor: str | None = None) -> Page[Workspace]:
         return await self._page("workspaces", Workspace, {}, limit, cursor)
@@ -228,9 +240,12 @@ class MongoDocumentStore:
     async def update_workspace(
         self, workspace_id: str, changes: dict[str, Any]
     ) -> Workspace | None:
+        self._workspaces.pop(workspace_id, None)
         return await self._update("workspaces", Workspace, workspace_id, changes)
 
     async def delete_workspace(self, workspace_id: str) -> bool:
+        self._workspaces.pop(workspace_id, None)
+
         async def delete(session: AsyncClientSession) -> bool:
             await self._col("contexts").delete_many({"workspaceId": workspace_id}, session=session)
             await self._col("files").delete_many({"workspaceId": workspace_id}, session=session)
