@@ -20,13 +20,16 @@ from axon.models import utcnow
 from axon.ports import DocumentStore
 
 log = logging.getLogger("axon.pipeline")
+# Usage only nudges ranking, so counts may wait a few seconds: one write then covers
+# every prompt of the interval (a stop or crash loses at most this much counting).
+WRITE_INTERVAL_SECONDS = 5.0
 
 
 class UsageRecorder:
     def __init__(
         self,
         store: DocumentStore,
-        interval: float = 1.0,
+        interval: float = WRITE_INTERVAL_SECONDS,
         written: Callable[[Mapping[str, int], datetime], None] | None = None,
     ) -> None:
         self.store = store
