@@ -50,6 +50,7 @@ CANDIDATES = 200  # per partition and per list, before fusion
 RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
 FILE_SPREAD = 0.3  # weight of a file's 2nd and 3rd best chunks when ordering files
 MMR_POOL = 2  # MMR chooses `limit` results among this many times `limit`
+PREFETCH = 60  # lexical hits loaded while the query embedding runs
 FILTER_KEYS = ("pathPrefix", "language")
 
 
@@ -244,11 +245,19 @@ class HybridRetriever:
             if reserve is not None
             else None
         )
+        prefetch: asyncio.Task[list[Context]] | None = None
         try:
             lexical, reserved = await self._lexical(partition, terms, flt, reserve)
+            if lexical and self.contexts.ttl > 0 and not dense_task.done():
+                # While the query is still being embedded, load the best lexical hits
+                # into the context cache: most of them will be among the final ones.
+                best = sorted(lexical, key=lexical.__getitem__, reverse=True)[:PREFETCH]
+                prefetch = asyncio.create_task(self.contexts.get_contexts(best))
             matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
             dense = await dense_task
             reserved_dense = await reserve_task if reserve_task is not None else {}
+            if prefetch is not None:
+                await prefetch
         finally:
             dense_task.cancel()  # a no-op once it has finished
             if reserve_task is not None:
