@@ -12,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from redis.asyncio import Redis
 
 from axon.api.app import create_app
 from axon.config import Settings, load_settings
 from axon.services import Services, build_services
+from axon.stores.redis_client import redis_client
 from tests import servers
 
 
@@ -122,6 +124,18 @@ def redis_server() -> Iterator[servers.RunningServer]:
         if server is None:
             pytest.skip("redis-server is not installed (apt-get install redis-server)")
         yield server
+
+
+@pytest.fixture
+async def redis(redis_server: servers.RunningServer) -> AsyncIterator[Redis]:
+    """A client on an emptied database of the session's redis-server."""
+    client = redis_client(f"redis://127.0.0.1:{redis_server.port}/9", 4)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")

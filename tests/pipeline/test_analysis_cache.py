@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
 
 from axon.models import WorkspaceType
@@ -14,21 +11,9 @@ from axon.pipeline.analyzer import Analyzer
 from axon.pipeline.collector import PromptMetadata
 from axon.pipeline.types import TaskType
 from axon.stores.redis_cache import RedisCache
-from axon.stores.redis_client import RedisGuard, redis_client
-from tests.servers import RunningServer
+from axon.stores.redis_client import RedisGuard
 
 PROMPT = "Fix the KeyError in parse_config when the yaml file is empty"
-
-
-@pytest.fixture
-async def redis(redis_server: RunningServer) -> AsyncIterator[Redis]:
-    client = redis_client(f"redis://127.0.0.1:{redis_server.port}/8", 4)
-    await client.flushdb()
-    try:
-        yield client
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 async def _keys(redis: Redis) -> list[str]:

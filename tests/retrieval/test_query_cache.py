@@ -3,8 +3,6 @@ results, each under its own kind and TTL; an index write makes cached results un
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import numpy as np
 import pytest
 from redis.asyncio import Redis
@@ -16,20 +14,8 @@ from axon.retrieval import build_search
 from axon.retrieval.query_cache import CachedQueryEmbedder, CachedRetriever
 from axon.services import build_services
 from axon.stores.redis_cache import RedisCache
-from axon.stores.redis_client import RedisGuard, redis_client
+from axon.stores.redis_client import RedisGuard
 from tests.retrieval.conftest import FILES, add_workspace, make_context
-from tests.servers import RunningServer
-
-
-@pytest.fixture
-async def redis(redis_server: RunningServer) -> AsyncIterator[Redis]:
-    client = redis_client(f"redis://127.0.0.1:{redis_server.port}/7", 4)
-    await client.flushdb()
-    try:
-        yield client
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 async def _keys(redis: Redis, kind: str) -> list[str]:
