@@ -1,11 +1,14 @@
 """Shared fixtures: settings on a temporary data dir, services, the app in-process
-and as a real uvicorn server, and session-wide real redis / MongoDB servers."""
+and as a real uvicorn server, session-wide real redis / MongoDB servers, the fake
+LLM provider, and a secured Axon server with an indexed workspace whose model is
+that fake (`copilot`, for the OpenAI / Anthropic / MCP endpoints)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,14 @@ from redis.asyncio import Redis
 
 from axon.api.app import create_app
 from axon.config import Settings, load_settings
+from axon.indexing.service import index_workspace
+from axon.models import ApiScope
+from axon.security.keys import new_api_key
 from axon.services import Services, build_services
 from axon.stores.redis_client import redis_client
+from axon.workspaces import WorkspaceCreate, create_workspace
 from tests import servers
+from tests.fakes.llm_server import FakeLLMServer
 
 
 @pytest.fixture
@@ -156,3 +164,84 @@ async def poll_ready(http: httpx.AsyncClient, status: int, within: float) -> dic
             return dict(response.json())
         assert loop.time() < deadline, f"/health/ready still {response.status_code}"
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[FakeLLMServer]:
+    """The fake LLM provider (OpenAI, Anthropic and Ollama wires), one per session."""
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(llm_server: FakeLLMServer) -> FakeLLMServer:
+    llm_server.reset()
+    return llm_server
+
+
+# A small project the copilot tests index: a distinctive function to retrieve, a
+# decision in the docs, and project facts (pyproject) for the MCP resources.
+COPILOT_FILES = {
+    "billing/invoice.py": (
+        '"""Invoices."""\n\n\n'
+        "def compute_invoice_total(lines: list[tuple[int, int]], tax_rate: float) -> int:\n"
+        '    """Sum quantity x unit price in cents, then add tax rounded half up."""\n'
+        "    subtotal = sum(quantity * price for quantity, price in lines)\n"
+        "    return subtotal + int(subtotal * tax_rate + 0.5)\n"
+    ),
+    "docs/decisions.md": (
+        "# Decisions\n\nMoney is always stored as integer cents, never floats.\n"
+    ),
+    "pyproject.toml": '[project]\nname = "billing"\nversion = "0.1.0"\n',
+    "README.md": "# Billing\n\nComputes invoice totals.\n",
+}
+
+
+@dataclass
+class CopilotServer:
+    url: str
+    workspace_id: str
+    project: Path
+    read_key: str
+    write_key: str
+    fake: FakeLLMServer
+    settings: Settings
+
+
+@pytest.fixture
+async def copilot(
+    settings: Settings, fake: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[CopilotServer]:
+    """A real uvicorn Axon with auth on, an indexed workspace `billing`, a read and a
+    write key, and OpenAI (default) and Anthropic configured against the fake."""
+    for name, value in {
+        "OPENAI_API_KEY": "sk-test-openai",
+        "OPENAI_BASE_URL": f"{fake.url}/v1",
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": fake.url,
+        "DEFAULT_MODEL": "gpt-4o",
+        "LLM_MAX_RETRIES": "0",
+        "AXON_EMBEDDER": "none",
+        "AXON_AUTH": "on",
+        "AXON_AUTO_CREATE_WORKSPACES": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    project = tmp_path / "billing"
+    for path, text in COPILOT_FILES.items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(text)
+    configured = load_settings()
+    built = await build_services(configured)
+    try:
+        workspace = await create_workspace(
+            built.store, WorkspaceCreate(id="billing", name="Billing", path=str(project))
+        )
+        await index_workspace(built.store, built.search_index, workspace, max_file_bytes=1 << 20)
+        read, read_key = new_api_key("read", [ApiScope.READ])
+        write, write_key = new_api_key("write", [ApiScope.WRITE])
+        await built.store.create_api_key(read)
+        await built.store.create_api_key(write)
+    finally:
+        await built.close()
+    with LiveServer(configured) as server:
+        yield CopilotServer(server.url, "billing", project, read_key, write_key, fake, configured)

@@ -154,3 +154,15 @@ async def update_context(
     if search_index is not None:
         await search_index.index([updated])
     return updated
+
+
+async def all_workspaces(store: DocumentStore, page_size: int = 200) -> list[Workspace]:
+    """Every workspace, in the store's order (for listings that are not paged)."""
+    found: list[Workspace] = []
+    cursor: str | None = None
+    while True:
+        page = await store.list_workspaces(page_size, cursor)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor

@@ -62,6 +62,8 @@ class Step:
     usage: bool = True  # report token usage
     input_tokens: int = 42
     message: str = "scripted failure"
+    # OpenAI wire: answer with these tool calls (finish_reason "tool_calls")
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -307,11 +309,13 @@ class _OpenAIProtocol(_Protocol):
             "choices": [
                 {
                     "index": 0,
-                    "finish_reason": "stop",
+                    "finish_reason": "tool_calls" if step.tool_calls else "stop",
                     "message": {"role": "assistant", "content": step.text},
                 }
             ],
         }
+        if step.tool_calls:
+            reply["choices"][0]["message"]["tool_calls"] = step.tool_calls
         if step.usage:
             reply["usage"] = self._usage(step, len(chunks_of(step.text)))
         return reply
@@ -335,6 +339,12 @@ class _OpenAIProtocol(_Protocol):
 
     def closing(self, body: dict[str, Any], step: Step, n: int) -> list[bytes]:
         parts = [self._chunk(body, {}, "stop")]
+        if step.tool_calls:
+            calls = [{"index": i, **call} for i, call in enumerate(step.tool_calls)]
+            parts = [
+                self._chunk(body, {"tool_calls": calls}, None),
+                self._chunk(body, {}, "tool_calls"),
+            ]
         if step.usage and (body.get("stream_options") or {}).get("include_usage"):
             parts.append(
                 _sse(

@@ -1,8 +1,8 @@
-"""The fake LLM server (one per session, reset per test) and gateways pointed at it."""
+"""Gateways pointed at the fake LLM server (`fake`, from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -17,18 +17,6 @@ from axon.stores.sqlite import SQLiteDocumentStore
 from tests.fakes.llm_server import FakeLLMServer
 
 MakeGateway = Callable[..., Gateway]
-
-
-@pytest.fixture(scope="session")
-def llm_server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(llm_server: FakeLLMServer) -> FakeLLMServer:
-    llm_server.reset()
-    return llm_server
 
 
 def fake_settings(fake: FakeLLMServer, **overrides: object) -> Settings:

@@ -19,6 +19,7 @@ from axon.api.routers import (
     interactions,
     jobs,
     metrics,
+    openai_compat,
     prompts,
     quality_gate,
     search,
@@ -43,6 +44,7 @@ ROUTERS = (
     prompts.router,
     interactions.router,
     usage.router,
+    openai_compat.router,
 )
 
 

@@ -1,4 +1,6 @@
-"""Every error leaves the API as `{"error": {code, message, details, requestId}}`."""
+"""Every error leaves the API as `{"error": {code, message, details, requestId}}`, except
+on the OpenAI- and Anthropic-compatible paths, which answer in their vendor's shape
+(`api/dialects.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from axon.api.dialects import shaper_for
 from axon.errors import AxonError
 from axon.logs import request_id_var
 
@@ -44,14 +47,27 @@ def error_body(
     }
 
 
+def error_payload(
+    path: str, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The status and body of an error on `path`, in the shape that path's clients parse."""
+    shape = shaper_for(path)
+    if shape is None:
+        return status, error_body(status, code, message, details)
+    return shape(status, code, message, details or [])
+
+
 def error_response(
     status: int,
     code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    path: str = "",
 ) -> JSONResponse:
-    return JSONResponse(error_body(status, code, message, details), status, headers=headers)
+    status, body = error_payload(path, status, code, message, details)
+    return JSONResponse(body, status, headers=headers)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -73,6 +89,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
             "INVALID_JSON",
             "request body is not valid JSON",
             [{"field": "body", "message": str(reason)}],
+            path=request.url.path,
         )
     details = []
     for err in errors:
@@ -87,14 +104,18 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
             }
         )
     names = ", ".join(d["field"] for d in details[:5])
-    return error_response(422, "VALIDATION_ERROR", f"invalid request: {names}", details)
+    return error_response(
+        422, "VALIDATION_ERROR", f"invalid request: {names}", details, path=request.url.path
+    )
 
 
 async def _axon(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AxonError)
     if exc.status >= 500:
         log.error("request failed: %s", exc.message, extra={"code": exc.code})
-    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    return error_response(
+        exc.status, exc.code, exc.message, exc.details, exc.headers, path=request.url.path
+    )
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -103,12 +124,16 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail) if exc.detail else code.replace("_", " ").lower()
     if exc.status_code == 404 and message == "Not Found":
         message = f"no route for {request.method} {request.url.path}"
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    return error_response(
+        exc.status_code, code, message, headers=dict(exc.headers or {}), path=request.url.path
+    )
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error: %s", exc, exc_info=exc)
-    return error_response(500, "INTERNAL_ERROR", "internal error; see the server log")
+    return error_response(
+        500, "INTERNAL_ERROR", "internal error; see the server log", path=request.url.path
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from axon.api.errors import error_body
+from axon.api.errors import error_payload
 from axon.logs import request_id_var
 
 Scope = MutableMapping[str, Any]
@@ -27,6 +27,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 access_log = logging.getLogger("axon.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Paths whose request bodies must be JSON (the REST API and the compatible endpoints).
+_JSON_PREFIXES = ("/api/", "/v1/")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -72,11 +74,13 @@ class RequestContextMiddleware:
             await send(message)
 
         async def reject(code: int, err: str, text: str, field: str) -> None:
-            body = json.dumps(error_body(code, err, text, [{"field": field, "message": text}]))
+            details = [{"field": field, "message": text}]
+            status, payload = error_payload(scope["path"], code, err, text, details)
+            body = json.dumps(payload)
             await send_with_id(
                 {
                     "type": "http.response.start",
-                    "status": code,
+                    "status": status,
                     "headers": [(b"content-type", b"application/json")],
                 }
             )
@@ -150,7 +154,7 @@ class RequestContextMiddleware:
                 return self._too_large()
         has_body = length not in (None, "0") or "transfer-encoding" in headers
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if path.startswith("/api/") and has_body and ctype != "application/json":
+        if path.startswith(_JSON_PREFIXES) and has_body and ctype != "application/json":
             return (
                 415,
                 "UNSUPPORTED_MEDIA_TYPE",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from axon.api.errors import error_body
+from axon.api.errors import error_payload
 from axon.api.middleware import ASGIApp, Message, Receive, Scope, Send
 from axon.api.routers.health import PROBE_PATHS
 from axon.config import Settings, split_list
@@ -42,10 +42,23 @@ PUBLIC_PATHS = PROBE_PATHS | {
     "/openapi.json",
 }
 # Prompt processing, LLM calls and quality gates cost far more than a lookup.
-EXPENSIVE_PREFIXES = ("/api/v1/prompts/process", "/api/v1/quality-gate")
+EXPENSIVE_PREFIXES = (
+    "/api/v1/prompts/process",
+    "/api/v1/quality-gate",
+    "/v1/chat/completions",
+    "/v1/messages",
+)
 ADMIN_PREFIXES = ("/admin", "/api/v1/admin", "/api/v1/keys", "/api/v1/maintenance")
 # POSTs that only ask questions: a read key may call them.
-READ_POST_PREFIXES = ("/api/v1/prompts/process", "/api/v1/contexts/search")
+READ_POST_PREFIXES = (
+    "/api/v1/prompts/process",
+    "/api/v1/contexts/search",
+    "/v1/chat/completions",
+    "/v1/messages",
+)
+# One endpoint for many operations (MCP's JSON-RPC): any key may reach it, and each
+# tool checks the scope it needs against the key left in the request's state.
+PER_OPERATION_PATHS = ("/mcp",)
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -64,6 +77,8 @@ def required_scope(method: str, path: str) -> ApiScope:
     if path.startswith(ADMIN_PREFIXES):
         return ApiScope.ADMIN
     if method in _READ_METHODS or (method == "POST" and path.startswith(READ_POST_PREFIXES)):
+        return ApiScope.READ
+    if path in PER_OPERATION_PATHS:
         return ApiScope.READ
     return ApiScope.WRITE
 
@@ -157,17 +172,20 @@ class SecurityMiddleware:
         if self.policy.auth:
             token = presented_token(headers)
             if token is None:
-                await self._refuse(send_secured, 401, "UNAUTHORIZED", "an API key is required")
+                await self._refuse(
+                    path, send_secured, 401, "UNAUTHORIZED", "an API key is required"
+                )
                 return
             key = await services.keys.verify(token)
             if key is None:
                 await self._refuse(
-                    send_secured, 401, "UNAUTHORIZED", "invalid, expired or revoked API key"
+                    path, send_secured, 401, "UNAUTHORIZED", "invalid, expired or revoked API key"
                 )
                 return
             needed = required_scope(scope["method"], path)
             if not allows(key, needed):
                 await self._refuse(
+                    path,
                     send_secured,
                     403,
                     "FORBIDDEN",
@@ -175,7 +193,9 @@ class SecurityMiddleware:
                     scope_field=True,
                 )
                 return
-            scope.setdefault("state", {})["api_key_id"] = key.id
+            state = scope.setdefault("state", {})
+            state["api_key_id"] = key.id
+            state["api_key"] = key  # for checks made past the routing (MCP tools)
 
         if self.policy.limits:
             peer = scope.get("client")
@@ -193,6 +213,7 @@ class SecurityMiddleware:
                 if not decision.allowed:
                     retry = str(max(1, math.ceil(decision.reset_after)))
                     await self._refuse(
+                        path,
                         send_secured,
                         429,
                         "RATE_LIMITED",
@@ -224,6 +245,7 @@ class SecurityMiddleware:
 
     @staticmethod
     async def _refuse(
+        path: str,
         send: Send,
         status: int,
         code: str,
@@ -235,13 +257,15 @@ class SecurityMiddleware:
         field = "scope" if scope_field else "authorization"
         if status == 429:
             field = "rate"
-        body = json.dumps(error_body(status, code, message, [{"field": field, "message": message}]))
+        details = [{"field": field, "message": message}]
+        shown_status, payload = error_payload(path, status, code, message, details)
+        body = json.dumps(payload)
         headers = [(b"content-type", b"application/json")]
         if status == 401:
             headers.append((b"www-authenticate", b'Bearer realm="axon"'))
         if retry_after is not None:
             headers.append((b"retry-after", retry_after.encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.start", "status": shown_status, "headers": headers})
         await send({"type": "http.response.body", "body": body.encode()})
 
 

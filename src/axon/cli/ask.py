@@ -79,7 +79,7 @@ def ask(
         async for part in pipeline.stream(prepared):
             if isinstance(part, Answer):
                 answer = part
-            else:
+            elif isinstance(part, str):
                 sys.stdout.write(part)
                 sys.stdout.flush()
         assert answer is not None

@@ -251,7 +251,14 @@ class Gateway:
         )
         self._ledger.record(request.workspace_id, target.provider, target.model, usage)
         self._settle(target, request, usage)
-        result = ChatResult(reply.text, reply.finish_reason, target.provider, target.model, usage)
+        result = ChatResult(
+            reply.text,
+            reply.finish_reason,
+            target.provider,
+            target.model,
+            usage,
+            tool_calls=reply.tool_calls,
+        )
         if self._cache is not None and use_cache and target == route.primary:
             await self._cache.put(target, request, result)
         return result
@@ -270,7 +277,7 @@ class Gateway:
                 # Role-only and empty deltas do not commit the stream to this target.
                 while True:
                     chunk = await anext(chunks)
-                    if chunk.delta or chunk.finish_reason is not None:
+                    if chunk.delta or chunk.tool_calls or chunk.finish_reason is not None:
                         return chunks, chunk
             except StopAsyncIteration:
                 await _close_quietly(chunks)

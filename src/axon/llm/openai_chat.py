@@ -52,9 +52,15 @@ class OpenAIChat:
         self._max_tokens_field = "max_completion_tokens" if name == "openai" else "max_tokens"
 
     def _params(self, model: str, request: ChatRequest) -> dict[str, Any]:
+        messages: list[Any] = (
+            [dict(m) for m in request.wire_messages]
+            if request.wire_messages is not None
+            else [{"role": m.role, "content": m.content} for m in request.messages]
+        )
         params: dict[str, Any] = {
+            **request.extra,
             "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": messages,
             "temperature": request.temperature,
         }
         if request.max_tokens is not None:
@@ -74,7 +80,10 @@ class OpenAIChat:
         usage = None
         if response.usage is not None:
             usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens)
-        return Reply(choice.message.content or "", normalize_finish(choice.finish_reason), usage)
+        calls = tuple(c.model_dump(exclude_none=True) for c in choice.message.tool_calls or ())
+        return Reply(
+            choice.message.content or "", normalize_finish(choice.finish_reason), usage, calls
+        )
 
     async def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         try:
@@ -94,6 +103,9 @@ class OpenAIChat:
                 for choice in chunk.choices[:1]:
                     if choice.delta is not None and choice.delta.content:
                         yield ChatChunk(delta=choice.delta.content)
+                    if choice.delta is not None and choice.delta.tool_calls:
+                        calls = choice.delta.tool_calls
+                        yield ChatChunk(tool_calls=tuple(c.model_dump() for c in calls))
                     if choice.finish_reason:
                         finish = choice.finish_reason
         except Exception as exc:

@@ -6,9 +6,9 @@ breakers, limits, fallback and accounting live in the gateway, once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from axon.llm.types import ChatChunk, ChatRequest, Usage
 
@@ -20,6 +20,7 @@ class Reply:
     text: str
     finish_reason: str
     usage: Usage | None
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

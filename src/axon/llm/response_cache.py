@@ -17,7 +17,8 @@ KIND = "llm"
 
 
 def cacheable(request: ChatRequest) -> bool:
-    return request.temperature == 0
+    # Wire extras (tools, formats, images) are not part of the key, so never cached.
+    return request.temperature == 0 and request.wire_messages is None and not request.extra
 
 
 def cache_key(target: Target, request: ChatRequest) -> str:

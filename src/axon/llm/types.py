@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant"]
+# Providers whose wire is OpenAI's chat completions: they take `wire_messages` and `extra`.
+OPENAI_WIRE_PROVIDERS = frozenset({"openai", "openai-compatible"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,12 @@ class ChatRequest:
     # For accounting and logs only; the gateway totals usage per workspace.
     workspace_id: str | None = None
     request_id: str | None = None
+    # What an OpenAI-wire client sent beyond text (the /v1 endpoint), for providers that
+    # speak that wire: `wire_messages` go on the wire instead of `messages` (images, tool
+    # calls and results kept), `extra` holds request fields sent as given (tools,
+    # response_format, ...). `messages` stays their text, for estimates and other providers.
+    wire_messages: tuple[Mapping[str, Any], ...] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,7 @@ class ChatChunk:
     provider and model answered (after a fallback it is not the one asked for)."""
 
     delta: str = ""
+    tool_calls: tuple[Mapping[str, Any], ...] = ()  # the provider's tool-call deltas, as sent
     finish_reason: str | None = None
     usage: Usage | None = None
     provider: str | None = None
@@ -54,6 +63,7 @@ class ChatResult:
     model: str
     usage: Usage = field(default_factory=Usage)
     cached: bool = False  # served from the response cache, no provider call
+    tool_calls: tuple[Mapping[str, Any], ...] = ()  # OpenAI-wire tool calls, as sent
 
 
 class LLM(Protocol):

@@ -16,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from axon.errors import AxonError
-from axon.llm.types import ChatRequest, Usage
+from axon.llm.types import ChatChunk, ChatRequest, Usage
 from axon.logs import request_id_var
 from axon.metrics import RETRIEVAL_DURATION
 from axon.models import Interaction, new_id
@@ -95,6 +95,7 @@ class Answer:
     # Set when a stream broke after text was sent: the partial answer is kept, and the
     # client gets an `error` event instead of `done`.
     error: AxonError | None = None
+    tool_calls: tuple[Mapping[str, Any], ...] = ()  # OpenAI-wire tool calls, as sent
 
 
 class Pipeline:
@@ -231,7 +232,10 @@ class Pipeline:
         )
 
     # -- the model ---------------------------------------------------------------------
-    def _chat_request(self, run: Prepared) -> ChatRequest:
+    def chat_request(self, run: Prepared) -> ChatRequest:
+        """The model request for a prepared prompt; the compatible endpoints adapt it
+        (the client's own messages, limits and fields) and hand it back to `complete` or
+        `stream`."""
         return ChatRequest(
             messages=run.prompt.chat(),
             model=run.collected.request.model,
@@ -240,16 +244,21 @@ class Pipeline:
             request_id=run.request_id,
         )
 
-    async def complete(self, run: Prepared) -> Answer:
+    async def complete(self, run: Prepared, request: ChatRequest | None = None) -> Answer:
         with run.stage("llm"):
             try:
-                result = await self.services.llm.complete(self._chat_request(run))
+                result = await self.services.llm.complete(request or self.chat_request(run))
             except Exception as exc:
                 return self._llm_failed(run, exc)
         if result.finish_reason == CONTEXT_ONLY:
             return Answer(None, CONTEXT_ONLY, result.provider, None)
         return Answer(
-            result.text, result.finish_reason, result.provider, result.model, result.usage
+            result.text,
+            result.finish_reason,
+            result.provider,
+            result.model,
+            result.usage,
+            tool_calls=result.tool_calls,
         )
 
     def _llm_failed(self, run: Prepared, exc: Exception) -> Answer:
@@ -268,18 +277,24 @@ class Pipeline:
         run.degraded.append(Degradation(stage="llm", message=f"model call failed: {message}"))
         return Answer(None, "error", self.services.llm.provider, None)
 
-    async def stream(self, run: Prepared) -> AsyncIterator[str | Answer]:
-        """Text deltas as they arrive, then the final Answer. Closing this iterator (the
+    async def stream(
+        self, run: Prepared, request: ChatRequest | None = None
+    ) -> AsyncGenerator[str | ChatChunk | Answer, None]:
+        """Text deltas as they arrive (and chunks of tool-call deltas, which only requests
+        with OpenAI-wire extras produce), then the final Answer. Closing this iterator (the
         client went away) closes the provider stream, which cancels the upstream call."""
         began = time.perf_counter()
         parts: list[str] = []
         finish, usage, provider, model = "stop", Usage(), self.services.llm.provider, None
-        upstream = self.services.llm.stream(self._chat_request(run))
+        upstream = self.services.llm.stream(request or self.chat_request(run))
         try:
             async for chunk in upstream:
                 if chunk.delta:
                     parts.append(chunk.delta)
                     yield chunk.delta
+                if chunk.tool_calls:
+                    parts.append("")  # something was sent: a later failure is mid-answer
+                    yield chunk
                 finish = chunk.finish_reason or finish
                 usage = chunk.usage or usage
                 provider = chunk.provider or provider

@@ -22,6 +22,7 @@ class Source(StrEnum):
     CHAT = "chat"
     MCP = "mcp"
     OPENAI = "openai"
+    ANTHROPIC = "anthropic"
 
 
 class Intent(StrEnum):

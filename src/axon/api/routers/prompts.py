@@ -49,7 +49,7 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
         async for part in pipeline.stream(run):
             if isinstance(part, Answer):
                 answer = part
-            else:
+            elif isinstance(part, str):
                 yield sse_event("token", {"text": part}, next(ids))
         if answer is None:  # the stream always ends with an Answer; guard anyway
             raise RuntimeError("the model stream ended without a result")

@@ -1,0 +1,124 @@
+"""What the OpenAI- and Anthropic-compatible endpoints share.
+
+A client names the workspace in the model (`axon/<workspace>`, optionally
+`axon/<workspace>/<provider:model>` to pick the upstream model) or in the
+`X-Axon-Workspace` header with any model name. Its last user turn goes through
+the pipeline (analyse, retrieve, budget, inject); the conversation before it is
+forwarded as the client sent it, since it is already the model's context and
+repeating it as references would only double its tokens. The enriched request
+then goes through the gateway like any other prompt, and the interaction is
+stored, so feedback works on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from axon.errors import InvalidInput
+from axon.llm.types import ChatMessage
+from axon.models import ID_PATTERN
+from axon.pipeline import Pipeline, Prepared, PromptRequest
+from axon.pipeline.types import Source
+
+WORKSPACE_HEADER = "x-axon-workspace"
+INTERACTION_HEADER = "X-Axon-Interaction-Id"
+MODEL_PREFIX = "axon"
+_WORKSPACE_RE = re.compile(ID_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    workspace_id: str
+    model: str | None  # the upstream model; None: the configured default
+
+
+def select(model: str, header: str | None) -> Selection:
+    """The workspace and upstream model a request names (see the module docstring)."""
+    workspace: str | None = None
+    upstream: str | None = model
+    if model == MODEL_PREFIX or model.startswith(MODEL_PREFIX + "/"):
+        rest = model[len(MODEL_PREFIX) + 1 :]
+        named, _, chosen = rest.partition("/")
+        workspace, upstream = named or None, chosen or None
+    given = (header or "").strip() or None
+    if workspace is not None and given is not None and given != workspace:
+        raise InvalidInput.field(
+            "model",
+            f"the model names workspace '{workspace}' but X-Axon-Workspace says '{given}'",
+        )
+    workspace = workspace or given
+    if workspace is None:
+        raise InvalidInput.field(
+            "model",
+            "name a workspace: model 'axon/<workspace>' (or 'axon/<workspace>/<provider:model>')"
+            " or the X-Axon-Workspace header",
+        )
+    if not _WORKSPACE_RE.match(workspace):
+        raise InvalidInput.field("model", f"'{workspace}' is not a valid workspace id")
+    return Selection(workspace, upstream)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A client's messages as text: its system instructions, the turns before the last
+    user turn, that turn (the prompt), and any turns after it (an assistant prefill)."""
+
+    system: list[str]
+    before: list[ChatMessage]
+    prompt: str
+    after: list[ChatMessage]
+
+
+def split_last_user_turn(
+    system: list[str], turns: Sequence[ChatMessage], field: str = "messages"
+) -> Conversation:
+    last = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].role == "user"), None)
+    if last is None:
+        raise InvalidInput.field(field, "the messages need at least one user turn")
+    prompt = turns[last].content
+    if not prompt.strip():
+        raise InvalidInput.field(f"{field}.{last}.content", "the last user turn has no text")
+    return Conversation(system, list(turns[:last]), prompt, list(turns[last + 1 :]))
+
+
+async def prepare(
+    pipeline: Pipeline, selection: Selection, prompt: str, source: Source
+) -> Prepared:
+    """Run the pipeline up to the model for the client's last user turn."""
+    if pipeline.services.llm.provider_for(selection.model) == "none":
+        raise InvalidInput.field(
+            "model",
+            "Axon has no model configured (set OPENAI_API_KEY, ANTHROPIC_API_KEY, "
+            "OPENAI_COMPATIBLE_BASE_URL or OLLAMA_BASE_URL); for context only use the MCP "
+            "tool build_context or POST /api/v1/prompts/process",
+            code="NO_MODEL_CONFIGURED",
+        )
+    try:
+        request = PromptRequest(
+            prompt=prompt, workspace_id=selection.workspace_id, source=source, model=selection.model
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidInput.field("messages", f"invalid prompt: {first['msg']}") from exc
+    return await pipeline.prepare(request)
+
+
+def enriched_messages(run: Prepared, conversation: Conversation) -> tuple[ChatMessage, ...]:
+    """The client's conversation with Axon's system prompt first and the last user turn
+    replaced by the enriched one (references included)."""
+    system = "\n\n".join([run.prompt.system, *conversation.system])
+    return (
+        ChatMessage("system", system),
+        *conversation.before,
+        ChatMessage("user", enriched_prompt(run)),
+        *conversation.after,
+    )
+
+
+def enriched_prompt(run: Prepared) -> str:
+    """The request as the injector wrote it: the prompt with its references."""
+    return run.prompt.messages[-1].content
