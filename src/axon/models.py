@@ -16,6 +16,12 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+# Re-exported: defined apart so the CLI can declare its options without pydantic.
+from axon.kinds import ApiScope as ApiScope
+from axon.kinds import ContextType as ContextType
+from axon.kinds import Tier as Tier
+from axon.kinds import WorkspaceType as WorkspaceType
+
 T = TypeVar("T")
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -60,32 +66,7 @@ class CamelModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class Tier(StrEnum):
-    WORKSPACE = "workspace"
-    HYBRID = "hybrid"
-    GLOBAL = "global"
-
-
 TIER_ORDER: dict[Tier, int] = {Tier.WORKSPACE: 0, Tier.HYBRID: 1, Tier.GLOBAL: 2}
-
-
-class ContextType(StrEnum):
-    FILE = "file"
-    SYMBOL = "symbol"
-    DOCUMENTATION = "documentation"
-    NOTE = "note"
-    DEPENDENCY = "dependency"
-    ARCHITECTURE = "architecture"
-    CONVERSATION = "conversation"
-    ERROR = "error"
-    DECISION = "decision"
-    PATTERN = "pattern"
-
-
-class WorkspaceType(StrEnum):
-    CODING = "coding"
-    PKM = "pkm"
-    ROOT = "root"
 
 
 class Workspace(CamelModel):
@@ -170,14 +151,6 @@ class Job(CamelModel):
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
     runner: str | None = None  # "host:pid" of the process running it
-
-
-class ApiScope(StrEnum):
-    """What a key may do: read (GET), write (changes) and admin (keys, maintenance)."""
-
-    READ = "read"
-    WRITE = "write"
-    ADMIN = "admin"
 
 
 class ApiKey(CamelModel):

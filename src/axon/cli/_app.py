@@ -1,24 +1,24 @@
-"""The root Typer app and helpers every command module shares."""
+"""The root Typer app and helpers every command module shares.
+
+Command modules import only typer and `axon.kinds` at the top, and each command
+imports what it runs inside its own body: `axon --help`, or a search a running
+server answers, must not pay for pydantic, numpy or the server stack.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 
 from axon import __version__
-from axon.config import SettingsError, load_settings
-from axon.errors import AxonError
-from axon.services import Services, build_services
+
+if TYPE_CHECKING:
+    from axon.services import Services
 
 T = TypeVar("T")
-_stderr = Console(stderr=True)
 
 app = typer.Typer(
     name="axon",
@@ -26,13 +26,40 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: Rich's help renderer costs more to import than the
+    # rest of a command's start-up (see bench/cli.py).
+    rich_markup_mode=None,
 )
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one clear line on stderr and exit non-zero."""
-    _stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+def _explain(exc: Exception) -> tuple[str, int] | None:
+    """The one-line message and exit code for a configuration or domain error."""
+    # Imported here: these modules are loaded already whenever they raised.
+    from pydantic import ValidationError
+
+    from axon.config import SettingsError
+    from axon.errors import AxonError
+
+    if isinstance(exc, SettingsError):
+        return str(exc), 2
+    if isinstance(exc, AxonError):
+        fields = ", ".join(str(d["field"]) for d in exc.details if d.get("field"))
+        return exc.message + (f" ({fields})" if fields else ""), 1
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        return f"invalid input: {problems}", 1
+    return None
 
 
 @contextmanager
@@ -40,20 +67,21 @@ def cli_errors() -> Iterator[None]:
     """Turn configuration and domain errors into one line and an exit code."""
     try:
         yield
-    except SettingsError as exc:
-        fail(str(exc), 2)
-    except AxonError as exc:
-        fields = ", ".join(str(d["field"]) for d in exc.details if d.get("field"))
-        fail(exc.message + (f" ({fields})" if fields else ""))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        fail(f"invalid input: {problems}")
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        explained = _explain(exc)
+        if explained is None:
+            raise
+        fail(*explained)
 
 
 def run_with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
     """Open the configured adapters, run `fn`, and close them again."""
+    import asyncio
+
+    from axon.config import load_settings
+    from axon.services import build_services
 
     async def runner() -> T:
         services = await build_services(load_settings())

@@ -1,29 +1,19 @@
-"""Printing records for people (Rich tables) or machines (--json)."""
+"""Printing records for people (Rich) or machines (--json).
+
+Commands import this module inside their bodies: it loads Rich. Lists print plain
+lines (`axon.cli._text`), which keep paths and ids whole at any width.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+
+from axon.cli._text import print_json as print_json  # without Rich for fast commands
 
 console = Console()
-
-
-def print_json(data: Any) -> None:
-    # Plain print: Rich would re-wrap long lines and break the JSON for pipes.
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
 
 
 def print_record(data: dict[str, Any]) -> None:

@@ -8,19 +8,17 @@ enriched prompt, and stores nothing.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from axon.cli._app import app, fail, run_with_services
-from axon.cli._output import print_json, print_table
 from axon.cli.contexts import context_app
-from axon.pipeline import Answer, Prepared, PromptRequest
-from axon.pipeline.types import Source, Strategy, TaskType
-from axon.services import Services
+from axon.kinds import Strategy, TaskType
 
-_err = Console(stderr=True)
+if TYPE_CHECKING:
+    from axon.pipeline import Prepared, PromptRequest
+    from axon.services import Services
 
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="workspace id")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="model, e.g. openai:gpt-4o")]
@@ -29,6 +27,9 @@ StrategyOpt = Annotated[Strategy | None, typer.Option("--strategy", help="inject
 
 
 def _request(prompt: str, workspace: str, **fields: Any) -> PromptRequest:
+    from axon.pipeline import PromptRequest
+    from axon.pipeline.types import Source
+
     text = sys.stdin.read() if prompt == "-" else prompt
     return PromptRequest.model_validate(
         {"prompt": text, "workspace_id": workspace, "source": Source.CLI, **fields}
@@ -36,22 +37,15 @@ def _request(prompt: str, workspace: str, **fields: Any) -> PromptRequest:
 
 
 def _print_report(run: Prepared) -> None:
+    """What went into the context, by score: whole paths with line ranges, then why."""
+    from axon.cli._text import clean, location
+
     report = run.context.report
-    print_table(
-        f"Context: {report.used_tokens}/{report.budget} tokens, {report.strategy} strategy",
-        ["id", "kind", "path", "status", "tokens", "reason"],
-        [
-            (
-                e.id,
-                e.kind.value,
-                e.path,
-                e.status.value,
-                f"{e.tokens}/{e.original_tokens}",
-                e.reason,
-            )
-            for e in report.entries
-        ],
-    )
+    typer.echo(f"Context: {report.used_tokens}/{report.budget} tokens, {report.strategy} strategy")
+    for e in sorted(report.entries, key=lambda e: -e.score):
+        typer.echo(f"  {e.score:.3f}  {location(e.path, e.start_line, e.end_line, e.id)}")
+        tokens = f"{e.tokens}/{e.original_tokens} tokens"
+        typer.echo(f"         {e.status.value} · {e.kind.value} · {tokens} · {clean(e.reason)}")
 
 
 @app.command()
@@ -66,6 +60,11 @@ def ask(
     ] = False,
 ) -> None:
     """Ask a question with the workspace's context; the answer streams to stdout."""
+    from rich.console import Console
+
+    from axon.pipeline import Answer
+
+    err = Console(stderr=True)
     request = _request(
         prompt, workspace, model=model, task_type=task_type, strategy=strategy, stream=True
     )
@@ -89,9 +88,9 @@ def ask(
             print()
             fail(f"the answer broke off: {answer.error.message}")
         for problem in result["degraded"]:
-            _err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
+            err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
         if answer.text is None:
-            _err.print(
+            err.print(
                 "[yellow]no LLM configured (context-only mode): printing the enriched prompt"
                 "[/yellow]",
                 highlight=False,
@@ -116,6 +115,8 @@ def build(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Build the context for a prompt without calling a model."""
+    from axon.cli._output import print_json
+
     request = _request(
         prompt, workspace, budget=budget, model=model, task_type=task_type, strategy=strategy
     )

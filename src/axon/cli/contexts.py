@@ -7,18 +7,16 @@ command, which the pipeline registers, so both spellings read naturally.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from axon.cli._app import app, run_with_services
-from axon.cli._output import print_json, print_record, print_table
-from axon.errors import NotFound
-from axon.models import ContextType, Tier
-from axon.ports import ContextFilter
-from axon.services import Services
-from axon.workspaces import ContextCreate, add_context
+from axon.kinds import ContextType, Tier
+
+if TYPE_CHECKING:
+    from axon.services import Services
 
 DEFAULT_SUBCOMMAND = "build"
 
@@ -46,6 +44,9 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a context by hand: a decision, a convention, a note."""
+    from axon.cli._output import print_json
+    from axon.workspaces import ContextCreate, add_context
+
     text = sys.stdin.read() if content == "-" else content
 
     async def run(services: Services) -> None:
@@ -69,7 +70,10 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     as_json: JsonFlag = False,
 ) -> None:
-    """List contexts."""
+    """List contexts: id, workspace, tier/type, then location and size."""
+    from axon.cli._text import clean, location, print_json
+    from axon.ports import ContextFilter
+
     flt = ContextFilter(
         workspace_id=workspace, tiers=[tier] if tier else None, types=[type] if type else None
     )
@@ -86,22 +90,11 @@ def list_(
         if as_json:
             print_json(items)
         else:
-            print_table(
-                "Contexts",
-                ["id", "workspace", "tier", "type", "path", "symbol", "tokens"],
-                [
-                    (
-                        c["id"],
-                        c["workspaceId"],
-                        c["tier"],
-                        c["type"],
-                        c["path"],
-                        c["symbol"],
-                        c["tokenCount"],
-                    )
-                    for c in items
-                ],
-            )
+            for c in items:
+                where = location(c["path"], c["startLine"], c["endLine"], c["title"] or "-")
+                symbol = f"  {clean(c['symbol'])}" if c["symbol"] else ""
+                typer.echo(f"{c['id']}  {c['workspaceId']}  {c['tier']}/{c['type']}")
+                typer.echo(f"    {where}{symbol}  {c['tokenCount']} tokens")
 
     run_with_services(run)
 
@@ -109,6 +102,8 @@ def list_(
 @context_app.command("show")
 def show(context_id: str, as_json: JsonFlag = False) -> None:
     """Show one context."""
+    from axon.cli._output import print_json, print_record
+    from axon.errors import NotFound
 
     async def run(services: Services) -> None:
         context = await services.store.get_context(context_id)
@@ -122,6 +117,7 @@ def show(context_id: str, as_json: JsonFlag = False) -> None:
 @context_app.command("remove")
 def remove(context_id: str) -> None:
     """Remove one context."""
+    from axon.errors import NotFound
 
     async def run(services: Services) -> None:
         if not await services.store.delete_contexts([context_id]):

@@ -7,33 +7,29 @@ applicable was found (every check skipped).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, Group
-from rich.live import Live
-from rich.markup import escape
-from rich.spinner import Spinner
-from rich.table import Table
 
 from axon.cli._app import app, fail, run_with_services
-from axon.cli._output import console, print_json
-from axon.models import new_id
-from axon.quality.models import CheckKind, CheckResult, CheckStatus, GateResult
-from axon.quality.service import resolve_target, run_gate
-from axon.services import Services
+from axon.kinds import CheckKind
 
-EXIT_CODES = {
-    CheckStatus.PASSED: 0,
-    CheckStatus.FAILED: 1,
-    CheckStatus.ERROR: 3,
-    CheckStatus.SKIPPED: 4,
-}
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from axon.quality.models import CheckResult, GateResult
+    from axon.services import Services
+
+# By CheckStatus value (a StrEnum, so its members are these strings).
+EXIT_CODES = {"passed": 0, "failed": 1, "error": 3, "skipped": 4}
 _STYLE = {"passed": "green", "failed": "red", "error": "magenta", "skipped": "dim"}
 _SHOWN = 10  # failures / findings listed per check
 
 
 def _live_table(states: dict[str, str]) -> Table:
+    from rich.spinner import Spinner
+    from rich.table import Table
+
     table = Table(title="Quality gate", show_header=False, box=None)
     for check_id, state in states.items():
         mark = Spinner("dots") if state == "running" else f"[{_STYLE[state]}]{state}[/]"
@@ -42,6 +38,8 @@ def _live_table(states: dict[str, str]) -> Table:
 
 
 def _summary(check: CheckResult) -> str:
+    from axon.quality.models import CheckStatus
+
     if check.tests is not None:
         t = check.tests
         return f"{t.passed} passed, {t.failed} failed, {t.errored} errored, {t.skipped} skipped"
@@ -51,6 +49,12 @@ def _summary(check: CheckResult) -> str:
 
 
 def _print_result(result: GateResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from axon.cli._output import console
+    from axon.quality.models import CheckStatus
+
     table = Table(title=f"Quality gate: {result.path}")
     for column in ("check", "status", "result", "score", "time"):
         table.add_column(column)
@@ -87,6 +91,13 @@ def gate(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Run the workspace's tests, linters and type checkers and report honest results."""
+    from rich.console import Console, Group
+    from rich.live import Live
+
+    from axon.cli._output import print_json
+    from axon.models import new_id
+    from axon.quality.service import resolve_target, run_gate
+
     if path is not None and workspace is not None:
         fail("give a PATH or --workspace, not both", 2)
     folder = None if workspace else str(Path(path or ".").expanduser().resolve())

@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from axon.cli._app import app, fail, run_with_services
-from axon.cli._output import console
-from axon.errors import InvalidInput
-from axon.indexing import IndexReport, index_workspace
-from axon.indexing.watcher import watch_workspace
-from axon.models import Workspace, WorkspaceType
-from axon.services import Services
-from axon.workspaces import WorkspaceCreate, create_workspace
+from axon.kinds import WorkspaceType
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from axon.indexing import IndexReport
+    from axon.models import Workspace
+    from axon.services import Services
 
 
 async def _workspace_for(
     services: Services, folder: Path, workspace_id: str, kind: WorkspaceType | None
 ) -> Workspace:
     """The registered workspace, or a new one for `folder`; refuses a mismatch."""
+    from axon.errors import InvalidInput
+    from axon.workspaces import WorkspaceCreate, create_workspace
+
     workspace = await services.store.get_workspace(workspace_id)
     if workspace is None:
         data = WorkspaceCreate(
@@ -56,6 +50,17 @@ class _ProgressView:
     """A Rich bar on a terminal: files done of total, contexts written, rate and ETA."""
 
     def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from axon.cli._output import console
+
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -106,6 +111,8 @@ def index(
         fail(f"not a folder: {path}")
     interactive = sys.stdout.isatty()
 
+    from axon.indexing import index_workspace
+
     async def run(services: Services) -> None:
         workspace = await _workspace_for(services, folder, workspace_id, kind)
         limit = services.settings.index_max_file_bytes
@@ -136,6 +143,10 @@ def index(
 
 
 async def _watch(services: Services, workspace: Workspace, limit: int) -> None:
+    import asyncio
+
+    from axon.indexing.watcher import watch_workspace
+
     stop = asyncio.Event()
 
     async def on_run(reports: list[IndexReport], changes: int) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from axon.cli._app import app, fail, run_with_services
-from axon.cli._output import print_json, print_table
-from axon.models import ApiKey, ApiScope, utcnow
-from axon.security.keys import new_api_key
-from axon.services import Services
+from axon.kinds import ApiScope
+
+if TYPE_CHECKING:
+    from axon.models import ApiKey
+    from axon.services import Services
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -38,6 +39,10 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
+    from axon.cli._output import print_json
+    from axon.models import utcnow
+    from axon.security.keys import new_api_key
+
     if not name.strip() or len(name) > 200:
         fail("the key name must be 1 to 200 characters")
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
@@ -58,6 +63,7 @@ def create(
 @keys_app.command("list")
 def list_(as_json: JsonFlag = False) -> None:
     """List keys (never the secrets)."""
+    from axon.cli._text import clean, print_json
 
     async def run(services: Services) -> list[ApiKey]:
         items: list[ApiKey] = []
@@ -73,22 +79,28 @@ def list_(as_json: JsonFlag = False) -> None:
     if as_json:
         print_json([_public(k) for k in keys])
         return
-    print_table(
-        "API keys",
-        ["id", "name", "prefix", "scopes", "created", "expires", "revoked"],
-        [
-            [
-                k.id,
-                k.name,
-                k.prefix + "…",
-                ",".join(k.scopes),
-                k.created_at.isoformat(timespec="seconds"),
-                k.expires_at.isoformat(timespec="seconds") if k.expires_at else None,
-                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else None,
-            ]
-            for k in keys
-        ],
-    )
+    if not keys:
+        typer.echo("no API keys (create one with `axon keys create NAME`)")
+        return
+    for k in keys:
+        # The id starts its own line, whole, so it can be copied into `axon keys revoke`.
+        typer.echo(f"{k.id}  {clean(k.name)}")
+        typer.echo(f"    {_state(k)} · scopes {', '.join(k.scopes)} · prefix {k.prefix}…")
+        typer.echo(f"    created {_when(k.created_at)} · expires {_when(k.expires_at)}")
+
+
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _state(key: ApiKey) -> str:
+    from axon.models import utcnow
+
+    if key.revoked_at is not None:
+        return f"revoked {_when(key.revoked_at)}"
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        return "expired"
+    return "active"
 
 
 @keys_app.command("revoke")
@@ -96,6 +108,7 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="the key id (see `axon keys list`)")],
 ) -> None:
     """Revoke a key; servers stop accepting it within AXON_AUTH_CACHE_SECONDS."""
+    from axon.models import utcnow
 
     async def run(services: Services) -> ApiKey | None:
         return await services.store.revoke_api_key(key_id, utcnow())

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from axon.cli._app import app, cli_errors, fail, run_with_services
-from axon.cli._output import print_json
-from axon.config import load_settings
-from axon.errors import NotFound
-from axon.maintenance import (
-    CleanupReport,
-    RetentionPolicy,
-    backup_sqlite,
-    cleanup,
-    database_in_use,
-    restore_sqlite,
-)
-from axon.models import utcnow
-from axon.services import Services
+
+if TYPE_CHECKING:
+    from axon.maintenance import CleanupReport
+    from axon.services import Services
 
 maintenance_app = typer.Typer(help="Retention clean-up and backups.", no_args_is_help=True)
 app.add_typer(maintenance_app, name="maintenance")
@@ -44,6 +35,8 @@ def cleanup_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Delete old, rarely used contexts (and their index entries) and old interactions."""
+    from axon.cli._output import print_json
+    from axon.maintenance import RetentionPolicy, cleanup
 
     async def run(services: Services) -> CleanupReport:
         base = RetentionPolicy.from_settings(services.settings)
@@ -78,6 +71,8 @@ def cleanup_command(
 
 
 def _embedded_db() -> Path:
+    from axon.config import load_settings
+
     with cli_errors():
         settings = load_settings()
     if settings.mongodb_uri:
@@ -91,6 +86,9 @@ def _embedded_db() -> Path:
 @maintenance_app.command("backup")
 def backup(path: Annotated[Path, typer.Argument(help="file to write the backup to")]) -> None:
     """Consistent copy of the embedded database, safe while the server runs."""
+    from axon.maintenance import backup_sqlite
+    from axon.models import utcnow
+
     source = _embedded_db()
     if path.exists() and path.is_dir():
         path = path / f"axon-{utcnow():%Y%m%d-%H%M%S}.db"
@@ -104,6 +102,8 @@ def backup(path: Annotated[Path, typer.Argument(help="file to write the backup t
 @maintenance_app.command("restore")
 def restore(path: Annotated[Path, typer.Argument(help="backup file to restore")]) -> None:
     """Replace the embedded database with a backup. Stop servers and workers first."""
+    from axon.maintenance import database_in_use, restore_sqlite
+
     target = _embedded_db()
     if database_in_use(target):
         fail(f"{target} is in use: stop `axon serve` and `axon worker` first, then retry")
@@ -121,6 +121,7 @@ def reconcile(
     ] = None,
 ) -> None:
     """Repair drift between stored contexts and the search index (e.g. after a crash)."""
+    from axon.errors import NotFound
 
     async def run(services: Services) -> None:
         if workspace is not None:

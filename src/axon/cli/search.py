@@ -1,23 +1,22 @@
 """`axon search QUERY`.
 
 QUERY `-` reads the query from stdin, so an issue text or a stack trace can be
-piped in whole.
+piped in whole. `--json` prints exactly what POST /api/v1/contexts/search returns;
+the text form lists the hits by score, each with its whole path and line range.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from axon.cli._app import app, run_with_services
-from axon.cli._output import print_json, print_table
-from axon.models import ContextType, Tier
-from axon.ports import SearchRequest
-from axon.retrieval import MAX_LIMIT
-from axon.retrieval.results import hit_to_dict
-from axon.services import Services
+from axon.kinds import MAX_LIMIT, ContextType, Tier
+
+if TYPE_CHECKING:
+    from axon.services import Services
 
 
 @app.command()
@@ -31,37 +30,70 @@ def search(
     type: Annotated[
         list[ContextType] | None, typer.Option("--type", help="context type (repeatable)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    content: Annotated[bool, typer.Option("--content", help="show each hit's first lines")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the API's search response as JSON")
+    ] = False,
 ) -> None:
-    """Search a workspace's contexts: best first, with score breakdowns."""
-    text = sys.stdin.read() if query == "-" else query
+    """Search a workspace's contexts: best first, with whole paths and line ranges."""
+    from axon.cli._text import print_json
 
-    async def run(services: Services) -> None:
-        request = SearchRequest(
-            query=text, workspace_id=workspace, tiers=tier, types=type, limit=limit
-        )
-        hits = await services.retriever.search(request)
-        results = [hit_to_dict(hit, rank, with_content=False) for rank, hit in enumerate(hits, 1)]
-        if as_json:
-            print_json({"results": results})
-            return
-        print_table(
-            f"{len(results)} results",
-            ["#", "path", "lines", "symbol", "tier", "type", "score"],
-            [_row(r) for r in results],
-        )
+    body: dict[str, Any] = {
+        "query": sys.stdin.read() if query == "-" else query,
+        "workspaceId": workspace,
+        "limit": limit,
+        "includeContent": as_json or content,
+    }
+    if tier:
+        body["tiers"] = [str(t) for t in tier]
+    if type:
+        body["types"] = [str(t) for t in type]
+    response = _search_here(body)
+    if as_json:
+        print_json(response)
+    else:
+        _print_hits(response["results"], content)
 
-    run_with_services(run)
 
+def _search_here(body: dict[str, Any]) -> dict[str, Any]:
+    """Run the search in this process: open the store, the indexes and the model."""
+    from axon.ports import SearchRequest
+    from axon.retrieval.results import search_response
 
-def _row(r: dict[str, Any]) -> tuple[Any, ...]:
-    lines = f"{r['startLine']}-{r['endLine']}" if r["startLine"] else ""
-    return (
-        r["rank"],
-        r["path"] or r["title"] or r["id"],
-        lines,
-        r["symbol"],
-        r["tier"],
-        r["type"],
-        f"{r['score']:.3f}",
+    request = SearchRequest(
+        query=body["query"],
+        workspace_id=body["workspaceId"],
+        tiers=body.get("tiers"),
+        types=body.get("types"),
+        limit=body["limit"],
     )
+
+    async def run(services: Services) -> dict[str, Any]:
+        hits = await services.retriever.search(request)
+        return search_response(hits, body["includeContent"])
+
+    return run_with_services(run)
+
+
+def _print_hits(results: list[dict[str, Any]], with_content: bool) -> None:
+    """One block per hit, by score: `score  path:start-end`, then what it is."""
+    from axon.cli._text import clean, location, snippet
+
+    if not results:
+        typer.echo("no results")
+        return
+    # The API orders by rank (diversity, then files kept together); a person reading
+    # a list of scores expects them to fall. sorted() is stable: rank breaks ties.
+    ranked = sorted(results, key=lambda r: -r["score"])
+    typer.echo(f"{len(ranked)} results, best first (score, location):")
+    for n, r in enumerate(ranked, 1):
+        where = location(r["path"], r["startLine"], r["endLine"], r["title"] or r["id"])
+        typer.echo(f"{n:>3}. {r['score']:.3f}  {where}")
+        about = [clean(r["symbol"])] if r["symbol"] else []
+        about += [r["type"], f"{r['tier']} tier"]
+        if r["path"] is None and r["title"]:
+            about.append(f"id {r['id']}")  # a note or decision: the id to show or remove it
+        typer.echo(f"{'':11}{' · '.join(about)}")
+        if with_content:
+            for line in snippet(r.get("content") or "", r["startLine"]):
+                typer.echo(f"{'':11}{line}")

@@ -6,14 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 
-from axon.api.app import create_app
 from axon.cli._app import app, cli_errors
-from axon.cli._workers import balances_connections, run_workers
-from axon.config import load_settings
-from axon.embeddings import build_embedder
-from axon.logs import configure_logging
 
 APP_FACTORY = "axon.api.app:app_from_env"
 
@@ -25,6 +19,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
     """Run the HTTP API server."""
+    import uvicorn
+
+    from axon.api.app import create_app
+    from axon.cli._workers import balances_connections, run_workers
+    from axon.config import load_settings
+    from axon.embeddings import build_embedder
+    from axon.logs import configure_logging
+
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host

@@ -6,16 +6,12 @@ a worker would have nothing to do and says so instead of idling.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated
 
 import typer
 
 from axon.cli._app import app, cli_errors, fail
-from axon.config import load_settings
-from axon.logs import configure_logging
-from axon.services import build_services
 
 log = logging.getLogger("axon.worker")
 
@@ -23,6 +19,8 @@ log = logging.getLogger("axon.worker")
 async def _work(concurrency: int, burst: bool) -> None:
     # The app registers every job kind the API can enqueue; the worker must know them all.
     import axon.api.app  # noqa: F401
+    from axon.config import load_settings
+    from axon.services import build_services
     from axon.stores.redis_client import open_redis
     from axon.stores.redis_queue import build_worker
 
@@ -48,6 +46,11 @@ def worker(
     ] = False,
 ) -> None:
     """Run background jobs (indexing, quality gates, maintenance) from the Redis queue."""
+    import asyncio
+
+    from axon.config import load_settings
+    from axon.logs import configure_logging
+
     with cli_errors():
         settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from axon.cli._app import app, run_with_services
-from axon.cli._output import print_json, print_record, print_table
-from axon.errors import NotFound
-from axon.models import WorkspaceType
-from axon.services import Services
-from axon.workspaces import WorkspaceCreate, create_workspace
+from axon.kinds import WorkspaceType
+
+if TYPE_CHECKING:
+    from axon.services import Services
 
 workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
@@ -30,6 +29,9 @@ def add(
     """Register a workspace."""
     from pathlib import Path
 
+    from axon.cli._output import print_json
+    from axon.workspaces import WorkspaceCreate, create_workspace
+
     folder = Path(path).expanduser().resolve()
 
     async def run(services: Services) -> None:
@@ -47,7 +49,8 @@ def add(
 
 @workspace_app.command("list")
 def list_(as_json: JsonFlag = False) -> None:
-    """List workspaces."""
+    """List workspaces: id, type, folder and name, one a line."""
+    from axon.cli._text import clean, print_json
 
     async def run(services: Services) -> None:
         items = []
@@ -61,11 +64,10 @@ def list_(as_json: JsonFlag = False) -> None:
         if as_json:
             print_json([w.dump() for w in items])
         else:
-            print_table(
-                "Workspaces",
-                ["id", "name", "type", "path"],
-                [(w.id, w.name, w.type, w.path) for w in items],
-            )
+            if not items:
+                typer.echo("no workspaces (index a folder with `axon index PATH -w ID`)")
+            for w in items:
+                typer.echo(f"{w.id}  {w.type}  {clean(w.path or '-')}  ({clean(w.name)})")
 
     run_with_services(run)
 
@@ -73,6 +75,8 @@ def list_(as_json: JsonFlag = False) -> None:
 @workspace_app.command("show")
 def show(workspace_id: str, as_json: JsonFlag = False) -> None:
     """Show one workspace."""
+    from axon.cli._output import print_json, print_record
+    from axon.errors import NotFound
 
     async def run(services: Services) -> None:
         workspace = await services.store.get_workspace(workspace_id)
@@ -86,6 +90,7 @@ def show(workspace_id: str, as_json: JsonFlag = False) -> None:
 @workspace_app.command("remove")
 def remove(workspace_id: str) -> None:
     """Remove a workspace and all its contexts."""
+    from axon.errors import NotFound
 
     async def run(services: Services) -> None:
         if not await services.store.delete_workspace(workspace_id):

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from axon.kinds import Strategy as Strategy
+from axon.kinds import TaskType as TaskType
 from axon.models import CamelModel
 
 
@@ -31,36 +33,9 @@ class Intent(StrEnum):
     GENERAL = "general"
 
 
-class TaskType(StrEnum):
-    BUG_FIX = "bug_fix"
-    FEATURE_ADD = "feature_add"
-    REFACTOR = "refactor"
-    CODE_REVIEW = "code_review"
-    EXPLAIN = "explain"
-    TEST = "test"
-    DOCUMENTATION = "documentation"
-    DEPLOYMENT = "deployment"
-    PERFORMANCE = "performance"
-    SECURITY = "security"
-    GENERAL_QUERY = "general_query"
-    NOTE_SUMMARIZE = "note_summarize"
-    NOTE_LINK = "note_link"
-    NOTE_SEARCH = "note_search"
-    NOTE_WRITE = "note_write"
-
-
 NOTE_TASKS = frozenset(
     {TaskType.NOTE_SUMMARIZE, TaskType.NOTE_LINK, TaskType.NOTE_SEARCH, TaskType.NOTE_WRITE}
 )
-
-
-class Strategy(StrEnum):
-    """Where retrieved context goes in the prompt."""
-
-    PREFIX = "prefix"
-    INLINE = "inline"
-    SUFFIX = "suffix"
-    HYBRID = "hybrid"
 
 
 class ContextKind(StrEnum):

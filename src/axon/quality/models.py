@@ -12,13 +12,8 @@ from pathlib import Path
 
 from pydantic import Field
 
+from axon.kinds import CheckKind as CheckKind
 from axon.models import CamelModel, UtcDatetime
-
-
-class CheckKind(StrEnum):
-    TESTS = "tests"
-    LINT = "lint"
-    TYPES = "types"
 
 
 class CheckStatus(StrEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from threadpoolctl import threadpool_limits
 
 from axon.config import Settings
+from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.ports import Cache, DocumentStore, Embedder, LexicalIndex, Retriever, VectorIndex
 from axon.retrieval._db import SearchDB
 from axon.retrieval.context_cache import ContextCache
@@ -20,7 +21,7 @@ from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.partitions import partition_of
 from axon.retrieval.query_cache import CachedQueryEmbedder, CachedRetriever
 from axon.retrieval.ranking import RankingWeights
-from axon.retrieval.retriever import MAX_LIMIT, MAX_QUERY_CHARS, HybridRetriever
+from axon.retrieval.retriever import HybridRetriever
 from axon.retrieval.search_index import HybridSearchIndex
 from axon.retrieval.vectors import NumpyVectorIndex
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from axon.ports import SearchHit
@@ -39,3 +40,11 @@ def hit_to_dict(hit: SearchHit, rank: int, with_content: bool = True) -> dict[st
     if with_content:
         data["content"] = ctx.content
     return data
+
+
+def search_response(hits: Sequence[SearchHit], with_content: bool = True) -> dict[str, Any]:
+    """The body of POST /api/v1/contexts/search; `axon search --json` prints the same."""
+    return {
+        "results": [hit_to_dict(hit, rank, with_content) for rank, hit in enumerate(hits, 1)],
+        "count": len(hits),
+    }

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from axon.embeddings.pieces import query_embedding_text
 from axon.errors import InvalidInput, NotFound
+from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.models import TIER_ORDER, Context, Tier, utcnow
 from axon.ports import (
     DocumentStore,
@@ -44,8 +45,6 @@ from axon.retrieval.partitions import GLOBAL_PARTITION, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import RankingWeights
 
-MAX_QUERY_CHARS = 32_000
-MAX_LIMIT = 100
 CANDIDATES = 200  # per partition and per list, before fusion
 RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
 FILE_SPREAD = 0.3  # weight of a file's 2nd and 3rd best chunks when ordering files

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from axon.api.deps import ServicesDep
+from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.models import ID_PATTERN, ContextType, Tier
 from axon.ports import SearchRequest
-from axon.retrieval import MAX_LIMIT, MAX_QUERY_CHARS
-from axon.retrieval.results import hit_to_dict
+from axon.retrieval.results import search_response
 
 router = APIRouter(prefix="/api/v1/contexts", tags=["search"])
 
@@ -43,10 +43,4 @@ async def search(body: SearchBody, services: ServicesDep) -> dict[str, Any]:
         limit=body.limit,
         filters=dict(body.filters) if body.filters else None,
     )
-    hits = await services.retriever.search(request)
-    return {
-        "results": [
-            hit_to_dict(hit, rank, body.include_content) for rank, hit in enumerate(hits, 1)
-        ],
-        "count": len(hits),
-    }
+    return search_response(await services.retriever.search(request), body.include_content)

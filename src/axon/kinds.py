@@ -1,0 +1,80 @@
+"""Names and limits every layer shares, in a module that imports nothing heavy.
+
+The CLI declares its options with these before it knows which command will run,
+so `axon --help` must not pay for pydantic, numpy or the server. `axon.models`,
+`axon.pipeline.types`, `axon.quality.models` and `axon.retrieval` re-export them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# Search request limits, checked by the API, the CLI and the retriever alike.
+MAX_QUERY_CHARS = 32_000
+MAX_LIMIT = 100
+
+
+class Tier(StrEnum):
+    WORKSPACE = "workspace"
+    HYBRID = "hybrid"
+    GLOBAL = "global"
+
+
+class ContextType(StrEnum):
+    FILE = "file"
+    SYMBOL = "symbol"
+    DOCUMENTATION = "documentation"
+    NOTE = "note"
+    DEPENDENCY = "dependency"
+    ARCHITECTURE = "architecture"
+    CONVERSATION = "conversation"
+    ERROR = "error"
+    DECISION = "decision"
+    PATTERN = "pattern"
+
+
+class WorkspaceType(StrEnum):
+    CODING = "coding"
+    PKM = "pkm"
+    ROOT = "root"
+
+
+class ApiScope(StrEnum):
+    """What a key may do: read (GET), write (changes) and admin (keys, maintenance)."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class TaskType(StrEnum):
+    BUG_FIX = "bug_fix"
+    FEATURE_ADD = "feature_add"
+    REFACTOR = "refactor"
+    CODE_REVIEW = "code_review"
+    EXPLAIN = "explain"
+    TEST = "test"
+    DOCUMENTATION = "documentation"
+    DEPLOYMENT = "deployment"
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    GENERAL_QUERY = "general_query"
+    NOTE_SUMMARIZE = "note_summarize"
+    NOTE_LINK = "note_link"
+    NOTE_SEARCH = "note_search"
+    NOTE_WRITE = "note_write"
+
+
+class Strategy(StrEnum):
+    """Where retrieved context goes in the prompt."""
+
+    PREFIX = "prefix"
+    INLINE = "inline"
+    SUFFIX = "suffix"
+    HYBRID = "hybrid"
+
+
+class CheckKind(StrEnum):
+    TESTS = "tests"
+    LINT = "lint"
+    TYPES = "types"
