@@ -12,7 +12,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from axon.config import LogFormat
 
@@ -60,8 +60,9 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str, fmt: LogFormat) -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
+    """Log lines to `stream` (default stdout; `axon mcp` keeps stdout for the protocol)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt is LogFormat.JSON else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -13,6 +13,7 @@ from axon.api.instrumentation import MetricsMiddleware
 from axon.api.middleware import RequestContextMiddleware
 from axon.api.routers import (
     admin,
+    anthropic_compat,
     contexts,
     health,
     indexing,
@@ -29,6 +30,7 @@ from axon.api.routers import (
 from axon.api.runtime import tune_gc_for_serving
 from axon.api.security import install_security
 from axon.config import Settings, load_settings
+from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
 
 ROUTERS = (
@@ -45,6 +47,7 @@ ROUTERS = (
     interactions.router,
     usage.router,
     openai_compat.router,
+    anthropic_compat.router,
 )
 
 
@@ -56,13 +59,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services is not None:
             app.state.services = services
-            yield
+            async with mcp_sessions:
+                yield
             return
         owned = await build_services(settings)
         tune_gc_for_serving()  # this app is a server: it owns its services
         app.state.services = owned
         try:
-            yield
+            async with mcp_sessions:
+                yield
         finally:
             await owned.close()
 
@@ -78,6 +83,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    route, mcp_sessions = mcp_route(lambda: app.state.services, settings.host)
+    app.router.routes.append(route)
     install_security(app, settings)
     app.add_middleware(
         RequestContextMiddleware,

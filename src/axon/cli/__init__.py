@@ -14,6 +14,7 @@ from axon.cli import (  # noqa: F401
     index,
     keys,
     maintenance,
+    mcp,
     search,
     serve,
     worker,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from axon.errors import NotFound
+from axon.errors import Conflict, InvalidInput, NotFound
 from axon.indexing.report import IndexReport
 from axon.indexing.service import index_workspace
 from axon.jobs import JobContext, register_job
+from axon.models import Job, JobState, Workspace
+
+if TYPE_CHECKING:
+    from axon.services import Services
 
 SCAN_JOB = "scan"
 _PROGRESS_EVERY = 0.5  # seconds between progress writes to the store
@@ -68,3 +74,34 @@ async def scan_job(ctx: JobContext) -> dict[str, Any]:
 
 
 register_job(SCAN_JOB, scan_job)
+
+
+async def running_scan(services: Services, workspace_id: str) -> str | None:
+    """The id of a queued or running scan of the workspace, if any."""
+    for state in (JobState.QUEUED, JobState.RUNNING):
+        cursor: str | None = None
+        while True:
+            page = await services.store.list_jobs(state, 200, cursor)
+            for job in page.items:
+                if job.kind == SCAN_JOB and job.workspace_id == workspace_id:
+                    return job.id
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    return None
+
+
+async def start_scan(services: Services, workspace: Workspace, *, full: bool = False) -> Job:
+    """Submit a scan of the workspace's folder (the API's and the MCP tool's path)."""
+    if not workspace.path:
+        raise InvalidInput.field("path", "the workspace has no folder; set its path first")
+    if not await asyncio.to_thread(Path(workspace.path).is_dir):
+        raise InvalidInput.field("path", f"the workspace folder does not exist: {workspace.path}")
+    running = await running_scan(services, workspace.id)
+    if running is not None:
+        raise Conflict(
+            f"a scan of workspace '{workspace.id}' is already in progress (job {running})",
+            code="SCAN_IN_PROGRESS",
+            details=[{"field": "id", "message": f"job {running} is scanning this workspace"}],
+        )
+    return await services.jobs.submit(SCAN_JOB, {"full": full}, workspace.id)

@@ -76,13 +76,20 @@ async def record_feedback(
     )
     await store.add_feedback(feedback)
     await _mark(store, interaction, feedback.id)
+    return feedback, await vote_on_contexts(store, interaction.context_ids, body.signal())
+
+
+async def vote_on_contexts(
+    store: DocumentStore, context_ids: list[str], signal: float
+) -> dict[str, float]:
+    """Apply one vote (0..1) to each context; returns their new confidences. Also the
+    MCP `feedback` tool's path for context ids a client got without an interaction."""
     updated: dict[str, float] = {}
-    signal = body.signal()
-    for context in await store.get_contexts(interaction.context_ids):
+    for context in await store.get_contexts(context_ids):
         step = confidence_step(context.confidence, signal)
         await store.record_usage({context.id: 1}, step)
         updated[context.id] = round(context.confidence + step, 4)
-    return feedback, updated
+    return updated
 
 
 async def _mark(store: DocumentStore, interaction: Interaction, feedback_id: str) -> None:

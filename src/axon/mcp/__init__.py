@@ -1,0 +1,1 @@
+"""Axon as an MCP server: `axon mcp` on stdio and `/mcp` (streamable HTTP) on the API."""

@@ -1,0 +1,200 @@
+"""The `mcp` SDK's ClientSession against Axon: over stdio (spawning `axon mcp`) and over
+streamable HTTP (`/mcp` on a real uvicorn, with API keys): every tool on an indexed
+workspace, scopes per tool, read_source refusing paths out of the workspace, and
+errors as tool errors carrying Axon's code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import mcp.types as mt
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.conftest import CopilotServer
+
+AXON = str(Path(sys.executable).with_name("axon"))
+TOOLS = {
+    "search_context",
+    "build_context",
+    "read_source",
+    "remember",
+    "feedback",
+    "index_workspace",
+    "run_quality_gate",
+    "list_workspaces",
+}
+
+
+@asynccontextmanager
+async def http_session(copilot: CopilotServer, key: str) -> AsyncIterator[ClientSession]:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=60) as http,
+        streamable_http_client(f"{copilot.url}/mcp", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+@asynccontextmanager
+async def stdio_session(copilot: CopilotServer) -> AsyncIterator[ClientSession]:
+    env = dict(os.environ)  # the fixture's data folder and settings
+    params = StdioServerParameters(command=AXON, args=["mcp"], env=env)
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def _call(session: ClientSession, name: str, **arguments: Any) -> dict[str, Any]:
+    result = await session.call_tool(name, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def _error_text(result: mt.CallToolResult) -> str:
+    assert result.is_error
+    block = result.content[0]
+    assert isinstance(block, mt.TextContent)
+    assert "Traceback" not in block.text
+    return block.text
+
+
+async def _every_tool(session: ClientSession, copilot: CopilotServer) -> None:
+    listed = await session.list_tools()
+    assert {t.name for t in listed.tools} == TOOLS
+    assert all(t.description and t.output_schema for t in listed.tools)
+
+    workspaces = await _call(session, "list_workspaces")
+    assert [w["id"] for w in workspaces["workspaces"]] == ["billing"]
+
+    found = await _call(
+        session,
+        "search_context",
+        query="compute_invoice_total",
+        workspace="billing",
+        limit=5,
+        pathPrefix="billing/",
+    )
+    top = found["results"][0]
+    assert top["path"] == "billing/invoice.py" and top["startLine"] >= 1
+    assert "compute_invoice_total" in top["snippet"]
+    assert all(r["path"].startswith("billing/") for r in found["results"])
+
+    built = await _call(
+        session, "build_context", prompt="How is tax rounded in invoices?", workspace="billing"
+    )
+    assert "subtotal * tax_rate + 0.5" in built["prompt"]
+    assert built["report"]["entries"] and built["items"]
+
+    source = await _call(
+        session, "read_source", workspace="billing", path="billing/invoice.py", startLine=4
+    )
+    assert source["text"].startswith("def compute_invoice_total")
+    assert source["totalLines"] == 7
+
+    remembered = await _call(
+        session,
+        "remember",
+        workspace="billing",
+        kind="convention",
+        text="Invoice numbers are zero-padded to eight digits.",
+    )
+    assert remembered["type"] == "pattern"
+    again = await _call(
+        session, "search_context", query="zero-padded invoice numbers", workspace="billing"
+    )
+    assert again["results"][0]["id"] == remembered["id"]
+
+    voted = await _call(session, "feedback", contextIds=[top["id"]], helpful=True)
+    assert set(voted["contextConfidence"]) == {top["id"]}
+
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    indexed = await session.call_tool(
+        "index_workspace", {"workspace": "billing", "full": True}, progress_callback=on_progress
+    )
+    assert not indexed.is_error, indexed.content
+    summary = indexed.structured_content or {}
+    assert summary["state"] == "succeeded" and summary["result"]["filesSeen"] == 4
+
+    gate = await _call(session, "run_quality_gate", workspace="billing", checks=["lint"])
+    assert gate["jobId"] and gate["state"] in {"succeeded", "failed", "running", "queued"}
+
+    resources = await session.list_resources()
+    uris = [str(r.uri) for r in resources.resources]
+    assert uris == ["axon://workspaces/billing/facts"]
+    facts = await session.read_resource(uris[0])
+    text = facts.contents[0]
+    assert isinstance(text, mt.TextResourceContents) and "billing" in text.text.lower()
+
+
+async def _refusals(session: ClientSession, copilot: CopilotServer) -> None:
+    outside = copilot.project.parent / "secret.txt"
+    outside.write_text("not yours\n")
+    (copilot.project / "escape").symlink_to(outside)
+    (copilot.project / ".env").write_text("TOKEN=hunter2\n")
+    for path in ("../secret.txt", str(outside), "/etc/passwd", "escape", ".env", "billing/../../x"):
+        result = await session.call_tool("read_source", {"workspace": "billing", "path": path})
+        text = _error_text(result)
+        assert "VALIDATION_ERROR" in text and "not yours" not in text and "hunter2" not in text
+    missing = await session.call_tool("search_context", {"query": "x", "workspace": "nowhere"})
+    assert "[WORKSPACE_NOT_FOUND]" in _error_text(missing)
+    bad = await session.call_tool("search_context", {"query": "", "workspace": "billing"})
+    assert bad.is_error
+    unknown = await session.call_tool("feedback", {"interactionId": "int_missing", "helpful": True})
+    assert "[INTERACTION_NOT_FOUND]" in _error_text(unknown)
+
+
+async def test_mcp_over_streamable_http_every_tool_and_scopes(copilot: CopilotServer) -> None:
+    async with http_session(copilot, copilot.write_key) as session:
+        await _every_tool(session, copilot)
+        await _refusals(session, copilot)
+    async with http_session(copilot, copilot.read_key) as session:
+        refused = await session.call_tool(
+            "remember", {"workspace": "billing", "kind": "note", "text": "x"}
+        )
+        assert "[FORBIDDEN]" in _error_text(refused)
+        for name, args in (
+            ("index_workspace", {"workspace": "billing"}),
+            ("feedback", {"contextIds": ["ctx_x"], "helpful": False}),
+            ("run_quality_gate", {"workspace": "billing"}),
+        ):
+            assert "[FORBIDDEN]" in _error_text(await session.call_tool(name, args))
+        assert (await _call(session, "list_workspaces"))["workspaces"]
+
+
+async def test_mcp_http_needs_a_key(copilot: CopilotServer) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    async with httpx2.AsyncClient(base_url=copilot.url) as http:
+        response = await http.post("/mcp", json=body)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+async def test_mcp_over_stdio_spawning_axon_mcp(copilot: CopilotServer) -> None:
+    async with stdio_session(copilot) as session:
+        await _every_tool(session, copilot)
+        await _refusals(session, copilot)
+
+
+def test_mcp_stays_out_of_the_openapi_document(copilot: CopilotServer) -> None:
+    import httpx
+
+    schema = httpx.get(f"{copilot.url}/openapi.json").json()
+    assert "/mcp" not in schema["paths"] and "/v1/chat/completions" in schema["paths"]
