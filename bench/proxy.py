@@ -1,0 +1,171 @@
+"""What Axon's OpenAI-compatible endpoint adds to time-to-first-token.
+
+One run: the fake OpenAI server (tests/fakes/llm_server.py) and `axon serve` each in
+their own process, Axon's upstream being the fake, a real repository indexed as the
+workspace. The same streamed chat request (the official `openai` SDK) goes, in
+alternation, straight to the fake (the baseline) and through Axon's
+`/v1/chat/completions` with the model `axon/<workspace>`. For every Axon request the
+pipeline's own context time (collect + analyze + retrieve + synthesize + inject, as
+stored in the interaction) is read back, so the goal is checked against figures of
+the same run:
+
+    p50(Axon TTFT) - p50(direct TTFT) <= p50(context time) + 3 ms
+
+    nice -n 10 .venv/bin/python bench/proxy.py --requests 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import openai
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the fake server and port helpers live with the tests
+
+from bench._corpus import checkout  # noqa: E402
+from tests.servers import free_port, wait_for_port  # noqa: E402
+
+CONTEXT_STAGES = ("collect", "analyze", "retrieve", "synthesize", "inject")
+# Developer questions about psf/requests; varied, so no cache answers for the pipeline.
+QUESTIONS = [
+    "Where are redirects resolved and how is the method changed on a 303?",
+    "How does Session.request merge the environment proxy settings?",
+    "Why does iter_content raise StreamConsumedError?",
+    "How are cookies extracted from a response into the jar?",
+    "Where is the Authorization header stripped on a redirect to another host?",
+    "How does HTTPAdapter build the connection pool key?",
+    "What does prepare_body do with a file-like object and Content-Length?",
+    "How is the encoding guessed when the server sends none?",
+    "Where are timeouts turned into urllib3 Timeout objects?",
+    "How does requests handle chunked transfer encoding for generators?",
+]
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _ttft(client: openai.AsyncOpenAI, model: str, question: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    raw = await client.chat.completions.with_raw_response.create(
+        model=model, messages=[{"role": "user", "content": question}], stream=True
+    )
+    first: float | None = None
+    async for chunk in raw.parse():
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.perf_counter() - started
+    assert first is not None, "no token arrived"
+    return first, raw.headers.get("x-axon-interaction-id", "")
+
+
+async def measure(axon_url: str, fake_url: str, workspace: str, requests: int) -> None:
+    direct = openai.AsyncOpenAI(base_url=f"{fake_url}/v1", api_key="sk-bench", max_retries=0)
+    proxied = openai.AsyncOpenAI(base_url=f"{axon_url}/v1", api_key="sk-bench", max_retries=0)
+    plain: list[float] = []
+    through: list[float] = []
+    context: list[float] = []
+    async with httpx.AsyncClient(base_url=axon_url, timeout=30) as http:
+        for warm in QUESTIONS[:3]:  # load the model, the arrays and connections
+            await _ttft(proxied, f"axon/{workspace}", warm)
+            await _ttft(direct, "gpt-4o", warm)
+        for i in range(requests):
+            question = f"{QUESTIONS[i % len(QUESTIONS)]} (case {i})"
+            plain.append((await _ttft(direct, "gpt-4o", question))[0])
+            seconds, interaction = await _ttft(proxied, f"axon/{workspace}", question)
+            through.append(seconds)
+            stored = (await http.get(f"/api/v1/interactions/{interaction}")).json()
+            latency = stored["latencyMs"]
+            context.append(sum(latency.get(stage, 0.0) for stage in CONTEXT_STAGES) / 1000)
+    await direct.close()
+    await proxied.close()
+    p50_plain, p50_through, p50_context = (
+        statistics.median(plain) * 1000,
+        statistics.median(through) * 1000,
+        statistics.median(context) * 1000,
+    )
+    added = p50_through - p50_plain
+    print(f"requests per set-up: {requests} (streamed, one at a time, interleaved)")
+    print(f"{'':28} {'p50 ms':>9} {'p95 ms':>9}")
+    print(f"{'direct to the fake: TTFT':28} {p50_plain:9.2f} {_quantile(plain, 0.95) * 1000:9.2f}")
+    print(f"{'through Axon: TTFT':28} {p50_through:9.2f} {_quantile(through, 0.95) * 1000:9.2f}")
+    print(f"{'pipeline context time':28} {p50_context:9.2f} {_quantile(context, 0.95) * 1000:9.2f}")
+    verdict = "met" if added <= p50_context + 3 else "NOT met"
+    print(
+        f"added TTFT at p50: {added:.2f} ms; goal <= context time + 3 ms = "
+        f"{p50_context + 3:.2f} ms: {verdict} (proxy overhead beyond the pipeline: "
+        f"{added - p50_context:.2f} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror/psf+requests/repo"))
+    parser.add_argument("--embedder", default="local", help="AXON_EMBEDDER for the server")
+    args = parser.parse_args()
+    axon = str(Path(sys.executable).with_name("axon"))
+    fake_port, axon_port = free_port(), free_port()
+    with (
+        tempfile.TemporaryDirectory(prefix="axon-proxy-") as data,
+        checkout(args.mirror, "HEAD") as tree,
+    ):
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"MONGODB_URI", "REDIS_URL", "QDRANT_URL", "ANTHROPIC_API_KEY"}
+        }
+        env |= {
+            "AXON_DATA_DIR": data,
+            "AXON_EMBEDDER": args.embedder,
+            "OPENAI_API_KEY": "sk-bench",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
+            "DEFAULT_MODEL": "gpt-4o",
+            "AXON_AUTH": "off",
+            "AXON_RATE_LIMITS": "off",
+            "LOG_LEVEL": "warning",
+            # Each question is new, but keep repeated analyses and rankings out anyway.
+            "AXON_CACHE_TTL_ANALYSES": "0",
+            "AXON_CACHE_TTL_QUERY_RESULTS": "0",
+        }
+        subprocess.run(
+            [axon, "index", str(tree), "--workspace", "requests"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        fake = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.llm_server", "--port", str(fake_port)], cwd=REPO
+        )
+        server = subprocess.Popen(
+            [axon, "serve", "--port", str(axon_port)], env=env, stdout=subprocess.DEVNULL
+        )
+        try:
+            wait_for_port(fake_port)
+            wait_for_port(axon_port, timeout=120)
+            asyncio.run(
+                measure(
+                    f"http://127.0.0.1:{axon_port}",
+                    f"http://127.0.0.1:{fake_port}",
+                    "requests",
+                    args.requests,
+                )
+            )
+        finally:
+            for process in (server, fake):
+                process.terminate()
+                process.wait(15)
+
+
+if __name__ == "__main__":
+    main()
