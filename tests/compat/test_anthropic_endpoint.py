@@ -16,6 +16,7 @@ from tests.fakes.llm_server import DEFAULT_TEXT, Step
 
 MODEL = "axon/billing"
 QUESTION = "How does compute_invoice_total round the tax?"
+GOOD = [{"role": "user", "content": "hi"}]
 
 
 def _client(copilot: CopilotServer) -> anthropic.Anthropic:
@@ -70,6 +71,12 @@ def test_message_stream_event_names(copilot: CopilotServer) -> None:
         if e.type == "content_block_delta" and e.delta.type == "text_delta"
     )
     assert text == DEFAULT_TEXT
+    body = {"model": MODEL, "max_tokens": 100, "stream": True, "messages": GOOD}
+    with httpx.Client(base_url=copilot.url, timeout=10) as http:
+        raw = http.post("/v1/messages", json=body, headers={"x-api-key": copilot.read_key})
+    wire = [line[len("event: ") :] for line in raw.text.splitlines() if line.startswith("event: ")]
+    assert wire[:3] == ["message_start", "content_block_start", "ping"]
+    assert wire[-1] == "message_stop" and raw.headers["x-axon-interaction-id"]
 
 
 async def test_async_stream_helper_and_anthropic_upstream(copilot: CopilotServer) -> None:
@@ -99,9 +106,6 @@ def test_upstream_failure_is_an_anthropic_error(copilot: CopilotServer) -> None:
         )
     assert failed.value.status_code == 502
     assert failed.value.body["type"] == "error"  # type: ignore[index]
-
-
-GOOD = [{"role": "user", "content": "hi"}]
 
 
 @pytest.mark.parametrize(

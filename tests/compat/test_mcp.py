@@ -179,12 +179,24 @@ async def test_mcp_over_streamable_http_every_tool_and_scopes(copilot: CopilotSe
         assert (await _call(session, "list_workspaces"))["workspaces"]
 
 
-async def test_mcp_http_needs_a_key(copilot: CopilotServer) -> None:
+async def test_mcp_http_refusals_are_json_rpc_errors(copilot: CopilotServer) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    auth = {"Authorization": f"Bearer {copilot.read_key}", "content-type": "application/json"}
     async with httpx2.AsyncClient(base_url=copilot.url) as http:
-        response = await http.post("/mcp", json=body)
-    assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+        anonymous = await http.post("/mcp", json=body)
+        huge = await http.post(
+            "/mcp",
+            content=b'{"x": "' + b"a" * copilot.settings.max_body_bytes + b'"}',
+            headers=auth,
+        )
+    for response, status, code in (
+        (anonymous, 401, "UNAUTHORIZED"),
+        (huge, 413, "PAYLOAD_TOO_LARGE"),
+    ):
+        assert response.status_code == status
+        payload = response.json()
+        assert payload["jsonrpc"] == "2.0" and payload["error"]["code"] == -32600
+        assert payload["error"]["data"]["code"] == code and payload["error"]["message"]
 
 
 async def test_mcp_over_stdio_spawning_axon_mcp(copilot: CopilotServer) -> None:

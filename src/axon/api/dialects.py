@@ -2,9 +2,11 @@
 
 Clients of the compatible endpoints parse their vendor's error shape, so those
 paths answer in it: OpenAI's `{"error": {message, type, param, code}}` under
-`/v1/` and Anthropic's `{"type": "error", "error": {type, message}}` on
-`/v1/messages`; every other path keeps Axon's own shape (`api/errors.py`). Both
-vendors answer an invalid request with 400, so Axon's 422 becomes 400 there.
+`/v1/`, Anthropic's `{"type": "error", "error": {type, message}}` on
+`/v1/messages` and a JSON-RPC error on `/mcp` (refused before the MCP transport
+saw the request: no key, too large); every other path keeps Axon's own shape
+(`api/errors.py`). Both vendors answer an invalid request with 400, so Axon's 422
+becomes 400 there.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ Shaper = Callable[[int, str, str, Details], tuple[int, dict[str, Any]]]
 
 OPENAI_PREFIX = "/v1/"
 ANTHROPIC_PATHS = ("/v1/messages",)
+MCP_PATH = "/mcp"
+_JSONRPC_INVALID_REQUEST = -32600
+_JSONRPC_INTERNAL_ERROR = -32603
 
 _OPENAI_TYPES = {
     401: "authentication_error",
@@ -60,8 +65,18 @@ def anthropic_error(
     return status, {"type": "error", "error": {"type": kind, "message": message}}
 
 
+def jsonrpc_error(
+    status: int, code: str, message: str, details: Details
+) -> tuple[int, dict[str, Any]]:
+    number = _JSONRPC_INTERNAL_ERROR if status >= 500 else _JSONRPC_INVALID_REQUEST
+    error = {"code": number, "message": message, "data": {"code": code, "status": status}}
+    return status, {"jsonrpc": "2.0", "id": None, "error": error}
+
+
 def shaper_for(path: str) -> Shaper | None:
     """The vendor shape for `path`, or None for Axon's own."""
+    if path == MCP_PATH:
+        return jsonrpc_error
     if path.startswith(ANTHROPIC_PATHS):
         return anthropic_error
     if path.startswith(OPENAI_PREFIX):
