@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-
-import anyio
-
 from axon.cli._app import app, cli_errors
-from axon.config import load_settings
-from axon.logs import configure_logging
-from axon.services import Services, build_services
 
 
 @app.command()
 def mcp() -> None:
     """Serve the MCP tools (search, build context, read source, remember, ...) on stdio."""
+    import sys
+
+    import anyio
+
+    from axon.config import load_settings
+    from axon.logs import configure_logging
     from axon.mcp.server import build_mcp_server
+    from axon.services import build_services
 
     with cli_errors():
         settings = load_settings()
@@ -23,7 +23,7 @@ def mcp() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     async def serve() -> None:
-        services: Services = await build_services(settings)
+        services = await build_services(settings)
         try:
             await build_mcp_server(lambda: services).run_stdio_async()
         finally:
