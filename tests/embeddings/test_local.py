@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import shutil
@@ -14,7 +15,6 @@ import pytest
 from tokenizers import Tokenizer
 
 from axon.embeddings import ModelFilesError
-from axon.embeddings.bert_onnx import BUILDER_VERSION
 from axon.embeddings.local import (
     DIMENSION,
     MAX_BATCH_TOKENS,
@@ -23,9 +23,11 @@ from axon.embeddings.local import (
     OnnxCache,
 )
 from axon.embeddings.model_files import (
+    BUILDER_VERSION,
     PINNED_SHA256,
     TOKENIZER_FILE,
     WEIGHTS_FILE,
+    HashRecord,
     packaged_model_dir,
 )
 
@@ -220,3 +222,57 @@ async def test_concurrent_calls_get_their_own_vectors(
     together = await asyncio.gather(*(embedder.embed(group) for group in groups))
     for group, vectors in zip(groups, together, strict=True):
         np.testing.assert_allclose(vectors, await embedder.embed(group), atol=1e-5)
+
+
+async def test_cache_keeps_the_weights_in_a_file_of_their_own(tmp_path: Path) -> None:
+    """The graph is small and the weights sit beside it, memory-mapped by ONNX Runtime;
+    a session opened from the cache gives the vectors of a freshly built graph."""
+    cache_dir = tmp_path / "models"
+    built = await LocalEmbedder(linked_model_dir(tmp_path / "a"), cache_dir).embed(["map me"])
+    graph_path, meta_path = OnnxCache(cache_dir, BUILDER_VERSION).paths(PINNED_SHA256[WEIGHTS_FILE])
+    data_path = graph_path.with_name(graph_path.name + ".data")
+    assert graph_path.stat().st_size < 1_000_000 < 80_000_000 < data_path.stat().st_size
+    meta = json.loads(meta_path.read_text())
+    assert set(meta) == {"onnxSha256", "dataSha256", "builderVersion"}
+    # Another model folder is another process-wide runtime: it opens the cached files.
+    cached = await LocalEmbedder(linked_model_dir(tmp_path / "b"), cache_dir).embed(["map me"])
+    np.testing.assert_allclose(cached, built, atol=1e-6)
+
+    with data_path.open("r+b") as handle:  # same size, one weight changed
+        handle.seek(data_path.stat().st_size // 2)
+        handle.write(b"\x7f\x7f\x7f\x7f")
+    assert (
+        OnnxCache(cache_dir, BUILDER_VERSION, HashRecord(cache_dir / "hashes.json")).load(
+            PINNED_SHA256[WEIGHTS_FILE]
+        )
+        is None
+    )
+    rebuilt = await LocalEmbedder(linked_model_dir(tmp_path / "c"), cache_dir).embed(["map me"])
+    np.testing.assert_allclose(rebuilt, built, atol=1e-6)
+
+
+def test_hash_record_trusts_a_hash_only_while_the_file_is_unchanged(tmp_path: Path) -> None:
+    big = tmp_path / "weights.bin"
+    big.write_bytes(b"a" * 4096)
+    record_path = tmp_path / "models" / "hashes.json"
+    first = HashRecord(record_path)
+    digest = first.sha256(big)
+    assert digest == hashlib.sha256(b"a" * 4096).hexdigest()
+    first.save()
+    # A later process takes the recorded hash without reading the file: proven by a
+    # record that lies about the content while the stat still matches.
+    entries = json.loads(record_path.read_text())
+    entries[str(big.resolve())]["sha256"] = "0" * 64
+    record_path.write_text(json.dumps(entries))
+    assert HashRecord(record_path).sha256(big) == "0" * 64
+    # Any write changes the stat (mtime, ctime), so the file is hashed again.
+    big.write_bytes(b"b" * 4096)
+    assert HashRecord(record_path).sha256(big) == hashlib.sha256(b"b" * 4096).hexdigest()
+    # So does replacing it with a copy of the old content (another inode).
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(b"a" * 4096)
+    copy.replace(big)
+    assert HashRecord(record_path).sha256(big) == digest
+    # A damaged record is ignored, not fatal.
+    record_path.write_text("{not json")
+    assert HashRecord(record_path).sha256(big) == digest

@@ -22,8 +22,8 @@ from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
 
 OPSET = 17  # LayerNormalization is a standard op from 17 on
-# Bump when the graph changes, so cached .onnx files from older builders are rebuilt.
-BUILDER_VERSION = 4
+# When this graph changes, bump model_files.BUILDER_VERSION (kept there so a cache hit
+# never imports onnx, which costs more than opening the session).
 
 
 @dataclass(frozen=True, slots=True)
