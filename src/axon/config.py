@@ -15,14 +15,12 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from axon.paths import default_data_dir
+
 
 class LogFormat(StrEnum):
     JSON = "json"
     TEXT = "text"
-
-
-def _default_data_dir() -> Path:
-    return Path.home() / ".local" / "share" / "axon"
 
 
 class SettingsError(Exception):
@@ -47,7 +45,7 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = Field(default=LogFormat.JSON, validation_alias="LOG_FORMAT")
 
-    data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="AXON_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias="AXON_DATA_DIR")
 
     mongodb_uri: str | None = Field(default=None, validation_alias="MONGODB_URI")
     mongodb_max_pool_size: int = Field(

@@ -7,11 +7,9 @@ Each check runs the real `axon` entry point in a fresh interpreter and reads
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+
+from tests.cli.probe import run_axon
 
 # The server stack, the model runtime, the numeric stack and the store: none is
 # needed to print help.
@@ -33,21 +31,6 @@ HEAVY = (
     "axon.config",
 )
 
-PROBE = """
-import atexit, json, sys
-atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
-sys.argv = ["axon", *sys.argv[1:]]
-from axon.cli import main
-main()
-"""
-
-
-def loaded_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
-    )
-    return done, set(json.loads(done.stderr.strip().splitlines()[-1]))
-
 
 def heavy_in(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
@@ -67,14 +50,14 @@ def heavy_in(modules: set[str]) -> list[str]:
     ],
 )
 def test_help_and_version_load_nothing_heavy(args: list[str]) -> None:
-    done, modules = loaded_modules(*args)
+    done, modules = run_axon(*args)
     assert done.returncode == 0, done.stderr
     assert "Usage: axon" in done.stdout or args == ["version"]
     assert heavy_in(modules) == []
 
 
 def test_the_root_help_does_not_even_load_pydantic_or_rich() -> None:
-    done, modules = loaded_modules("--help")
+    done, modules = run_axon("--help")
     assert done.returncode == 0
     assert {"pydantic", "rich"}.isdisjoint(modules)
     # Every command is still listed.

@@ -3,6 +3,8 @@
 QUERY `-` reads the query from stdin, so an issue text or a stack trace can be
 piped in whole. `--json` prints exactly what POST /api/v1/contexts/search returns;
 the text form lists the hits by score, each with its whole path and line range.
+When an `axon serve` for the same data folder runs (without auth), the search is
+sent to it instead of loading the model here (axon.local_server).
 """
 
 from __future__ import annotations
@@ -48,11 +50,26 @@ def search(
         body["tiers"] = [str(t) for t in tier]
     if type:
         body["types"] = [str(t) for t in type]
-    response = _search_here(body)
+    response = _search_on_server(body) or _search_here(body)
     if as_json:
         print_json(response)
     else:
         _print_hits(response["results"], content)
+
+
+def _search_on_server(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Ask the running `axon serve` of this data folder, if there is one (see
+    axon.local_server); None sends the search to this process instead."""
+    from axon.local_server import find_server
+    from axon.paths import data_dir_from_env
+
+    server = find_server(data_dir_from_env())
+    if server is None:
+        return None
+    response = server.post("/api/v1/contexts/search", body)
+    if response is None or not isinstance(response.get("results"), list):
+        return None
+    return response
 
 
 def _search_here(body: dict[str, Any]) -> dict[str, Any]:

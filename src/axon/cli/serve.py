@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
-from typing import Annotated, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from axon.cli._app import app, cli_errors
+
+if TYPE_CHECKING:
+    from axon.config import Settings
 
 APP_FACTORY = "axon.api.app:app_from_env"
 
@@ -19,12 +24,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
     """Run the HTTP API server."""
-    import uvicorn
-
-    from axon.api.app import create_app
-    from axon.cli._workers import balances_connections, run_workers
     from axon.config import load_settings
     from axon.embeddings import build_embedder
+    from axon.local_server import announce, withdraw
     from axon.logs import configure_logging
 
     overrides: dict[str, object] = {}
@@ -38,6 +40,31 @@ def serve(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with cli_errors():
         build_embedder(settings)  # a misconfigured embedder fails here, in one line
+    # CLI commands of the same data folder find this server by the file and ask it.
+    announce(settings.data_dir, settings.host, settings.port, settings.auth_enabled)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def withdraw_then_stop(signum: int, frame: FrameType | None) -> None:
+        # Uvicorn stops on SIGTERM, then raises it again so the exit status says so;
+        # that default action would end the process before `finally` could run.
+        withdraw(settings.data_dir)
+        signal.signal(signum, previous)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, withdraw_then_stop)
+    try:
+        _serve(settings, workers)
+    finally:
+        withdraw(settings.data_dir)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _serve(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    from axon.api.app import create_app
+    from axon.cli._workers import balances_connections, run_workers
+
     if workers > 1:
         # Worker processes re-read the environment, so pass overrides through it.
         import os
