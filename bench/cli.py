@@ -2,6 +2,8 @@
 
     python bench/cli.py                  # index flask (local model) and sphinx, then measure
     python bench/cli.py --runs 20 --port 4701
+    python bench/cli.py --before /tmp/old    # also time the sources in /tmp/old/src
+    python bench/cli.py --data /tmp/cli-bench  # keep the indexed data folders for next time
 
 Figures, medians of --runs wall-clock runs of the real `axon` entry point, each in a
 fresh process, interleaved with the baseline so both see the same machine load:
@@ -14,6 +16,9 @@ fresh process, interleaved with the baseline so both see the same machine load:
   folder, AXON_EMBEDDER=none: nothing is embedded on a no-change run either way).
 Baseline: `rg -n blueprint` over the flask tree and `rg -n autodoc` over sphinx (ripgrep,
 Debian's `ripgrep` package), the time a search tool that loads nothing takes here.
+With --before SRC (a checkout, e.g. `git archive <commit>`), every axon command is
+also run with PYTHONPATH=SRC/src, interleaved, against the same data: before/after
+ratios from one run.
 Goals (#16-9): --help <= 0.3 s, search <= 0.5 s standalone and <= 0.15 s with a server,
 no-change index <= 1 s.
 """
@@ -21,7 +26,6 @@ no-change index <= 1 s.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -29,13 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _corpus import checkout
 
 MIRRORS = Path("/work/.mirror")
 FLASK = ("pallets+flask", "2ac89889f4cc330eabd50f295dcef02828522c69")
@@ -55,6 +54,24 @@ def _env(data_dir: Path, embedder: str | None) -> dict[str, str]:
     return env
 
 
+def _tree(target: Path, mirror: str, commit: str) -> Path:
+    """The tree of `commit` at `target` (kept: workspaces are registered by folder)."""
+    if not target.is_dir():
+        target.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "--git-dir", str(MIRRORS / mirror / "repo"), "archive", commit],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def _older(env: dict[str, str], before: Path) -> dict[str, str]:
+    """`env` running the sources under `before` (they shadow the installed package)."""
+    return {**env, "PYTHONPATH": str(before / "src")}
+
+
 def _wall(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True)
@@ -62,18 +79,6 @@ def _wall(argv: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode()[-2000:]}")
     return elapsed
-
-
-def _medians(
-    runs: int, measured: Callable[[], float], baseline: Callable[[], float]
-) -> tuple[float, float]:
-    """Median seconds of `measured` and of `baseline`, run alternately."""
-    ours: list[float] = []
-    theirs: list[float] = []
-    for _ in range(runs):
-        ours.append(measured())
-        theirs.append(baseline())
-    return statistics.median(ours), statistics.median(theirs)
 
 
 def _serve(env: dict[str, str], port: int, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -98,51 +103,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--port", type=int, default=4701, help="for the axon serve run")
+    parser.add_argument("--before", type=Path, help="a checkout to time as well")
+    parser.add_argument("--data", type=Path, help="data folders to keep (indexed if absent)")
     args = parser.parse_args()
     if shutil.which("rg") is None:
         raise SystemExit("ripgrep is the baseline: apt-get install -y ripgrep")
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[tuple[float, float, float | None]] = []  # now, rg, before
     with ExitStack() as stack:
-        flask = stack.enter_context(checkout(MIRRORS / FLASK[0] / "repo", FLASK[1]))
-        sphinx = stack.enter_context(checkout(MIRRORS / SPHINX[0] / "repo", SPHINX[1]))
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="axon-bench-cli-")))
+        tmp = args.data or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="axon-cli-"))
+        )
+        flask = _tree(tmp / "flask", *FLASK)
+        sphinx = _tree(tmp / "sphinx", *SPHINX)
         flask_env = _env(tmp / "flask-data", None)  # the default embedder: the local model
         sphinx_env = _env(tmp / "sphinx-data", "none")
         print("indexing flask (with embeddings) and sphinx (lexical) ...", flush=True)
         _wall([AXON, "index", str(flask), "-w", "flask"], flask_env)
         _wall([AXON, "index", str(sphinx), "-w", "sphinx"], sphinx_env)
 
-        def rg_flask() -> float:
-            return _wall(["rg", "-n", "blueprint", str(flask)], flask_env)
+        def timed(argv: list[str], env: dict[str, str], tree: Path, word: str) -> None:
+            """One row: `argv` now (and before), and rg over `tree`, interleaved."""
+            now: list[float] = []
+            old: list[float] = []
+            rg: list[float] = []
+            for _ in range(args.runs):
+                now.append(_wall(argv, env))
+                if args.before:
+                    old.append(_wall(argv, _older(env, args.before)))
+                rg.append(_wall(["rg", "-n", word, str(tree)], env))
+            before = statistics.median(old) if old else None
+            rows.append((statistics.median(now), statistics.median(rg), before))
 
-        def rg_sphinx() -> float:
-            return _wall(["rg", "-n", "autodoc", str(sphinx)], sphinx_env)
-
-        def search() -> float:
-            return _wall([AXON, "search", QUERY, "-w", "flask"], flask_env)
-
-        help_s, rg_s = _medians(args.runs, lambda: _wall([AXON, "--help"], flask_env), rg_flask)
-        rows.append(("axon --help", help_s, rg_s, 0.3))
-        alone, rg_s = _medians(args.runs, search, rg_flask)
-        rows.append(("axon search, standalone", alone, rg_s, 0.5))
+        search = [AXON, "search", QUERY, "-w", "flask"]
+        timed([AXON, "--help"], flask_env, flask, "blueprint")
+        timed(search, flask_env, flask, "blueprint")
         server = _serve(flask_env, args.port, tmp / "flask-data")
         try:
-            served, rg_s = _medians(args.runs, search, rg_flask)
+            timed(search, flask_env, flask, "blueprint")
         finally:
             server.terminate()
             server.wait(30)
-        rows.append(("axon search, axon serve running", served, rg_s, 0.15))
-        index_s, rg_s = _medians(
-            args.runs,
-            lambda: _wall([AXON, "index", str(sphinx), "-w", "sphinx"], sphinx_env),
-            rg_sphinx,
-        )
-        rows.append(("axon index sphinx, no change", index_s, rg_s, 1.0))
+        timed([AXON, "index", str(sphinx), "-w", "sphinx"], sphinx_env, sphinx, "autodoc")
+    names = [
+        "axon --help",
+        "axon search, standalone",
+        "axon search, server running",
+        "axon index sphinx, no change",
+    ]
+    goals = [0.3, 0.5, 0.15, 1.0]
     print(f"\nmedians of {args.runs} runs; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'command':36} {'axon s':>8} {'rg s':>8} {'ratio':>7} {'goal s':>7}")
-    for name, ours, theirs, goal in rows:
-        print(f"{name:36} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.1f}x {goal:7.2f}")
-    print(json.dumps({name: round(ours, 3) for name, ours, _, _ in rows}))
+    print(f"{'command':30} {'axon s':>8} {'before s':>9} {'rg s':>7} {'vs rg':>7} {'goal s':>7}")
+    for name, goal, (ours, theirs, before) in zip(names, goals, rows, strict=True):
+        old = f"{before:9.3f}" if before is not None else f"{'-':>9}"
+        print(f"{name:30} {ours:8.3f} {old} {theirs:7.3f} {ours / theirs:6.1f}x {goal:7.2f}")
 
 
 if __name__ == "__main__":
