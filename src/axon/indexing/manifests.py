@@ -167,7 +167,10 @@ def _pom(path: str, text: str) -> Manifest:
     return m
 
 
-_GRADLE_DEP = re.compile(r"^\s*(\w+)\s*\(?\s*['\"]([^'\":]+):([^'\":]+)(?::[^'\"]*)?['\"]", re.M)
+# Within one line: `^\s*` or a class without `\n` would scan on from every line start.
+_GRADLE_DEP = re.compile(
+    r"^[ \t]*(\w+)[ \t]*\(?[ \t]*['\"]([^'\":\n]+):([^'\":\n]+)(?::[^'\"\n]*)?['\"]", re.M
+)
 
 
 def _gradle(path: str, text: str) -> Manifest:

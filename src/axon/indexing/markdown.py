@@ -20,7 +20,7 @@ from axon.models import ContextType
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _WIKI = re.compile(r"(!?)\[\[([^\]\[|#\n]*)(#[^\]\[|\n]*)?(?:\|([^\]\[\n]*))?\]\]")
-_MD_LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_MD_LINK = re.compile(r"(?<!!)\[[^\[\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 # A tag starts a word: not inside URLs, anchors `(#top)`, entities `&#39;` or words `a#b`.
 _TAG = re.compile(r"(?<![\w#/&;:.()\[\]-])#([A-Za-z_][\w/-]*)")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")

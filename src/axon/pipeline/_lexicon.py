@@ -147,7 +147,7 @@ TASK_CUES: dict[TaskType, dict[str, float]] = {
     },
     TaskType.NOTE_LINK: {
         r"link(s|ing|ed)?": 2,
-        r"backlinks?|wikilinks?|\[\[[^\]\n]+\]\]": 3.5,
+        r"backlinks?|wikilinks?|\[\[[^\[\]\n]+\]\]": 3.5,
         r"connect(ions?|ed)?|related (notes?|ideas?|topics?)": 2,
         r"relat(e|es|ed) to": 2.5,
         r"cross-?reference": 2.5,
@@ -176,7 +176,7 @@ PKM_CUES: dict[str, float] = {
     r"notes?": 1.5,
     r"vault|obsidian|logseq|roam|notion|zettelkasten|zettel|evergreen": 3,
     r"journal|diary|daily notes?|weekly review|meeting notes": 3,
-    r"backlinks?|wikilinks?|\[\[[^\]\n]+\]\]": 3,
+    r"backlinks?|wikilinks?|\[\[[^\[\]\n]+\]\]": 3,
     r"my (reading|research|ideas|thoughts|writing|highlights)": 2,
     r"knowledge base|second brain|pkm": 3,
     r"book (notes|summary)|highlights|reading list": 2,

@@ -5,6 +5,8 @@ between releases."""
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import ValidationError
 
 import axon
@@ -18,6 +20,20 @@ from axon.retrieval.query_cache import digest
 KIND = "analyses"
 
 
+async def analyze(
+    analyzer: Analyzer,
+    prompt: str,
+    metadata: PromptMetadata | None,
+    workspace_type: WorkspaceType,
+    task_override: TaskType | None,
+) -> Analysis:
+    # Dozens of patterns over a prompt of up to MAX_PROMPT_CHARS: CPU work, so it runs on
+    # a worker thread and the event loop keeps answering (health probes, other requests).
+    return await asyncio.to_thread(
+        analyzer.analyze, prompt, metadata, workspace_type, task_override
+    )
+
+
 async def analyze_cached(
     analyzer: Analyzer,
     cache: Cache,
@@ -28,7 +44,7 @@ async def analyze_cached(
     task_override: TaskType | None,
 ) -> Analysis:
     if ttl_seconds <= 0:
-        return analyzer.analyze(prompt, metadata, workspace_type, task_override)
+        return await analyze(analyzer, prompt, metadata, workspace_type, task_override)
     key = digest(
         axon.__version__,
         prompt,
@@ -42,6 +58,6 @@ async def analyze_cached(
             return Analysis.model_validate_json(raw)
         except ValidationError:
             pass  # written by another version's model: analyse again and overwrite
-    analysis = analyzer.analyze(prompt, metadata, workspace_type, task_override)
+    analysis = await analyze(analyzer, prompt, metadata, workspace_type, task_override)
     await cache.set(KIND, key, analysis.model_dump_json().encode(), ttl_seconds)
     return analysis

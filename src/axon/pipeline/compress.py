@@ -17,13 +17,15 @@ from functools import lru_cache
 
 from axon.tokens import count_tokens, encoding
 
+# Modifiers are taken possessively and the typed-declaration branch has none: words
+# that both a modifier and a type could match must not be split every possible way.
 _SIGNATURE = re.compile(
     r"^\s*(?:(?:export|public|private|protected|internal|static|abstract|final|async|pub(?:\([\w:]+\))?|"
-    r"unsafe|default|override|virtual)\s+)*"
+    r"unsafe|default|override|virtual)\s+)*+"
     r"(?:def|class|function|func|fn|impl|struct|enum|trait|interface|type|module|package|"
-    r"CREATE\s+(?:TABLE|VIEW|FUNCTION|INDEX)|const\s+\w+\s*=\s*(?:async\s*)?\(|"
-    r"(?!return\b|throw\b|else\b|new\b|await\b)(?:[\w<>\[\],.?]+\s+)+\w+\s*\([^;]*\)"
-    r"\s*(?:throws [\w., ]+)?\{?\s*$)"
+    r"CREATE\s+(?:TABLE|VIEW|FUNCTION|INDEX)|const\s+\w+\s*=\s*(?:async\s*)?\()"
+    r"|^\s*(?!return\b|throw\b|else\b|new\b|await\b)(?:[\w<>\[\],.?]+\s+)+\w+\s*\([^;]*\)"
+    r"\s*(?:throws [\w., ]+)?\{?\s*$"
     r"|^\s*@\w+|^#{1,6}\s",
     re.IGNORECASE,
 )

@@ -9,6 +9,8 @@ raise it later), so the answer never waits on them.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
@@ -24,10 +26,8 @@ _CODE_TASKS = frozenset(
     {TaskType.BUG_FIX, TaskType.FEATURE_ADD, TaskType.REFACTOR, TaskType.TEST, TaskType.PERFORMANCE}
 )
 _TRUNCATED = frozenset({"length", "max_tokens"})
-_BLOCK = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-    re.DOTALL | re.MULTILINE,
-)
+# An opening fence line: the run of backticks or tildes, then the info string.
+_OPENING = re.compile(r"(?P<fence>`{3,}+|~{3,}+)[ \t]*+(?P<info>[^\n`]*+)")
 _PATH = r"[\w@./-]+\.[A-Za-z0-9]{1,10}"
 _INFO_FILE = re.compile(rf"(?:title|file|filename|path)=[\"']?({_PATH})|^\w+:({_PATH})$")
 _LEAD_FILE = re.compile(
@@ -86,8 +86,59 @@ class PostProcessed(CamelModel):
     captures: list[Capture] = Field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    start: int  # offset of the opening fence
+    end: int  # offset just after the closing fence (before its line break)
+    info: str
+    body: str  # the lines between the fences, with their line breaks
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """Fenced blocks: an opening line, then up to the next line that is the same fence.
+
+    Line by line with an index of closing lines, not one regular expression: a lazy
+    body followed by a back-reference rescans the rest of the text from every opening
+    that never closes, quadratic in an answer full of fences.
+    """
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    closers: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        if line.startswith(("```", "~~~")):
+            closers.setdefault(line.rstrip(" \t"), []).append(index)
+    found: list[CodeBlock] = []
+    index = 0
+    while index < len(lines) - 1:
+        opening = _OPENING.fullmatch(lines[index])
+        candidates = closers.get(opening.group("fence"), []) if opening else []
+        after = bisect_right(candidates, index)
+        if opening is None or after == len(candidates):
+            index += 1
+            continue
+        close = candidates[after]
+        found.append(
+            CodeBlock(
+                start=starts[index],
+                end=starts[close] + len(lines[close]),
+                info=opening.group("info"),
+                body=text[starts[index + 1] : starts[close]],
+            )
+        )
+        index = close + 1
+    return found
+
+
 def _strip_code(text: str) -> str:
-    return _BLOCK.sub("", text)
+    kept: list[str] = []
+    position = 0
+    for block in code_blocks(text):
+        kept.append(text[position : block.start])
+        position = block.end
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 class PostProcessor:
@@ -95,7 +146,7 @@ class PostProcessor:
         self, analysis: Analysis, prompt: str, answer: str | None, finish_reason: str | None
     ) -> PostProcessed:
         text = answer or ""
-        blocks = list(_BLOCK.finditer(text))
+        blocks = code_blocks(text)
         expects = analysis.task_type in _CODE_TASKS
         quality = Quality(
             finish_reason=finish_reason,
@@ -113,10 +164,10 @@ class PostProcessor:
 
     def actions(self, text: str) -> list[Action]:
         found: list[Action] = []
-        for block in _BLOCK.finditer(text):
-            info = block.group("info").strip()
+        for block in code_blocks(text):
+            info = block.info.strip()
             language = info.split()[0].split(":")[0].lower() if info else None
-            body = block.group("body").rstrip("\n")
+            body = block.body.rstrip("\n")
             if language in _SHELLS:
                 for line in body.splitlines():
                     command = line.strip().removeprefix("$ ").removeprefix("> ")
@@ -137,16 +188,16 @@ class PostProcessor:
                 found.append(Action(type="createFile", file=path))
         return found
 
-    def _target(self, text: str, block: re.Match[str], info: str) -> str | None:
+    def _target(self, text: str, block: CodeBlock, info: str) -> str | None:
         """The file a code block is meant for, when the answer says so."""
         from_info = _INFO_FILE.search(info)
         if from_info:
             return from_info.group(1) or from_info.group(2)
-        first = block.group("body").split("\n", 1)[0]
+        first = block.body.split("\n", 1)[0]
         from_comment = _FIRST_LINE_FILE.match(first)
         if from_comment:
             return from_comment.group(1)
-        before = text[: block.start()].rstrip().rsplit("\n", 1)[-1]
+        before = text[: block.start].rstrip().rsplit("\n", 1)[-1]
         lead = _LEAD_FILE.search(before)
         if lead:
             return next(g for g in lead.groups() if g)

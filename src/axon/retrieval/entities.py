@@ -15,7 +15,7 @@ MAX_ENTITIES = 64
 
 _PY_FRAME = re.compile(r'File "(?P<path>[^"\n]+)", line (?P<line>\d+)(?:, in (?P<func>[\w<>.]+))?')
 _JS_FRAME = re.compile(
-    r"\bat (?:(?P<func>[\w$.<>\[\] ]+?) \()?"
+    r"\bat (?:(?P<func>[\w$.<>\[\] ]{1,200}?) \()?"
     r"(?P<path>[^\s()]+?\.[A-Za-z]{1,5}):(?P<line>\d+)(?::\d+)?\)?"
 )
 _JAVA_FRAME = re.compile(
@@ -26,16 +26,21 @@ _PATH = re.compile(
 )
 _SLASH_PATH = re.compile(r"(?<![\w:/.-])(?:[\w.-]{2,}/)+[\w.-]{2,}")
 _DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?![\w(])")
-_DOTTED_FULL = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_DOTTED_FULL = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _CALL = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\(")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
+# One quantifier per run of letters, never a repeated group of them: `(?:[A-Z]\w*)+`
+# followed by `\b` tries every split of a long capitalised run (exponential time).
 _CAMEL = re.compile(
-    r"(?<![\w.])(?:[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Z]{2,}[a-z]+\w*|[a-z]+[0-9]*[A-Z]\w*)\b"
+    r"(?<![\w.])(?:[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]\w*|[a-z]+[0-9]*[A-Z]\w*)\b"
 )
 _SNAKE = re.compile(r"(?<![\w.])_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _ERROR_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt)\b")
+# Horizontal space only (`\s*` after `^` would span lines, scanning the rest of the text
+# from every line start), and a module prefix split at its dots, one way only.
 _ERROR_LINE = re.compile(
-    r"^\s*(?:[\w.]+\.)?(?P<name>[A-Z]\w*(?:Error|Exception|Warning))\s*:\s*(?P<msg>.{3,300})$",
+    r"^[ \t]*(?:\w+\.)*(?P<name>[A-Z]\w*(?:Error|Exception|Warning))"
+    r"[ \t]*:[ \t]*(?P<msg>.{3,300})$",
     re.MULTILINE,
 )
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")

@@ -84,6 +84,11 @@ class SearchesMany(Protocol):
     ) -> list[list[tuple[str, float]]]: ...
 
 
+def _parse_query(query: str) -> tuple[QueryEntities, list[str]]:
+    entities = extract_entities(query)
+    return entities, query_terms(query, entities)
+
+
 def validate_request(request: SearchRequest) -> None:
     if not request.query.strip():
         raise InvalidInput.field("query", "query must not be empty")
@@ -143,7 +148,9 @@ class HybridRetriever:
     async def _query_vector(self, query: str) -> NDArray[np.float32] | None:
         if self.embedder is None:
             return None
-        vectors = await self.embedder.embed([query_embedding_text(query)])
+        # Off the loop: the first call loads (and verifies) the tokenizer's files.
+        text = await asyncio.to_thread(query_embedding_text, query)
+        vectors = await self.embedder.embed([text])
         return np.asarray(vectors[0], dtype=np.float32)
 
     async def _dense(
@@ -306,8 +313,8 @@ class HybridRetriever:
         await asyncio.sleep(0)
         pool: dict[str, _Candidate] = {}
         try:
-            entities = extract_entities(request.query)
-            terms = query_terms(request.query, entities)
+            # Parsing a long query is CPU work: on a worker thread the loop keeps serving.
+            entities, terms = await asyncio.to_thread(_parse_query, request.query)
             reserve_types = list(request.reserve_types or []) if request.reserve_limit else []
             for tier, partitions in plan:
                 tier_filter = IndexFilter(tiers=[tier], types=request.types)

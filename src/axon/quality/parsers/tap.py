@@ -11,7 +11,8 @@ _RESULT = re.compile(
     r"^(?P<indent>\s*)(?P<ok>not ok|ok)\s+\d+\s*(?:-\s*)?(?P<name>[^#]*)(?P<directive>#.*)?$"
 )
 _SUMMARY = re.compile(r"^# (tests|pass|fail|skipped|todo|cancelled) (\d+)\s*$")
-_LOCATION = re.compile(r"location:\s*'?(?P<file>[^']+?):(?P<line>\d+):\d+'?\s*$")
+# A YAML key at the start of its line: one place to start from, not every "location:".
+_LOCATION = re.compile(r"^\s*+location:\s*+'?(?P<file>[^'\s][^']*?):(?P<line>\d+):\d+'?\s*$")
 
 
 def parse_tap(out: ToolOutput) -> Parsed:
