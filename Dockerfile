@@ -28,7 +28,7 @@ LABEL org.opencontainers.image.title="axon-api" \
 # tini: PID 1 that forwards signals and reaps zombies; curl and nc: the runbook's
 # in-container diagnostics (`docker-compose exec api nc -zv mongodb 27017`).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini curl netcat-openbsd ca-certificates \
+    && apt-get install -y --no-install-recommends tini curl netcat-openbsd ca-certificates bubblewrap \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 axon \

@@ -220,6 +220,12 @@ class Settings(BaseSettings):
         validation_alias="AXON_GATE_OUTPUT_LIMIT",
     )
     gate_concurrency: int = Field(default=2, ge=1, le=64, validation_alias="AXON_GATE_CONCURRENCY")
+    # Checks run in a bubblewrap sandbox; "off" is the operator's explicit opt-out (the gate
+    # refuses to run checks when no sandbox can be made and this is "required").
+    gate_sandbox: Literal["required", "off"] = Field(
+        default="required", validation_alias="AXON_GATE_SANDBOX"
+    )
+    gate_network: bool = Field(default=False, validation_alias="AXON_GATE_NETWORK")
     gate_wait_seconds: float = Field(
         default=60, ge=0, le=3600, validation_alias="AXON_GATE_WAIT_SECONDS"
     )

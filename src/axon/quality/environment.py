@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from axon.config import Settings
 
@@ -35,6 +36,10 @@ SECRET_NAME = re.compile(
 # Fixed values: no colours or prompts, and runners (jest, vitest) leave watch mode off.
 FIXED = {"CI": "true", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
 _SECRET_FIELD = re.compile(r"(key|token|secret|password|uri|url)$")
+_SECRET_VARIABLE = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$", re.I)
+_URL_VARIABLE = re.compile(r"_(URI|URL)$", re.I)
+REDACTED = "[redacted]"
+_MIN_SECRET = 6  # shorter values would redact ordinary words
 
 
 def settings_secrets(settings: Settings) -> list[str]:
@@ -44,6 +49,33 @@ def settings_secrets(settings: Settings) -> list[str]:
         if _SECRET_FIELD.search(name) and isinstance(value, str) and len(value) >= 6:
             values.append(value)
     return values
+
+
+def _url_password(value: str) -> str | None:
+    try:
+        return urlsplit(value).password
+    except ValueError:
+        return None
+
+
+def secret_values(settings: Settings, source: Mapping[str, str] | None = None) -> list[str]:
+    """What no check output may show: Axon's configured keys, tokens and connection URLs,
+    the passwords inside those URLs, and secret-named variables of Axon's own environment.
+    Longest first, so a URL is replaced whole before its password is looked for."""
+    source = os.environ if source is None else source
+    values = set(settings_secrets(settings))
+    for name, value in source.items():
+        if _SECRET_VARIABLE.search(name) or (_URL_VARIABLE.search(name) and "@" in value):
+            values.add(value)
+    values |= {p for v in list(values) if (p := _url_password(v))}
+    return sorted((v for v in values if len(v) >= _MIN_SECRET), key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def tool_environment(

@@ -18,7 +18,7 @@ from axon.quality.config import GateConfig, GateConfigError, PinnedCheck, load_c
 from axon.quality.detect import Toolbox, detect, pytest_report_args
 from axon.quality.environment import tool_environment
 from axon.quality.models import CheckKind, CheckSpec
-from axon.quality.run import run_process
+from axon.quality.sandbox import Launcher
 
 _VENVS = (".venv", "venv", "env")
 _MYPY_JSON_SINCE = (1, 11)
@@ -149,8 +149,11 @@ def _pinned_spec(box: Toolbox, kind: CheckKind, pinned: PinnedCheck) -> CheckSpe
     return spec
 
 
-async def _mypy_offers_json(spec: CheckSpec, root: Path, env: dict[str, str]) -> bool:
-    outcome = await run_process([spec.argv[0], "--version"], root, env, 30, 4096)
+async def _mypy_offers_json(
+    spec: CheckSpec, root: Path, env: dict[str, str], launcher: Launcher
+) -> bool:
+    # The workspace's own mypy: started like a check, in the sandbox.
+    outcome = await launcher.run([spec.argv[0], "--version"], root, env, 30, 4096)
     match = re.search(r"mypy (\d+)\.(\d+)", outcome.stdout)
     return match is not None and (int(match.group(1)), int(match.group(2))) >= _MYPY_JSON_SINCE
 
@@ -159,7 +162,9 @@ def _error_plan(kinds: list[CheckKind], problem: str, timeout: float) -> Plan:
     return Plan([CheckSpec(kind, "config", [], "text", timeout, problem=problem) for kind in kinds])
 
 
-async def make_plan(root: Path, settings: Settings, kinds: list[CheckKind], reports: Path) -> Plan:
+async def make_plan(
+    root: Path, settings: Settings, kinds: list[CheckKind], reports: Path, launcher: Launcher
+) -> Plan:
     base_env = tool_environment(settings)
     try:
         config = load_config(root)
@@ -193,7 +198,7 @@ async def make_plan(root: Path, settings: Settings, kinds: list[CheckKind], repo
         if (
             spec.tool == "mypy"
             and spec.parser == "mypy-json"
-            and not await _mypy_offers_json(spec, root, env)
+            and not await _mypy_offers_json(spec, root, env, launcher)
         ):
             spec.argv = [a for i, a in enumerate(spec.argv) if not _is_output_json(spec.argv, i)]
             spec.parser = "mypy"

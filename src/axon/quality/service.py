@@ -8,6 +8,7 @@ score -> record failures as error contexts in the workspace.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from axon.ports import DocumentStore, SearchIndex
 from axon.quality.access import GateTarget, target_for_path, target_for_workspace
 from axon.quality.contexts import record_failures
 from axon.quality.coverage import fresh_coverage
+from axon.quality.environment import redact, secret_values
 from axon.quality.models import (
     CheckKind,
     CheckResult,
@@ -36,8 +38,9 @@ from axon.quality.models import (
     Severity,
 )
 from axon.quality.parsers import PARSERS, ToolOutput
-from axon.quality.plan import make_plan
-from axon.quality.run import ProcessOutcome, limiter, run_process
+from axon.quality.plan import Plan, make_plan
+from axon.quality.run import ProcessOutcome, limiter
+from axon.quality.sandbox import Launcher, SandboxUnavailable, gate_launcher
 from axon.quality.scoring import check_score, overall_score, overall_status
 from axon.quality.verdict import decide
 
@@ -94,16 +97,23 @@ def _tail(outcome: ProcessOutcome) -> tuple[str, bool]:
     return "…" + text[-OUTPUT_TAIL_CHARS:], True
 
 
-def _read_report(spec: CheckSpec) -> str | None:
+def _read_report(spec: CheckSpec, secrets: list[str]) -> str | None:
     if spec.report is None or not spec.report.is_file():
         return None
     if spec.report.stat().st_size > REPORT_LIMIT:
         return None
-    return spec.report.read_text("utf-8", "replace")
+    return redact(spec.report.read_text("utf-8", "replace"), secrets)
 
 
-def _result(spec: CheckSpec, outcome: ProcessOutcome, root: Path, started: float) -> CheckResult:
-    out = ToolOutput(outcome.stdout, outcome.stderr, outcome.exit_code, root, _read_report(spec))
+def _result(
+    spec: CheckSpec, outcome: ProcessOutcome, root: Path, started: float, secrets: list[str]
+) -> CheckResult:
+    # Redacted before anything is parsed or kept: no stored field can carry a secret.
+    outcome = dataclasses.replace(
+        outcome, stdout=redact(outcome.stdout, secrets), stderr=redact(outcome.stderr, secrets)
+    )
+    report = _read_report(spec, secrets)
+    out = ToolOutput(outcome.stdout, outcome.stderr, outcome.exit_code, root, report)
     parsed = PARSERS[spec.parser](out)
     status, reason = decide(spec, outcome, parsed)
     output, cut = _tail(outcome)
@@ -139,11 +149,20 @@ def _not_run(spec: CheckSpec, status: CheckStatus, reason: str) -> CheckResult:
 
 class _Runner:
     def __init__(
-        self, settings: Settings, root: Path, env: dict[str, str], progress: ProgressCallback | None
+        self,
+        settings: Settings,
+        root: Path,
+        plan: Plan,
+        launcher: Launcher,
+        reports: Path,
+        progress: ProgressCallback | None,
     ) -> None:
         self.settings = settings
         self.root = root
-        self.env = env
+        self.env = plan.env
+        self.launcher = launcher
+        self.reports = reports
+        self.secrets = secret_values(settings)
         self.progress = progress
         self.deadline = time.monotonic() + settings.gate_total_timeout
 
@@ -174,12 +193,17 @@ class _Runner:
             spec.timeout = min(spec.timeout, remaining)
             await self._report(spec.id, "running")
             started = time.time()
-            outcome = await run_process(
-                spec.argv, self.root, self.env, spec.timeout, self.settings.gate_output_limit
+            outcome = await self.launcher.run(
+                spec.argv,
+                self.root,
+                self.env,
+                spec.timeout,
+                self.settings.gate_output_limit,
+                writable=[self.reports],
             )
         finally:
             slots.release()
-        result = _result(spec, outcome, self.root, started)
+        result = _result(spec, outcome, self.root, started, self.secrets)
         if outcome.timed_out and capped:
             result.reason = f"stopped at the gate's {total:g}s limit; its process group was killed"
         await self._report(spec.id, result.status)
@@ -199,8 +223,20 @@ async def run_gate(
     clock = time.monotonic()
     reports = Path(tempfile.mkdtemp(prefix="axon-gate-"))
     try:
-        plan = await make_plan(target.root, settings, kinds, reports)
-        runner = _Runner(settings, target.root, plan.env, progress)
+        try:
+            launcher = await gate_launcher(settings)
+        except SandboxUnavailable as exc:
+            # Refused, not run: every check asked for is an error that says why.
+            launcher = Launcher(None)
+            plan = Plan(
+                [
+                    CheckSpec(kind, "sandbox", [], "text", settings.gate_check_timeout, problem=str(exc))
+                    for kind in kinds
+                ]
+            )
+        else:
+            plan = await make_plan(target.root, settings, kinds, reports, launcher)
+        runner = _Runner(settings, target.root, plan, launcher, reports, progress)
         checks = list(await asyncio.gather(*(runner.run(spec) for spec in plan.checks)))
     finally:
         shutil.rmtree(reports, ignore_errors=True)

@@ -6,11 +6,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from axon.api.deps import CursorQuery, LimitQuery, ServicesDep
+from axon.api.deps import (
+    CallerKeyDep,
+    CursorQuery,
+    LimitQuery,
+    ServicesDep,
+    may_read_output,
+    require_output_scope,
+)
 from axon.errors import NotFound
 from axon.models import ID_PATTERN, JobState
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+_NO_OUTPUT = {"result": None, "progress": {}, "errors": []}  # what a list hides from a reader
 
 
 @router.get("")
@@ -19,16 +27,22 @@ async def list_all(
     state: Annotated[JobState | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
+    key: CallerKeyDep = None,
 ) -> dict[str, Any]:
     page = await services.store.list_jobs(state, limit, cursor)
-    return {"items": [j.dump() for j in page.items], "nextCursor": page.next_cursor}
+    items = [
+        j.dump() if may_read_output(j, key) else j.model_copy(update=_NO_OUTPUT).dump()
+        for j in page.items
+    ]
+    return {"items": items, "nextCursor": page.next_cursor}
 
 
 @router.get("/{job_id}")
 async def show(
-    job_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep
+    job_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep, key: CallerKeyDep
 ) -> dict[str, Any]:
     job = await services.store.get_job(job_id)
     if job is None:
         raise NotFound(f"job '{job_id}' not found", code="JOB_NOT_FOUND")
+    require_output_scope(job, key)
     return job.dump()

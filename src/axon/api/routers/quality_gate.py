@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from axon.api.deps import ServicesDep
+from axon.api.deps import CallerKeyDep, ServicesDep, require_output_scope
 from axon.errors import NotFound
 from axon.models import ID_PATTERN, Job, JobState
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
@@ -46,9 +46,10 @@ async def execute(body: GateRequest, services: ServicesDep) -> JSONResponse:
 
 @router.get("/runs/{run_id}")
 async def show(
-    run_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep
+    run_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep, key: CallerKeyDep
 ) -> dict[str, Any]:
     job = await services.store.get_job(run_id)
     if job is None or job.kind != JOB_KIND:
         raise NotFound(f"quality gate run '{run_id}' not found", code="RUN_NOT_FOUND")
+    require_output_scope(job, key)
     return run_view(job)
