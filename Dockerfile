@@ -43,7 +43,8 @@ ENV PATH=/opt/axon/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=3000 \
-    AXON_DATA_DIR=/var/lib/axon
+    AXON_DATA_DIR=/var/lib/axon \
+    AXON_WORKSPACE_ROOTS=/workspaces
 
 USER axon
 WORKDIR /var/lib/axon

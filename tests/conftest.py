@@ -6,6 +6,7 @@ that fake (`copilot`, for the OpenAI / Anthropic / MCP endpoints)."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -68,7 +69,12 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "LLM_CACHE_TTL",
     ):
         monkeypatch.delenv(name, raising=False)
+    for name in ("AXON_GATE_SANDBOX", "AXON_GATE_NETWORK", "AXON_GATE_ALLOWED_ROOTS"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AXON_DATA_DIR", str(data_dir))
+    # Test workspaces live in temporary folders; registering them over the API needs them
+    # inside the workspace roots.
+    monkeypatch.setenv("AXON_WORKSPACE_ROOTS", tempfile.gettempdir())
     return load_settings()
 
 

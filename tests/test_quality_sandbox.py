@@ -84,16 +84,18 @@ async def test_no_network_unless_the_operator_allows_it(
 ) -> None:
     with _listener() as server:
         port = server.getsockname()[1]
-        code = f"import socket; socket.create_connection(('127.0.0.1', {port}), 2); print('in')"
+        code = (
+            f"import socket; socket.create_connection(('127.0.0.1', {port}), 2); print('CONNECTED')"
+        )
         project = project_running(tmp_path / "net", code)
         offline = await run_check(settings, services, project)
         assert offline.status is CheckStatus.FAILED
-        assert "in" not in (offline.output or "").split()
+        assert "CONNECTED" not in (offline.output or "")  # its own, empty network namespace
         online = await run_check(
             settings.model_copy(update={"gate_network": True}), services, project
         )
         assert online.status is CheckStatus.PASSED, online
-        assert (online.output or "").strip() == "in"
+        assert (online.output or "").strip() == "CONNECTED"
 
 
 async def test_only_the_workspace_and_a_private_tmp_are_writable(

@@ -204,8 +204,13 @@ class Settings(BaseSettings):
         default=10, ge=0, le=86_400, validation_alias="AXON_CACHE_TTL_QUERY_RESULTS"
     )
 
-    # Quality gate (axon.quality). Besides registered workspaces, only folders under these
-    # comma-separated roots can be gated; timeouts are seconds; the output cap is per stream.
+    # Folders a workspace registered over the API may be in (comma-separated). Unset: the
+    # user's home when embedded, none in production (see workspace_roots_list).
+    workspace_roots: str | None = Field(default=None, validation_alias="AXON_WORKSPACE_ROOTS")
+
+    # Quality gate (axon.quality). Folders under these comma-separated roots can be gated, and
+    # so can registered workspaces inside AXON_WORKSPACE_ROOTS; timeouts are seconds; the
+    # output cap is per stream.
     gate_allowed_roots: str = Field(default="", validation_alias="AXON_GATE_ALLOWED_ROOTS")
     gate_check_timeout: float = Field(
         default=600, gt=0, le=86_400, validation_alias="AXON_GATE_CHECK_TIMEOUT"
@@ -400,6 +405,15 @@ class Settings(BaseSettings):
         for item in split_list(value):
             ipaddress.ip_network(item, strict=False)
         return value
+
+    @property
+    def workspace_roots_list(self) -> list[str]:
+        """AXON_WORKSPACE_ROOTS; unset: the home folder embedded, nothing in production."""
+        if self.workspace_roots is not None:
+            return split_list(self.workspace_roots)
+        if self.is_production or self.uses_production_backend:
+            return []
+        return [str(Path.home())]
 
     @property
     def uses_production_backend(self) -> bool:

@@ -32,8 +32,15 @@ class _Input(BaseModel):
 
 
 def _absolute_path(value: str | None) -> str | None:
-    # Store absolute, normalised paths; no filesystem access (the folder may not exist yet).
-    return os.path.abspath(os.path.expanduser(value)) if value else value
+    # Absolute only: a relative path would resolve against the server's working folder.
+    # Normalised without filesystem access; the API also resolves and checks it
+    # (axon.folders), the CLI passes the folder the user named, resolved.
+    if not value:
+        return value
+    expanded = os.path.expanduser(value)
+    if not os.path.isabs(expanded):
+        raise ValueError("must be an absolute path")
+    return os.path.normpath(expanded)
 
 
 AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]

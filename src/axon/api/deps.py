@@ -45,6 +45,8 @@ def require_output_scope(job: Job, key: ApiKey | None) -> None:
             f"reading a {job.kind} job's output needs the '{needed}' scope",
             details=[{"field": "scope", "message": f"needs '{needed}'"}],
         )
+
+
 WorkspaceIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="workspace id")]
 ContextIdPath = Annotated[str, Path(pattern=CONTEXT_ID_PATTERN, description="context id")]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="page size")]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from axon.errors import Conflict, InvalidInput, NotFound
+from axon.folders import allowed_workspace_folder
 from axon.indexing.report import IndexReport
 from axon.indexing.service import index_workspace
 from axon.jobs import JobContext, register_job
@@ -95,6 +96,8 @@ async def start_scan(services: Services, workspace: Workspace, *, full: bool = F
     """Submit a scan of the workspace's folder (the API's and the MCP tool's path)."""
     if not workspace.path:
         raise InvalidInput.field("path", "the workspace has no folder; set its path first")
+    # Checked again: it may have been registered by the CLI, or before the roots changed.
+    allowed_workspace_folder(workspace.path, services.settings)
     if not await asyncio.to_thread(Path(workspace.path).is_dir):
         raise InvalidInput.field("path", f"the workspace folder does not exist: {workspace.path}")
     running = await running_scan(services, workspace.id)

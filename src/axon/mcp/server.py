@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from axon import __version__
 from axon.errors import AxonError, Forbidden, InvalidInput, NotFound
+from axon.folders import allowed_workspace_folder
 from axon.indexing.facts import FACTS_PATH
 from axon.indexing.job import start_scan
 from axon.mcp.sources import MAX_LINES, read_lines
@@ -498,6 +499,8 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
 
 async def _registered(services: Services, path: str) -> Workspace:
     """The workspace of a folder: an existing one with that folder, else a new one."""
+    # A folder from an MCP client is held to the API's rule (inside AXON_WORKSPACE_ROOTS).
+    path = allowed_workspace_folder(path, services.settings)
     data = WorkspaceCreate(name=path.rstrip("/").rsplit("/", 1)[-1] or "workspace", path=path)
     for workspace in await all_workspaces(services.store):
         if workspace.path == data.path:

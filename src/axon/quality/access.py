@@ -1,7 +1,11 @@
-"""Which folders may be gated: registered workspaces and configured allowed roots.
+"""Which folders may be gated: the operator's roots, never what a client registered.
 
-Paths are compared after resolving `..` and symlinks, so a link inside an
-allowed root that points elsewhere is refused like the elsewhere it names.
+A folder can be gated when it is under AXON_GATE_ALLOWED_ROOTS, or when it is (or is
+inside) a registered workspace's folder that lies inside AXON_WORKSPACE_ROOTS. Both
+are operator settings; registering a workspace never widens them (registering is
+itself confined to AXON_WORKSPACE_ROOTS). Paths are compared after resolving `..`
+and symlinks, so a link inside an allowed root that points elsewhere is refused like
+the elsewhere it names.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 
 from axon.config import Settings, split_list
 from axon.errors import Forbidden, InvalidInput, NotFound
+from axon.folders import inside_workspace_roots
 from axon.models import Workspace
 from axon.ports import DocumentStore
 
@@ -47,7 +52,25 @@ def _existing_folder(root: Path, field: str) -> Path:
     return root
 
 
-async def target_for_workspace(store: DocumentStore, workspace_id: str) -> GateTarget:
+def _refused(field: str) -> Forbidden:
+    # The same answer whether or not the folder exists: no probing outside the roots.
+    return Forbidden(
+        "this folder is neither under AXON_GATE_ALLOWED_ROOTS nor a registered workspace "
+        "inside AXON_WORKSPACE_ROOTS",
+        code="PATH_NOT_ALLOWED",
+        details=[{"field": field, "message": "not an allowed folder"}],
+    )
+
+
+def _gateable(real: Path, workspace: Workspace | None, settings: Settings) -> bool:
+    if any(real.is_relative_to(root) for root in allowed_roots(settings)):
+        return True
+    return workspace is not None and inside_workspace_roots(real, settings)
+
+
+async def target_for_workspace(
+    store: DocumentStore, settings: Settings, workspace_id: str, *, trusted: bool = False
+) -> GateTarget:
     workspace = await store.get_workspace(workspace_id)
     if workspace is None:
         raise NotFound(
@@ -57,7 +80,10 @@ async def target_for_workspace(store: DocumentStore, workspace_id: str) -> GateT
         )
     if not workspace.path:
         raise InvalidInput.field("workspaceId", f"workspace '{workspace_id}' has no folder")
-    return GateTarget(_existing_folder(_real(workspace.path), "workspaceId"), workspace)
+    real = _real(workspace.path)
+    if not trusted and not _gateable(real, workspace, settings):
+        raise _refused("workspaceId")
+    return GateTarget(_existing_folder(real, "workspaceId"), workspace)
 
 
 async def target_for_path(
@@ -67,14 +93,12 @@ async def target_for_path(
     if not path.startswith(("/", "~")):
         raise InvalidInput.field("workspacePath", "must be an absolute path")
     real = _real(path)
-    registered = await _registered(store)
-    workspace = next((w for w in registered if w.path and _real(w.path) == real), None)
-    inside = [_real(w.path) for w in registered if w.path] + allowed_roots(settings)
-    if not trusted and workspace is None and not any(real.is_relative_to(r) for r in inside):
-        # The same answer whether or not the folder exists: no probing outside the roots.
-        raise Forbidden(
-            "this folder is neither a registered workspace nor under AXON_GATE_ALLOWED_ROOTS",
-            code="PATH_NOT_ALLOWED",
-            details=[{"field": "workspacePath", "message": "not an allowed folder"}],
-        )
+    registered = [w for w in await _registered(store) if w.path]
+    workspace = next((w for w in registered if _real(w.path or "") == real), None)
+    # A folder inside a registered workspace is gated as part of it.
+    holder = workspace or next(
+        (w for w in registered if real.is_relative_to(_real(w.path or ""))), None
+    )
+    if not trusted and not _gateable(real, holder, settings):
+        raise _refused("workspacePath")
     return GateTarget(_existing_folder(real, "workspacePath"), workspace)

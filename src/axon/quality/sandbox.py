@@ -133,18 +133,18 @@ class Launcher:
             if os.path.exists(name):
                 args += ["--ro-bind", name, name]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME]
-        writable = [cwd, *writable]
-        if any(Path(os.path.realpath(w)) == Path("/") for w in writable):
+        rw = [cwd, *writable]
+        if any(Path(os.path.realpath(w)) == Path("/") for w in rw):
             raise ValueError("the sandbox never makes / writable")
         bound = [Path(p) for p in _SYSTEM]
         reals = {Path(os.path.realpath(folder)) for folder in _tool_folders(argv, env)}
         for real in sorted(reals, key=lambda p: len(p.parts)):  # a parent covers its children
-            if not real.is_dir() or real == Path("/") or _covered(real, bound + writable):
+            if not real.is_dir() or real == Path("/") or _covered(real, bound + rw):
                 continue
             bound.append(real)
             args += ["--ro-bind", str(real), str(real)]
-        for folder in writable:
-            args += ["--bind", str(folder), str(folder)]
+        for place in rw:
+            args += ["--bind", str(place), str(place)]
         args += ["--chdir", str(cwd), "--clearenv"]
         for name, value in sandbox_env(env).items():
             args += ["--setenv", name, value]

@@ -84,7 +84,7 @@ async def resolve_target(
     trusted: bool = False,
 ) -> GateTarget:
     if workspace_id is not None:
-        return await target_for_workspace(store, workspace_id)
+        return await target_for_workspace(store, settings, workspace_id, trusted=trusted)
     if workspace_path is None:
         raise InvalidInput.field("workspaceId", "give workspaceId or workspacePath")
     return await target_for_path(store, settings, workspace_path, trusted=trusted)
@@ -230,7 +230,9 @@ async def run_gate(
             launcher = Launcher(None)
             plan = Plan(
                 [
-                    CheckSpec(kind, "sandbox", [], "text", settings.gate_check_timeout, problem=str(exc))
+                    CheckSpec(
+                        kind, "sandbox", [], "text", settings.gate_check_timeout, problem=str(exc)
+                    )
                     for kind in kinds
                 ]
             )

@@ -18,7 +18,8 @@ from axon.errors import NotFound
 from axon.models import ID_PATTERN, JobState
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
-_NO_OUTPUT = {"result": None, "progress": {}, "errors": []}  # what a list hides from a reader
+# What a job list hides from a key that may not read a job's output.
+_NO_OUTPUT: dict[str, Any] = {"result": None, "progress": {}, "errors": []}
 
 
 @router.get("")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from axon.api.deps import CursorQuery, LimitQuery, ServicesDep, WorkspaceIdPath, require_workspace
 from axon.errors import NotFound
+from axon.folders import allowed_workspace_folder
 from axon.workspaces import WorkspaceCreate, WorkspaceUpdate, create_workspace, update_workspace
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
@@ -15,6 +16,8 @@ router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 @router.post("", status_code=201)
 async def create(body: WorkspaceCreate, services: ServicesDep) -> dict[str, Any]:
+    if body.path is not None:
+        body.path = allowed_workspace_folder(body.path, services.settings)
     return (await create_workspace(services.store, body)).dump()
 
 
@@ -35,6 +38,8 @@ async def show(workspace_id: WorkspaceIdPath, services: ServicesDep) -> dict[str
 async def patch(
     workspace_id: WorkspaceIdPath, body: WorkspaceUpdate, services: ServicesDep
 ) -> dict[str, Any]:
+    if body.path is not None:
+        body.path = allowed_workspace_folder(body.path, services.settings)
     return (await update_workspace(services.store, workspace_id, body)).dump()
 
 
