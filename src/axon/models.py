@@ -101,6 +101,9 @@ class Context(CamelModel):
     usage_count: int = 0
     confidence: float = 1.0
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # The tenant of the key that created it: global contexts are shared within a tenant
+    # (and untenanted ones with everybody); see axon.security.principal.
+    tenant: str | None = None
 
 
 class Interaction(CamelModel):
@@ -164,10 +167,15 @@ class ApiKey(CamelModel):
     created_at: UtcDatetime = Field(default_factory=utcnow)
     expires_at: UtcDatetime | None = None
     revoked_at: UtcDatetime | None = None
+    # Restrictions; records made before they existed read as None: unrestricted.
+    workspaces: list[str] | None = None  # None: every workspace
+    tenant: str | None = None  # whose global contexts it sees (beside untenanted ones)
+    budget_usd: float | None = None  # total LLM spend allowed
+    rpm: int | None = None  # requests per minute allowed
 
 
 class LlmUsage(CamelModel):
-    """LLM token and cost totals of one workspace (None: unattributed) for one model.
+    """LLM token and cost totals of one workspace (None: unattributed), API key and model.
 
     As a store argument it is an increment: every counter is added to the totals.
     """
@@ -175,6 +183,7 @@ class LlmUsage(CamelModel):
     workspace_id: str | None = None
     provider: str
     model: str
+    api_key_id: str | None = None  # the key that spent it (None: auth off)
     requests: int = 0
     failures: int = 0  # requests that ended in an error (tokens already spent still count)
     cached: int = 0  # answered from the response cache, no provider call

@@ -27,6 +27,7 @@ from axon.models import (
     Tier,
     Workspace,
 )
+from axon.security.principal import FULL_ACCESS, Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +137,16 @@ class DocumentStore(Protocol):
         """Set `revoked_at` (kept if already revoked); None when the key does not exist."""
         ...
 
-    # LLM usage totals per (workspace, provider, model)
+    # LLM usage totals per (workspace, API key, provider, model)
     async def add_llm_usage(self, usage: LlmUsage) -> None:
         """Add every counter of `usage` to the stored totals atomically (creating them)."""
         ...
 
-    async def list_llm_usage(self, workspace_id: str | None = None) -> list[LlmUsage]:
-        """Totals of one workspace, or of all (unattributed ones included), ordered by
-        workspace, provider and model."""
+    async def list_llm_usage(
+        self, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsage]:
+        """Totals of one workspace and/or API key, or of all (unattributed ones included),
+        ordered by workspace, provider, model and key."""
         ...
 
 
@@ -166,6 +169,9 @@ class SearchRequest:
     # The workspace's record when the caller has just read it (the pipeline's
     # collector): saves the retriever a second look-up. Ignored if another id.
     workspace: Workspace | None = None
+    # Who asks: the workspace must be theirs, and relatives' hybrid and tenants'
+    # global contexts are searched only as far as they may see them.
+    principal: Principal = FULL_ACCESS
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,10 @@ async def update_workspace(
 
 
 async def add_context(
-    store: DocumentStore, data: ContextCreate, search_index: SearchIndex | None = None
+    store: DocumentStore,
+    data: ContextCreate,
+    search_index: SearchIndex | None = None,
+    tenant: str | None = None,
 ) -> Context:
     if await store.get_workspace(data.workspace_id) is None:
         raise NotFound(
@@ -133,6 +136,7 @@ async def add_context(
         id=new_id("ctx"),
         content_hash=content_hash(data.content),
         token_count=count_tokens(data.content),
+        tenant=tenant,
         **fields,
     )
     await store.put_contexts([context])

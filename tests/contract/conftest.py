@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +39,23 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield adapter
     finally:
         await adapter.close()
+
+
+# Writes a record as stored by an older version, bypassing the models (for migrations).
+RawWriter = Callable[[str, str, dict[str, Any]], Awaitable[None]]
+
+
+@pytest.fixture
+def stored_raw(store: DocumentStore) -> RawWriter:
+    async def write(table: str, record_id: str, doc: dict[str, Any]) -> None:
+        if isinstance(store, MongoDocumentStore):
+            mongo_doc = {k: v for k, v in doc.items() if k != "id"}
+            await store._col(table).insert_one({"_id": record_id, **mongo_doc})
+            return
+        assert isinstance(store, SQLiteDocumentStore)
+        text = json.dumps(doc)
+        await store._write(
+            lambda c: c.execute(f"INSERT INTO {table} (id, doc) VALUES (?, ?)", (record_id, text))
+        )
+
+    return write

@@ -10,6 +10,8 @@ from axon.errors import Conflict
 from axon.models import ApiScope, Job, JobState, utcnow
 from axon.ports import DocumentStore
 from axon.security.keys import new_api_key
+from axon.security.principal import Principal
+from tests.contract.conftest import RawWriter
 
 
 async def test_api_key_roundtrip_and_revoke(store: DocumentStore) -> None:
@@ -53,3 +55,35 @@ async def test_count_jobs_by_state(store: DocumentStore) -> None:
     for i, state in enumerate([JobState.QUEUED, JobState.QUEUED, JobState.FAILED]):
         await store.create_job(Job(id=f"job_{i}", kind="index", state=state))
     assert await store.count_jobs() == {JobState.QUEUED: 2, JobState.FAILED: 1}
+
+
+async def test_restrictions_roundtrip(store: DocumentStore) -> None:
+    record, _ = new_api_key(
+        "tenant-ci",
+        [ApiScope.READ],
+        workspaces=["b", "a"],
+        tenant="acme",
+        budget_usd=1.5,
+        rpm=60,
+    )
+    await store.create_api_key(record)
+    got = await store.get_api_key(record.id)
+    assert got == record
+    assert (got.workspaces, got.tenant, got.budget_usd, got.rpm) == (["a", "b"], "acme", 1.5, 60)
+    revoked = await store.revoke_api_key(record.id, utcnow())
+    assert revoked is not None and revoked.workspaces == ["a", "b"]  # revoking keeps them
+
+
+async def test_keys_stored_before_restrictions_read_as_unrestricted(
+    store: DocumentStore, stored_raw: RawWriter
+) -> None:
+    record, _ = new_api_key("old", [ApiScope.WRITE])
+    # The record exactly as versions without restrictions wrote it.
+    doc = record.model_dump(
+        mode="json", by_alias=True, exclude={"workspaces", "tenant", "budget_usd", "rpm"}
+    )
+    await stored_raw("api_keys", record.id, doc)
+    got = await store.get_api_key(record.id)
+    assert got is not None and got.key_hash == record.key_hash
+    assert (got.workspaces, got.tenant, got.budget_usd, got.rpm) == (None, None, None, None)
+    assert Principal.of(got).can_access("any-workspace")

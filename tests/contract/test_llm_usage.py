@@ -61,3 +61,24 @@ async def test_updated_at_is_the_latest_increment(store: DocumentStore) -> None:
     await store.add_llm_usage(usage("ws", requests=1).model_copy(update={"updated_at": later}))
     (total,) = await store.list_llm_usage("ws")
     assert total.updated_at == later
+
+
+async def test_totals_are_kept_per_api_key(store: DocumentStore) -> None:
+    await store.add_llm_usage(usage("ws", requests=1, cost_usd=0.25))  # auth off
+    for key, cost in [("k1", 0.5), ("k1", 0.25), ("k2", 1.0)]:
+        await store.add_llm_usage(
+            usage("ws", requests=1, cost_usd=cost).model_copy(update={"api_key_id": key})
+        )
+    await store.add_llm_usage(
+        usage("other", requests=1, cost_usd=2.0).model_copy(update={"api_key_id": "k1"})
+    )
+    k1 = await store.list_llm_usage(api_key_id="k1")
+    assert [(u.workspace_id, u.api_key_id, u.requests) for u in k1] == [
+        ("other", "k1", 1),
+        ("ws", "k1", 2),
+    ]
+    assert sum(u.cost_usd for u in k1) == pytest.approx(2.75)
+    (only,) = await store.list_llm_usage("ws", "k2")
+    assert only.cost_usd == pytest.approx(1.0)
+    in_ws = await store.list_llm_usage("ws")
+    assert [u.api_key_id for u in in_ws] == [None, "k1", "k2"]

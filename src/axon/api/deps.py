@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 
-from axon.errors import Forbidden, NotFound
-from axon.models import CONTEXT_ID_PATTERN, ID_PATTERN, ApiKey, ApiScope, Job, Workspace
+from axon.errors import Forbidden
+from axon.models import CONTEXT_ID_PATTERN, ID_PATTERN, ApiKey, ApiScope, Job, Page, Workspace
 from axon.quality.service import JOB_KIND as GATE_JOB_KIND
 from axon.security.keys import allows
+from axon.security.principal import (
+    FULL_ACCESS,
+    PRINCIPAL_STATE,
+    Principal,
+    ensure_access,
+    workspace_not_found,
+)
 from axon.services import Services
+from axon.stores.pagination import encode_cursor
 
 
 def get_services(request: Request) -> Services:
@@ -53,14 +62,54 @@ LimitQuery = Annotated[int, Query(ge=1, le=200, description="page size")]
 CursorQuery = Annotated[str | None, Query(max_length=512, description="opaque cursor")]
 
 
+def get_principal(request: Request) -> Principal:
+    """The caller the security middleware identified; with auth off, everyone."""
+    principal = getattr(request.state, PRINCIPAL_STATE, None)
+    return principal if isinstance(principal, Principal) else FULL_ACCESS
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
 async def require_workspace(
-    services: Services, workspace_id: str, field: str = "workspaceId"
+    services: Services, principal: Principal, workspace_id: str, field: str = "workspaceId"
 ) -> Workspace:
+    """The workspace, if it exists and the caller may use it; 404 alike otherwise."""
+    ensure_access(principal, workspace_id, field)
     workspace = await services.store.get_workspace(workspace_id)
     if workspace is None:
-        raise NotFound(
-            f"workspace '{workspace_id}' not found",
-            code="WORKSPACE_NOT_FOUND",
-            details=[{"field": field, "message": "no such workspace"}],
-        )
+        raise workspace_not_found(workspace_id, field)
     return workspace
+
+
+class _HasId(Protocol):
+    id: str
+
+
+R = TypeVar("R", bound=_HasId)
+# A restricted key's listing skips what it may not see; this bounds the store pages
+# read for one answer (the page may then come back short, with a cursor to go on).
+MAX_SCANNED_PAGES = 20
+
+
+async def visible_page(
+    fetch: Callable[[int, str | None], Awaitable[Page[R]]],
+    visible: Callable[[R], bool],
+    limit: int,
+    cursor: str | None,
+) -> Page[R]:
+    """One page of the items the caller may see, in the store's order (by id)."""
+    kept: list[R] = []
+    for _ in range(MAX_SCANNED_PAGES):
+        page = await fetch(limit, cursor)
+        for item in page.items:
+            if visible(item):
+                kept.append(item)
+                if len(kept) == limit:
+                    return page.model_copy(
+                        update={"items": kept, "next_cursor": encode_cursor(item.id)}
+                    )
+        if page.next_cursor is None:
+            return page.model_copy(update={"items": kept})
+        cursor = page.next_cursor
+    return page.model_copy(update={"items": kept})

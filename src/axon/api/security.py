@@ -3,7 +3,9 @@
 Order of checks for each HTTP request:
 1. probes, /metrics and the API docs are public and never limited;
 2. with auth on, a key from `Authorization: Bearer` or `X-API-Key` is required
-   (401 without or with a bad one) and must carry the route's scope (403);
+   (401 without or with a bad one) and must carry the route's scope (403); its
+   `Principal` (workspaces, tenant, budget) goes to the routes in the scope's state,
+   and a key with its own requests-per-minute limit gets 429 KEY_RPM_EXCEEDED past it;
 3. with limits on, the caller (its key, or its IP when auth is off) gets one hit in
    the general bucket, plus one in the stricter bucket on expensive routes (429
    with Retry-After when either is spent);
@@ -29,6 +31,7 @@ from axon.config import Settings, split_list
 from axon.models import ApiKey, ApiScope
 from axon.ports import RateDecision
 from axon.security.keys import allows
+from axon.security.principal import PRINCIPAL_STATE, Principal
 from axon.security.ratelimit import Rate
 from axon.services import Services
 
@@ -196,6 +199,19 @@ class SecurityMiddleware:
             state = scope.setdefault("state", {})
             state["api_key_id"] = key.id
             state["api_key"] = key  # for checks made past the routing (MCP tools)
+            state[PRINCIPAL_STATE] = Principal.of(key)  # what it may see: principal.py
+            if key.rpm is not None:
+                refused = await self._key_rpm(services, key, extra_headers)
+                if refused is not None:
+                    await self._refuse(
+                        path,
+                        send_secured,
+                        429,
+                        "KEY_RPM_EXCEEDED",
+                        refused[0],
+                        retry_after=refused[1],
+                    )
+                    return
 
         if self.policy.limits:
             peer = scope.get("client")
@@ -222,6 +238,23 @@ class SecurityMiddleware:
                     )
                     return
         await self.app(scope, receive, send_secured)
+
+    @staticmethod
+    async def _key_rpm(
+        services: Services, key: ApiKey, extra_headers: list[tuple[bytes, bytes]]
+    ) -> tuple[str, str] | None:
+        """The key's own requests-per-minute budget: (message, retry-after) when spent."""
+        assert key.rpm is not None
+        try:
+            decision = await services.rate_limiter.hit(f"rpm:key:{key.id}", key.rpm, 60.0)
+        except Exception as exc:
+            log.error("rate limiter unavailable, key rpm not enforced: %s", exc)
+            return None
+        if decision.allowed:
+            return None
+        retry = str(max(1, math.ceil(decision.reset_after)))
+        extra_headers += _rate_headers(decision)
+        return f"this API key is limited to {key.rpm} requests per minute; retry in {retry}s", retry
 
     async def _limit(self, services: Services, identity: str, path: str) -> RateDecision | None:
         """The tightest decision of the buckets this request counts against."""

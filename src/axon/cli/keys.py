@@ -1,7 +1,9 @@
-"""`axon keys create|list|revoke`: API keys with scopes (read, write, admin)."""
+"""`axon keys create|list|revoke`: API keys with scopes (read, write, admin), optionally
+limited to some workspaces and a tenant, with an LLM budget and a request rate."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,17 +38,42 @@ def create(
     expires_in_days: Annotated[
         float | None, typer.Option(min=0.001, help="expire after this many days")
     ] = None,
+    workspace: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--workspace", help="limit the key to this workspace; repeat for several (default all)"
+        ),
+    ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="the tenant whose global contexts the key sees and writes"),
+    ] = None,
+    budget_usd: Annotated[
+        float | None, typer.Option(min=0.0, help="total LLM spend allowed, in USD")
+    ] = None,
+    rpm: Annotated[int | None, typer.Option(min=1, help="requests per minute allowed")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
     from axon.cli._output import print_json
-    from axon.models import utcnow
+    from axon.models import ID_PATTERN, utcnow
     from axon.security.keys import new_api_key
 
     if not name.strip() or len(name) > 200:
         fail("the key name must be 1 to 200 characters")
+    for value in [*(workspace or []), *([tenant] if tenant is not None else [])]:
+        if not re.fullmatch(ID_PATTERN, value):
+            fail(f"'{value}' is not a valid id: 1 to 64 letters, digits, '_' or '-'")
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
-    record, token = new_api_key(name.strip(), scope or [ApiScope.READ], expires)
+    record, token = new_api_key(
+        name.strip(),
+        scope or [ApiScope.READ],
+        expires,
+        workspaces=workspace,
+        tenant=tenant,
+        budget_usd=budget_usd,
+        rpm=rpm,
+    )
 
     async def run(services: Services) -> None:
         await services.store.create_api_key(record)
@@ -56,6 +83,8 @@ def create(
         print_json({**_public(record), "key": token})
         return
     typer.echo(f"created key {record.id} ({', '.join(record.scopes)}) for {record.name}")
+    if record.workspaces is not None:
+        typer.echo(f"workspaces: {', '.join(record.workspaces)}")
     typer.echo(f"key: {token}")
     typer.echo("store it now: it cannot be shown again.", err=True)
 
@@ -87,6 +116,7 @@ def list_(as_json: JsonFlag = False) -> None:
         typer.echo(f"{k.id}  {clean(k.name)}")
         typer.echo(f"    {_state(k)} · scopes {', '.join(k.scopes)} · prefix {k.prefix}…")
         typer.echo(f"    created {_when(k.created_at)} · expires {_when(k.expires_at)}")
+        typer.echo(f"    {_limits(k)}")
 
 
 def _when(moment: datetime | None) -> str:
@@ -101,6 +131,18 @@ def _state(key: ApiKey) -> str:
     if key.expires_at is not None and key.expires_at <= utcnow():
         return "expired"
     return "active"
+
+
+def _limits(key: ApiKey) -> str:
+    workspaces = ", ".join(key.workspaces) if key.workspaces is not None else "all"
+    parts = [f"workspaces {workspaces}"]
+    if key.tenant is not None:
+        parts.append(f"tenant {key.tenant}")
+    if key.budget_usd is not None:
+        parts.append(f"budget ${key.budget_usd:g}")
+    if key.rpm is not None:
+        parts.append(f"{key.rpm} requests/min")
+    return " · ".join(parts)
 
 
 @keys_app.command("revoke")

@@ -1,6 +1,6 @@
-"""Token and cost accounting: measure each request, total it per workspace.
+"""Token and cost accounting: measure each request, total it per workspace and API key.
 
-Increments are summed in memory per (workspace, provider, model) and written
+Increments are summed in memory per (workspace, key, provider, model) and written
 to the store in one batch a moment later, so accounting adds neither latency
 nor a write per request. `flush` writes at once (before reading totals, and on
 shutdown); a crash loses at most the last `flush_delay` seconds of counts.
@@ -12,8 +12,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from axon.llm.errors import BudgetExceeded
 from axon.llm.pricing import PriceTable
-from axon.llm.types import ChatMessage, Usage
+from axon.llm.types import ChatMessage, ChatRequest, Usage
 from axon.models import LlmUsage, utcnow
 from axon.ports import DocumentStore
 from axon.tokens import count_tokens
@@ -34,7 +35,7 @@ class UsageLedger:
         self._store = store
         self._prices = prices
         self._flush_delay = flush_delay
-        self._pending: dict[tuple[str | None, str, str], LlmUsage] = {}
+        self._pending: dict[tuple[str | None, str | None, str, str], LlmUsage] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
 
@@ -55,7 +56,7 @@ class UsageLedger:
 
     def record(
         self,
-        workspace_id: str | None,
+        request: ChatRequest,
         provider: str,
         model: str,
         usage: Usage | None,
@@ -64,9 +65,12 @@ class UsageLedger:
         cached: bool = False,
     ) -> None:
         usage = usage or Usage()
-        key = (workspace_id, provider, model)
+        key = (request.workspace_id, request.api_key_id, provider, model)
         total = self._pending.get(key) or LlmUsage(
-            workspace_id=workspace_id, provider=provider, model=model
+            workspace_id=request.workspace_id,
+            api_key_id=request.api_key_id,
+            provider=provider,
+            model=model,
         )
         total.requests += 1
         total.failures += failed
@@ -104,6 +108,27 @@ class UsageLedger:
         while self._writes:
             await asyncio.gather(*list(self._writes))
 
-    async def totals(self, workspace_id: str | None) -> list[LlmUsage]:
+    async def totals(
+        self, workspace_id: str | None, api_key_id: str | None = None
+    ) -> list[LlmUsage]:
         await self.flush()
-        return await self._store.list_llm_usage(workspace_id)
+        return await self._store.list_llm_usage(workspace_id, api_key_id)
+
+    async def spent(self, api_key_id: str) -> float:
+        """The key's recorded spend in USD, this process's unwritten counts included."""
+        stored = await self._store.list_llm_usage(api_key_id=api_key_id)
+        pending = [u for u in self._pending.values() if u.api_key_id == api_key_id]
+        return sum(u.cost_usd for u in (*stored, *pending))
+
+    async def check_budget(self, request: ChatRequest) -> None:
+        """Refuse (402 KEY_BUDGET_EXCEEDED) a call by a key whose spend reached its budget.
+        Calls already in flight still finish, so a key can overshoot by their cost."""
+        if request.api_key_id is None or request.budget_usd is None:
+            return
+        spent = await self.spent(request.api_key_id)
+        if spent >= request.budget_usd:
+            raise BudgetExceeded(
+                f"API key {request.api_key_id} has spent ${spent:.4f} of its "
+                f"${request.budget_usd:g} LLM budget",
+                details=[{"field": "budgetUsd", "message": "LLM budget spent"}],
+            )

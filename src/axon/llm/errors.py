@@ -54,3 +54,10 @@ class LLMRateLimited(RateLimited):
     """Our own per-provider limiter's queue is full or the wait would be too long."""
 
     code = "LLM_RATE_LIMITED"
+
+
+class BudgetExceeded(AxonError):
+    """The API key's recorded LLM spend reached its budget (`axon keys create --budget-usd`)."""
+
+    status = 402
+    code = "KEY_BUDGET_EXCEEDED"

@@ -155,6 +155,12 @@ class Gateway:
             "breakers": {name: str(b.state) for name, b in sorted(self._breakers.items())},
         }
 
+    async def check_budget(self, request: ChatRequest) -> None:
+        """Raise BudgetExceeded (402) if the request's API key has spent its budget and
+        the request would reach a provider (context-only answers cost nothing)."""
+        if self._router.resolve(request.model).primary.provider != "none":
+            await self._ledger.check_budget(request)
+
     def provider_for(self, model: str | None) -> str:
         """Who would answer `model`; raises InvalidInput (field `model`) if nobody can."""
         return self._router.resolve(model).primary.provider
@@ -215,9 +221,7 @@ class Gateway:
                 errors.append((target, exc))
                 if len(errors) < len(route.candidates):
                     log.warning("%s gave up (%s); falling back", target, exc.message)
-        self._ledger.record(
-            request.workspace_id, route.primary.provider, route.primary.model, None, failed=True
-        )
+        self._ledger.record(request, route.primary.provider, route.primary.model, None, failed=True)
         _observe(route.primary.provider, "error", started)
         raise _combined(errors)
 
@@ -235,10 +239,10 @@ class Gateway:
         if self._cache is not None and use_cache:
             hit = await self._cache.get(route.primary, request)
             if hit is not None:
-                self._ledger.record(
-                    request.workspace_id, hit.provider, hit.model, None, cached=True
-                )
+                self._ledger.record(request, hit.provider, hit.model, None, cached=True)
                 return hit
+
+        await self._ledger.check_budget(request)
 
         async def op(provider: ChatProvider, target: Target) -> Reply:
             return await provider.complete(target.model, request)
@@ -249,7 +253,7 @@ class Gateway:
         usage = self._ledger.measure(
             target.provider, target.model, request.messages, reply.usage, reply.text
         )
-        self._ledger.record(request.workspace_id, target.provider, target.model, usage)
+        self._ledger.record(request, target.provider, target.model, usage)
         self._settle(target, request, usage)
         result = ChatResult(
             reply.text,
@@ -270,6 +274,8 @@ class Gateway:
                 finish_reason="context_only", usage=Usage(), provider="none", model="none"
             )
             return
+
+        await self._ledger.check_budget(request)
 
         async def open_stream(provider: ChatProvider, target: Target) -> Opened:
             chunks = provider.stream(target.model, request)
@@ -317,7 +323,7 @@ class Gateway:
         usage = self._ledger.measure(
             target.provider, target.model, request.messages, chunk.usage, "".join(parts)
         )
-        self._ledger.record(request.workspace_id, target.provider, target.model, usage)
+        self._ledger.record(request, target.provider, target.model, usage)
         self._settle(target, request, usage)
         _observe(target.provider, "ok", started)
         yield ChatChunk(
@@ -333,9 +339,7 @@ class Gateway:
         usage = self._ledger.measure(
             target.provider, target.model, request.messages, None, "".join(parts)
         )
-        self._ledger.record(
-            request.workspace_id, target.provider, target.model, usage, failed=failed
-        )
+        self._ledger.record(request, target.provider, target.model, usage, failed=failed)
 
     async def aclose(self) -> None:
         await self._providers.aclose()

@@ -23,7 +23,7 @@ class ChatRequest:
     model: str | None = None  # "provider:model", a bare model name, or None for the default
     temperature: float = 0.2
     max_tokens: int | None = None
-    # For accounting and logs only; the gateway totals usage per workspace.
+    # For accounting and logs; the gateway totals usage per workspace and API key.
     workspace_id: str | None = None
     request_id: str | None = None
     # What an OpenAI-wire client sent beyond text (the /v1 endpoint), for providers that
@@ -32,6 +32,10 @@ class ChatRequest:
     # response_format, ...). `messages` stays their text, for estimates and other providers.
     wire_messages: tuple[Mapping[str, Any], ...] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    api_key_id: str | None = None
+    # The key's total spend allowed: the gateway refuses to call a provider once the
+    # key's recorded spend reaches it (402 KEY_BUDGET_EXCEEDED).
+    budget_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from axon.pipeline.windows import DEFAULT_MODEL
 from axon.ports import SearchHit, SearchRequest
 from axon.retrieval import MAX_QUERY_CHARS
 from axon.retrieval.context_cache import ContextCache
+from axon.security.principal import FULL_ACCESS, Principal, ensure_access
 from axon.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class Prepared:
     latency: dict[str, float] = field(default_factory=dict)
     degraded: list[Degradation] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    principal: Principal = FULL_ACCESS  # who asked: what it may see, whose budget it spends
 
     def stage(self, name: str) -> AbstractContextManager[None]:
         return timed(self.latency, name)
@@ -125,12 +127,15 @@ class Pipeline:
             cache.used(uses, at)
 
     # -- before the model ------------------------------------------------------------
-    async def prepare(self, request: PromptRequest) -> Prepared:
+    async def prepare(self, request: PromptRequest, principal: Principal = FULL_ACCESS) -> Prepared:
         started = time.perf_counter()
         latency: dict[str, float] = {}
         degraded: list[Degradation] = []
         with timed(latency, "collect"):
             self._check_model(request.model)
+            # Before the collector, which may create the workspace.
+            ensure_access(principal, request.workspace_id)
+            await self._check_budget(request, principal)
             collected = await self.collector.collect(request)
         with timed(latency, "analyze"):
             analysis = await analyze_cached(
@@ -143,7 +148,7 @@ class Pipeline:
                 request.task_type,
             )
         with timed(latency, "retrieve"):
-            hits = await self._retrieve(collected, analysis, degraded)
+            hits = await self._retrieve(collected, analysis, degraded, principal)
         RETRIEVAL_DURATION.observe(latency["retrieve"] / 1000)
         with timed(latency, "synthesize"):
             context = self._synthesize(collected, analysis, hits)
@@ -162,6 +167,7 @@ class Pipeline:
             latency=latency,
             degraded=degraded,
             started=started,
+            principal=principal,
         )
 
     def _check_model(self, model: str | None) -> None:
@@ -172,8 +178,26 @@ class Pipeline:
         if model is not None and callable(resolve):
             resolve(model)
 
+    async def _check_budget(self, request: PromptRequest, principal: Principal) -> None:
+        """A key over its LLM budget is refused before any work (and before a stream
+        starts), unless the answer would be context-only and so cost nothing."""
+        check = getattr(self.services.llm, "check_budget", None)
+        if principal.budget_usd is None or not callable(check):
+            return
+        probe = ChatRequest(
+            messages=(),
+            model=request.model,
+            api_key_id=principal.key_id,
+            budget_usd=principal.budget_usd,
+        )
+        await check(probe)
+
     async def _retrieve(
-        self, collected: CollectedPrompt, analysis: Analysis, degraded: list[Degradation]
+        self,
+        collected: CollectedPrompt,
+        analysis: Analysis,
+        degraded: list[Degradation],
+        principal: Principal,
     ) -> list[SearchHit]:
         request = collected.request
         query = request.prompt
@@ -189,6 +213,7 @@ class Pipeline:
             reserve_types=other_types or None,
             reserve_limit=NON_CODE_LIMIT if other_types else 0,
             workspace=collected.workspace,
+            principal=principal,
         )
         # On timeout the search is not cancelled: a cold index (loaded on first use) keeps
         # loading in the background, so the next prompt finds it warm.
@@ -242,6 +267,8 @@ class Pipeline:
             max_tokens=self.services.settings.response_reserve_tokens,
             workspace_id=run.collected.workspace.id,
             request_id=run.request_id,
+            api_key_id=run.principal.key_id,
+            budget_usd=run.principal.budget_usd,
         )
 
     async def complete(self, run: Prepared, request: ChatRequest | None = None) -> Answer:

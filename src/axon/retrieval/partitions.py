@@ -2,7 +2,9 @@
 
 Workspace-tier contexts are searched only from their own workspace; hybrid ones
 from their workspace and its relatives (parent root workspace and siblings);
-global ones from everywhere. Partitions keep each search to the rows it may see.
+global ones from everywhere, one partition per tenant (`global` for untenanted
+ones, `global:<tenant>`): a caller searches the shared one and its own tenant's.
+Partitions keep each search to the rows it may see.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ GLOBAL_PARTITION = "global"
 
 
 def partition_of(context: Context) -> str:
+    if context.tier is Tier.GLOBAL:
+        return global_partition(context.tenant)
     return partition_for(context.workspace_id, context.tier)
+
+
+def global_partition(tenant: str | None) -> str:
+    return GLOBAL_PARTITION if tenant is None else f"{GLOBAL_PARTITION}:{tenant}"
 
 
 def partition_for(workspace_id: str, tier: Tier) -> str:

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from axon.models import Context, content_hash
 from axon.ports import Cache, Embedder, Retriever, ScoreBreakdown, SearchHit, SearchRequest
 from axon.retrieval._db import SearchDB
+from axon.security.principal import ensure_access
 
 EMBEDDINGS = "embeddings"
 QUERY_RESULTS = "query-results"
@@ -70,6 +71,10 @@ class CachedQueryEmbedder:
 
 def _request_key(request: SearchRequest) -> str:
     fields = dataclasses.asdict(request)
+    # What the caller may see changes the results; who it is does not.
+    principal = request.principal
+    workspaces = sorted(principal.workspaces) if principal.workspaces is not None else None
+    fields["principal"] = {"tenant": principal.tenant, "workspaces": workspaces}
     return json.dumps(fields, sort_keys=True, default=str)
 
 
@@ -124,6 +129,7 @@ class CachedRetriever:
         ]
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
+        ensure_access(request.principal, request.workspace_id)  # before any cached answer
         key = digest(await self.db.identity(), _request_key(request))
         raw = await self.cache.get(QUERY_RESULTS, key)
         hits = await self._cached(raw) if raw is not None else None

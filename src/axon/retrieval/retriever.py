@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axon.embeddings.pieces import query_embedding_text
-from axon.errors import InvalidInput, NotFound
+from axon.errors import InvalidInput
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.models import TIER_ORDER, Context, Tier, utcnow
 from axon.ports import (
@@ -41,9 +41,10 @@ from axon.retrieval import ranking
 from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.diversity import group_by_file, jaccard_matrix, line_sketch, mmr
 from axon.retrieval.entities import QueryEntities, candidate_paths, extract_entities
-from axon.retrieval.partitions import GLOBAL_PARTITION, partition_for
+from axon.retrieval.partitions import global_partition, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import RankingWeights
+from axon.security.principal import ensure_access, workspace_not_found
 
 CANDIDATES = 200  # per partition and per list, before fusion
 RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
@@ -124,23 +125,24 @@ class HybridRetriever:
         self.hybrid = vectors if isinstance(vectors, HybridSearch) else None
 
     async def _partitions(self, request: SearchRequest) -> list[tuple[Tier, list[str]]]:
+        principal = request.principal
+        ensure_access(principal, request.workspace_id)
         workspace = request.workspace
         if workspace is None or workspace.id != request.workspace_id:
             workspace = await self.store.get_workspace(request.workspace_id)
         if workspace is None:
-            raise NotFound(
-                f"workspace '{request.workspace_id}' not found",
-                code="WORKSPACE_NOT_FOUND",
-                details=[{"field": "workspaceId", "message": "no such workspace"}],
-            )
+            raise workspace_not_found(request.workspace_id)
         tiers = sorted(set(request.tiers or list(Tier)), key=TIER_ORDER.__getitem__)
         plan: list[tuple[Tier, list[str]]] = []
         for tier in tiers:
             if tier is Tier.GLOBAL:
-                plan.append((tier, [GLOBAL_PARTITION]))
+                tenants = [None] + ([principal.tenant] if principal.tenant else [])
+                plan.append((tier, [global_partition(t) for t in tenants]))
             elif tier is Tier.HYBRID:
                 owners = [workspace.id] + ([workspace.parent_id] if workspace.parent_id else [])
-                plan.append((tier, [partition_for(owner, tier) for owner in owners]))
+                # A relative the caller may not use shares nothing with it.
+                visible = [o for o in owners if principal.can_access(o)]
+                plan.append((tier, [partition_for(owner, tier) for owner in visible]))
             else:
                 plan.append((tier, [partition_for(workspace.id, tier)]))
         return plan

@@ -28,9 +28,17 @@ def hash_key(token: str) -> str:
 
 
 def new_api_key(
-    name: str, scopes: Iterable[ApiScope], expires_at: datetime | None = None
+    name: str,
+    scopes: Iterable[ApiScope],
+    expires_at: datetime | None = None,
+    *,
+    workspaces: Iterable[str] | None = None,
+    tenant: str | None = None,
+    budget_usd: float | None = None,
+    rpm: int | None = None,
 ) -> tuple[ApiKey, str]:
-    """A fresh key record and the secret token, which is shown once and never stored."""
+    """A fresh key record and the secret token, which is shown once and never stored.
+    `workspaces` None: every workspace (see axon.security.principal)."""
     key_id = secrets.token_hex(8)
     token = f"axon_{key_id}_{secrets.token_urlsafe(32)}"
     record = ApiKey(
@@ -40,6 +48,10 @@ def new_api_key(
         prefix=token[:13],
         scopes=sorted(set(scopes), key=_SCOPE_RANK.__getitem__),
         expires_at=expires_at,
+        workspaces=sorted(set(workspaces)) if workspaces is not None else None,
+        tenant=tenant,
+        budget_usd=budget_usd,
+        rpm=rpm,
     )
     return record, token
 

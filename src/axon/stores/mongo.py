@@ -45,7 +45,7 @@ from axon.stores.mongo_pool_events import MongoPoolMetrics
 from axon.stores.pagination import decode_cursor, encode_cursor
 
 M = TypeVar("M", bound=BaseModel)
-USAGE_KEYS = ("workspace_id", "provider", "model", "updated_at")
+USAGE_KEYS = ("workspace_id", "provider", "model", "api_key_id", "updated_at")
 # LlmUsage counter attribute -> document field
 USAGE_COUNTERS = {
     name: info.alias or name
@@ -66,6 +66,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("interactions", [("timestamp", ASCENDING)], {}),
     ("feedback", [("interactionId", ASCENDING)], {}),
     ("jobs", [("state", ASCENDING), ("_id", ASCENDING)], {}),
+    ("llm_usage", [("apiKeyId", ASCENDING)], {}),
 ]
 
 
@@ -480,7 +481,9 @@ class MongoDocumentStore:
 
     # -- LLM usage -----------------------------------------------------------
     async def add_llm_usage(self, usage: LlmUsage) -> None:
-        key = [usage.workspace_id, usage.provider, usage.model]
+        key: list[str | None] = [usage.workspace_id, usage.provider, usage.model]
+        if usage.api_key_id is not None:  # totals from before per-key usage keep their id
+            key.append(usage.api_key_id)
         # One upsert with $inc: replicas adding at the same time never lose counts.
         await self._col("llm_usage").update_one(
             {"_id": json.dumps(key)},
@@ -489,6 +492,7 @@ class MongoDocumentStore:
                 "$set": {"updatedAt": usage.updated_at},
                 "$setOnInsert": {
                     "workspaceId": usage.workspace_id,
+                    "apiKeyId": usage.api_key_id,
                     "provider": usage.provider,
                     "model": usage.model,
                 },
@@ -496,10 +500,14 @@ class MongoDocumentStore:
             upsert=True,
         )
 
-    async def list_llm_usage(self, workspace_id: str | None = None) -> list[LlmUsage]:
+    async def list_llm_usage(
+        self, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsage]:
         query: Doc = {} if workspace_id is None else {"workspaceId": workspace_id}
+        if api_key_id is not None:
+            query["apiKeyId"] = api_key_id
         found = self._col("llm_usage").find(query, projection={"_id": 0})
-        found = found.sort([("workspaceId", 1), ("provider", 1), ("model", 1)])
+        found = found.sort([("workspaceId", 1), ("provider", 1), ("model", 1), ("apiKeyId", 1)])
         return [LlmUsage.model_validate(d) async for d in found]
 
 

@@ -115,6 +115,32 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN context_count INTEGER NOT NULL DEFAULT -1;
     """,
+    # Usage is also totalled per API key ('' : auth off), for budgets and GET /usage.
+    """
+    CREATE TABLE llm_usage_by_key (
+        workspace_id TEXT NOT NULL,
+        api_key_id TEXT NOT NULL DEFAULT '',
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        cached INTEGER NOT NULL DEFAULT 0,
+        estimated INTEGER NOT NULL DEFAULT 0,
+        unpriced INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, api_key_id, provider, model)
+    );
+    INSERT INTO llm_usage_by_key (workspace_id, provider, model, requests, failures, cached,
+        estimated, unpriced, input_tokens, output_tokens, cost_usd, updated_at)
+        SELECT workspace_id, provider, model, requests, failures, cached, estimated, unpriced,
+        input_tokens, output_tokens, cost_usd, updated_at FROM llm_usage;
+    DROP TABLE llm_usage;
+    ALTER TABLE llm_usage_by_key RENAME TO llm_usage;
+    CREATE INDEX llm_usage_key ON llm_usage (api_key_id);
+    """,
 ]
 
 
@@ -577,33 +603,45 @@ class SQLiteDocumentStore:
     # -- LLM usage -----------------------------------------------------------
     async def add_llm_usage(self, usage: LlmUsage) -> None:
         counters = [getattr(usage, name) for name in _USAGE_COUNTERS]
-        key = (usage.workspace_id or "", usage.provider, usage.model)
+        key = (usage.workspace_id or "", usage.api_key_id or "", usage.provider, usage.model)
         increments = ", ".join(f"{name} = {name} + excluded.{name}" for name in _USAGE_COUNTERS)
         sql = (
-            f"INSERT INTO llm_usage (workspace_id, provider, model, "
+            f"INSERT INTO llm_usage (workspace_id, api_key_id, provider, model, "
             f"{', '.join(_USAGE_COUNTERS)}, updated_at) "
-            f"VALUES (?, ?, ?, {', '.join('?' * len(_USAGE_COUNTERS))}, ?) "
-            f"ON CONFLICT(workspace_id, provider, model) DO UPDATE SET {increments}, "
-            "updated_at = excluded.updated_at"
+            f"VALUES (?, ?, ?, ?, {', '.join('?' * len(_USAGE_COUNTERS))}, ?) "
+            f"ON CONFLICT(workspace_id, api_key_id, provider, model) DO UPDATE SET "
+            f"{increments}, updated_at = excluded.updated_at"
         )
         params = [*key, *counters, format_utc(usage.updated_at)]
         await self._write(lambda c: c.execute(sql, params))
 
-    async def list_llm_usage(self, workspace_id: str | None = None) -> list[LlmUsage]:
+    async def list_llm_usage(
+        self, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsage]:
         columns = ", ".join(_USAGE_COUNTERS)
-        sql = f"SELECT workspace_id, provider, model, {columns}, updated_at FROM llm_usage"
+        sql = (
+            f"SELECT workspace_id, api_key_id, provider, model, {columns}, updated_at "
+            "FROM llm_usage"
+        )
+        where: list[str] = []
         params: list[str] = []
         if workspace_id is not None:
-            sql += " WHERE workspace_id = ?"
+            where.append("workspace_id = ?")
             params.append(workspace_id)
-        sql += " ORDER BY workspace_id, provider, model"
+        if api_key_id is not None:
+            where.append("api_key_id = ?")
+            params.append(api_key_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY workspace_id, provider, model, api_key_id"
         rows = await self._run(lambda c: c.execute(sql, params).fetchall())
         return [
             LlmUsage(
                 workspace_id=row[0] or None,
-                provider=row[1],
-                model=row[2],
-                **dict(zip(_USAGE_COUNTERS, row[3:-1], strict=True)),
+                api_key_id=row[1] or None,
+                provider=row[2],
+                model=row[3],
+                **dict(zip(_USAGE_COUNTERS, row[4:-1], strict=True)),
                 updated_at=row[-1],
             )
             for row in rows

@@ -10,25 +10,46 @@ from axon.api.deps import (
     ContextIdPath,
     CursorQuery,
     LimitQuery,
+    PrincipalDep,
     ServicesDep,
     require_workspace,
+    visible_page,
 )
-from axon.errors import NotFound
-from axon.models import ID_PATTERN, ContextType, Tier
+from axon.errors import Forbidden, NotFound
+from axon.models import ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
+from axon.security.principal import Principal, ensure_access
+from axon.services import Services
 from axon.workspaces import ContextCreate, ContextUpdate, add_context, update_context
 
 router = APIRouter(prefix="/api/v1/contexts", tags=["contexts"])
 
 
+def _check_global_write(principal: Principal, tier: Tier | None) -> None:
+    """Global contexts reach every workspace's prompts. A restricted key writes them only
+    within its tenant; one without a tenant would be writing for everybody."""
+    if tier is Tier.GLOBAL and principal.restricted and principal.tenant is None:
+        raise Forbidden(
+            "this API key may not write global contexts: it has workspaces but no tenant",
+            code="TIER_FORBIDDEN",
+            details=[{"field": "tier", "message": "global needs an unrestricted key or a tenant"}],
+        )
+
+
 @router.post("", status_code=201)
-async def create(body: ContextCreate, services: ServicesDep) -> dict[str, Any]:
-    return (await add_context(services.store, body, services.search_index)).dump()
+async def create(
+    body: ContextCreate, services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    ensure_access(principal, body.workspace_id)
+    _check_global_write(principal, body.tier)
+    context = await add_context(services.store, body, services.search_index, principal.tenant)
+    return context.dump()
 
 
 @router.get("")
 async def list_all(
     services: ServicesDep,
+    principal: PrincipalDep,
     workspace_id: Annotated[str | None, Query(alias="workspaceId", pattern=ID_PATTERN)] = None,
     tier: Annotated[Tier | None, Query()] = None,
     type: Annotated[ContextType | None, Query()] = None,
@@ -37,34 +58,60 @@ async def list_all(
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     if workspace_id is not None:
-        await require_workspace(services, workspace_id)
+        await require_workspace(services, principal, workspace_id)
     flt = ContextFilter(
         workspace_id=workspace_id,
         tiers=[tier] if tier else None,
         types=[type] if type else None,
         path=path,
     )
-    page = await services.store.list_contexts(flt, limit, cursor)
+    page = await visible_page(
+        lambda n, after: services.store.list_contexts(flt, n, after),
+        principal.can_read,
+        limit,
+        cursor,
+    )
     return {"items": [c.dump() for c in page.items], "nextCursor": page.next_cursor}
 
 
-@router.get("/{context_id}")
-async def show(context_id: ContextIdPath, services: ServicesDep) -> dict[str, Any]:
+async def _readable(services: Services, principal: Principal, context_id: str) -> Context:
     context = await services.store.get_context(context_id)
-    if context is None:
+    if context is None or not principal.can_read(context):
         raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
-    return context.dump()
+    return context
+
+
+async def _writable(services: Services, principal: Principal, context_id: str) -> None:
+    """Only a caller with access to the context's own workspace may change it."""
+    context = await _readable(services, principal, context_id)
+    if not principal.can_access(context.workspace_id):
+        raise Forbidden(
+            f"context '{context_id}' belongs to a workspace this API key cannot change",
+            code="CONTEXT_FORBIDDEN",
+        )
+
+
+@router.get("/{context_id}")
+async def show(
+    context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return (await _readable(services, principal, context_id)).dump()
 
 
 @router.patch("/{context_id}")
 async def patch(
-    context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep
+    context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
+    await _writable(services, principal, context_id)
+    _check_global_write(principal, body.tier)
     return (await update_context(services.store, context_id, body, services.search_index)).dump()
 
 
 @router.delete("/{context_id}", status_code=204)
-async def delete(context_id: ContextIdPath, services: ServicesDep) -> Response:
+async def delete(
+    context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
+) -> Response:
+    await _writable(services, principal, context_id)
     if not await services.store.delete_contexts([context_id]):
         raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
     await services.search_index.remove([context_id])

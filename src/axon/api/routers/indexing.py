@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from axon.api.deps import ServicesDep, WorkspaceIdPath, require_workspace
+from axon.api.deps import PrincipalDep, ServicesDep, WorkspaceIdPath, require_workspace
 from axon.indexing.job import start_scan
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["indexing"])
@@ -24,10 +24,11 @@ class ScanRequest(BaseModel):
 async def scan(
     workspace_id: WorkspaceIdPath,
     services: ServicesDep,
+    principal: PrincipalDep,
     body: Annotated[ScanRequest | None, Body()] = None,
 ) -> JSONResponse:
     """Index the workspace's folder in the background; poll `GET /api/v1/jobs/{jobId}`."""
-    workspace = await require_workspace(services, workspace_id, field="id")
+    workspace = await require_workspace(services, principal, workspace_id, field="id")
     job = await start_scan(services, workspace, full=body.full if body else False)
     payload = {
         "jobId": job.id,

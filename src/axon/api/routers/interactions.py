@@ -6,27 +6,39 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from axon.api.deps import ServicesDep
+from axon.api.deps import PrincipalDep, ServicesDep
 from axon.errors import NotFound
-from axon.models import ID_PATTERN
+from axon.models import ID_PATTERN, Interaction
 from axon.pipeline.feedback import FeedbackRequest, record_feedback
+from axon.security.principal import Principal
+from axon.services import Services
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
 InteractionIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="interaction id")]
 
 
 @router.get("/{interaction_id}")
-async def show(interaction_id: InteractionIdPath, services: ServicesDep) -> dict[str, Any]:
+async def show(
+    interaction_id: InteractionIdPath, services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return (await _visible(services, principal, interaction_id)).dump()
+
+
+async def _visible(services: Services, principal: Principal, interaction_id: str) -> Interaction:
     interaction = await services.store.get_interaction(interaction_id)
-    if interaction is None:
+    if interaction is None or not principal.can_access(interaction.workspace_id):
         raise NotFound(f"interaction '{interaction_id}' not found", code="INTERACTION_NOT_FOUND")
-    return interaction.dump()
+    return interaction
 
 
 @router.post("/{interaction_id}/feedback", status_code=201)
 async def feedback(
-    interaction_id: InteractionIdPath, body: FeedbackRequest, services: ServicesDep
+    interaction_id: InteractionIdPath,
+    body: FeedbackRequest,
+    services: ServicesDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
     """Rate an answer: `helpful` (bool) and/or `rating` (1-5), optional `comment`."""
+    await _visible(services, principal, interaction_id)
     stored, confidences = await record_feedback(services.store, interaction_id, body)
     return {**stored.dump(), "contextConfidence": confidences}

@@ -10,9 +10,11 @@ from axon.api.deps import (
     CallerKeyDep,
     CursorQuery,
     LimitQuery,
+    PrincipalDep,
     ServicesDep,
     may_read_output,
     require_output_scope,
+    visible_page,
 )
 from axon.errors import NotFound
 from axon.models import ID_PATTERN, JobState
@@ -25,12 +27,18 @@ _NO_OUTPUT: dict[str, Any] = {"result": None, "progress": {}, "errors": []}
 @router.get("")
 async def list_all(
     services: ServicesDep,
+    principal: PrincipalDep,
     state: Annotated[JobState | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     key: CallerKeyDep = None,
 ) -> dict[str, Any]:
-    page = await services.store.list_jobs(state, limit, cursor)
+    page = await visible_page(
+        lambda n, after: services.store.list_jobs(state, n, after),
+        lambda job: principal.can_access(job.workspace_id),
+        limit,
+        cursor,
+    )
     items = [
         j.dump() if may_read_output(j, key) else j.model_copy(update=_NO_OUTPUT).dump()
         for j in page.items
@@ -40,10 +48,13 @@ async def list_all(
 
 @router.get("/{job_id}")
 async def show(
-    job_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep, key: CallerKeyDep
+    job_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: CallerKeyDep,
 ) -> dict[str, Any]:
     job = await services.store.get_job(job_id)
-    if job is None:
+    if job is None or not principal.can_access(job.workspace_id):
         raise NotFound(f"job '{job_id}' not found", code="JOB_NOT_FOUND")
     require_output_scope(job, key)
     return job.dump()

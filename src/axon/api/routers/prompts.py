@@ -10,7 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from axon.api.deps import CursorQuery, LimitQuery, ServicesDep, require_workspace
+from axon.api.deps import (
+    CursorQuery,
+    LimitQuery,
+    PrincipalDep,
+    ServicesDep,
+    require_workspace,
+    visible_page,
+)
 from axon.api.errors import error_body
 from axon.api.rendering import json_response
 from axon.api.sse import EventStreamResponse, sse_event
@@ -23,13 +30,13 @@ log = logging.getLogger("axon.api")
 
 
 @router.post("/process", response_model=None)
-async def process(body: PromptRequest, services: ServicesDep) -> Response:
+async def process(body: PromptRequest, services: ServicesDep, principal: PrincipalDep) -> Response:
     """Analyse, retrieve, budget and inject context, then answer (or stream) the prompt.
 
     Validation errors and an unknown workspace are answered before any event is sent.
     """
     pipeline = services.pipeline
-    run = await pipeline.prepare(body)
+    run = await pipeline.prepare(body, principal)
     if not body.stream:
         return json_response(await pipeline.answer(run))
     return EventStreamResponse(_events(pipeline, run))
@@ -72,12 +79,18 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
 @router.get("/history")
 async def history(
     services: ServicesDep,
+    principal: PrincipalDep,
     workspace_id: Annotated[str | None, Query(alias="workspaceId", pattern=ID_PATTERN)] = None,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     """Processed prompts, newest first, optionally of one workspace."""
     if workspace_id is not None:
-        await require_workspace(services, workspace_id)
-    page = await services.store.list_interactions(workspace_id, limit, cursor)
+        await require_workspace(services, principal, workspace_id)
+    page = await visible_page(
+        lambda n, after: services.store.list_interactions(workspace_id, n, after),
+        lambda i: principal.can_access(i.workspace_id),
+        limit,
+        cursor,
+    )
     return {"items": [i.dump() for i in page.items], "nextCursor": page.next_cursor}

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from axon.api.deps import CallerKeyDep, ServicesDep, require_output_scope
-from axon.errors import NotFound
+from axon.api.deps import CallerKeyDep, PrincipalDep, ServicesDep, require_output_scope
+from axon.errors import Forbidden, NotFound
 from axon.models import ID_PATTERN, Job, JobState
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
+from axon.security.principal import ensure_access
 
 router = APIRouter(prefix="/api/v1/quality-gate", tags=["quality-gate"])
 
@@ -26,12 +27,23 @@ def run_view(job: Job) -> dict[str, Any]:
 
 
 @router.post("/execute", status_code=202)
-async def execute(body: GateRequest, services: ServicesDep) -> JSONResponse:
+async def execute(
+    body: GateRequest, services: ServicesDep, principal: PrincipalDep
+) -> JSONResponse:
     """Run the workspace's tests, linters and type checkers.
 
     Answers 202 with the run's id at once, or, with `wait: true`, the finished
     result (200) when it completes within AXON_GATE_WAIT_SECONDS.
     """
+    if body.workspace_id is not None:
+        ensure_access(principal, body.workspace_id)
+    elif principal.restricted:
+        # A folder is nobody's workspace: only an unrestricted key may gate one.
+        raise Forbidden(
+            "this API key is limited to its workspaces: gate one by workspaceId",
+            code="WORKSPACE_FORBIDDEN",
+            details=[{"field": "workspacePath", "message": "not allowed for this API key"}],
+        )
     target = await resolve_target(
         services.store, services.settings, body.workspace_id, body.workspace_path
     )
@@ -46,10 +58,13 @@ async def execute(body: GateRequest, services: ServicesDep) -> JSONResponse:
 
 @router.get("/runs/{run_id}")
 async def show(
-    run_id: Annotated[str, Path(pattern=ID_PATTERN)], services: ServicesDep, key: CallerKeyDep
+    run_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: CallerKeyDep,
 ) -> dict[str, Any]:
     job = await services.store.get_job(run_id)
-    if job is None or job.kind != JOB_KIND:
+    if job is None or job.kind != JOB_KIND or not principal.can_access(job.workspace_id):
         raise NotFound(f"quality gate run '{run_id}' not found", code="RUN_NOT_FOUND")
     require_output_scope(job, key)
     return run_view(job)

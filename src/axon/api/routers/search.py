@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from axon.api.deps import ServicesDep
+from axon.api.deps import PrincipalDep, ServicesDep
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.models import ID_PATTERN, ContextType, Tier
 from axon.ports import SearchRequest
@@ -34,7 +34,9 @@ class SearchBody(BaseModel):
 
 
 @router.post("/search")
-async def search(body: SearchBody, services: ServicesDep) -> dict[str, Any]:
+async def search(
+    body: SearchBody, services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
     request = SearchRequest(
         query=body.query,
         workspace_id=body.workspace_id,
@@ -42,5 +44,6 @@ async def search(body: SearchBody, services: ServicesDep) -> dict[str, Any]:
         types=body.types,
         limit=body.limit,
         filters=dict(body.filters) if body.filters else None,
+        principal=principal,
     )
     return search_response(await services.retriever.search(request), body.include_content)

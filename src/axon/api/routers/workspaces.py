@@ -1,4 +1,4 @@
-"""Workspaces as a REST resource."""
+"""Workspaces as a REST resource; a key limited to some workspaces sees only those."""
 
 from __future__ import annotations
 
@@ -6,16 +6,35 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from axon.api.deps import CursorQuery, LimitQuery, ServicesDep, WorkspaceIdPath, require_workspace
-from axon.errors import NotFound
+from axon.api.deps import (
+    CursorQuery,
+    LimitQuery,
+    PrincipalDep,
+    ServicesDep,
+    WorkspaceIdPath,
+    require_workspace,
+)
+from axon.errors import Forbidden, NotFound
 from axon.folders import allowed_workspace_folder
+from axon.models import Page, Workspace
+from axon.security.principal import ensure_access
+from axon.services import Services
+from axon.stores.pagination import decode_cursor, encode_cursor
 from axon.workspaces import WorkspaceCreate, WorkspaceUpdate, create_workspace, update_workspace
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 
 @router.post("", status_code=201)
-async def create(body: WorkspaceCreate, services: ServicesDep) -> dict[str, Any]:
+async def create(
+    body: WorkspaceCreate, services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    if not principal.can_access(body.id):
+        raise Forbidden(
+            "this API key may only create the workspaces it is limited to",
+            code="WORKSPACE_FORBIDDEN",
+            details=[{"field": "id", "message": "not one of this API key's workspaces"}],
+        )
     if body.path is not None:
         body.path = allowed_workspace_folder(body.path, services.settings)
     return (await create_workspace(services.store, body)).dump()
@@ -23,28 +42,59 @@ async def create(body: WorkspaceCreate, services: ServicesDep) -> dict[str, Any]
 
 @router.get("")
 async def list_all(
-    services: ServicesDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    services: ServicesDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    page = await services.store.list_workspaces(limit, cursor)
+    if principal.workspaces is None:
+        page = await services.store.list_workspaces(limit, cursor)
+    else:
+        page = await _own_workspaces(services, principal.workspaces, limit, cursor)
     return {"items": [w.dump() for w in page.items], "nextCursor": page.next_cursor}
 
 
+async def _own_workspaces(
+    services: Services, ids: frozenset[str], limit: int, cursor: str | None
+) -> Page[Workspace]:
+    """A restricted key's workspaces by id, read one by one: a key names a few."""
+    after = decode_cursor(cursor)
+    found: list[Workspace] = []
+    for workspace_id in sorted(i for i in ids if after is None or i > after):
+        workspace = await services.store.get_workspace(workspace_id)
+        if workspace is None:
+            continue
+        if len(found) == limit:
+            return Page[Workspace](items=found, next_cursor=encode_cursor(found[-1].id))
+        found.append(workspace)
+    return Page[Workspace](items=found, next_cursor=None)
+
+
 @router.get("/{workspace_id}")
-async def show(workspace_id: WorkspaceIdPath, services: ServicesDep) -> dict[str, Any]:
-    return (await require_workspace(services, workspace_id, field="id")).dump()
+async def show(
+    workspace_id: WorkspaceIdPath, services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return (await require_workspace(services, principal, workspace_id, field="id")).dump()
 
 
 @router.patch("/{workspace_id}")
 async def patch(
-    workspace_id: WorkspaceIdPath, body: WorkspaceUpdate, services: ServicesDep
+    workspace_id: WorkspaceIdPath,
+    body: WorkspaceUpdate,
+    services: ServicesDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
+    ensure_access(principal, workspace_id, field="id")
     if body.path is not None:
         body.path = allowed_workspace_folder(body.path, services.settings)
     return (await update_workspace(services.store, workspace_id, body)).dump()
 
 
 @router.delete("/{workspace_id}", status_code=204)
-async def delete(workspace_id: WorkspaceIdPath, services: ServicesDep) -> Response:
+async def delete(
+    workspace_id: WorkspaceIdPath, services: ServicesDep, principal: PrincipalDep
+) -> Response:
+    ensure_access(principal, workspace_id, field="id")
     if not await services.store.delete_workspace(workspace_id):
         raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
     await services.search_index.remove_workspace(workspace_id)
