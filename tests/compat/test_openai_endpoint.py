@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from typer.testing import CliRunner
 
+from axon.cli import app as cli
 from tests.conftest import CopilotServer
 from tests.fakes.llm_server import DEFAULT_TEXT, Step
 
@@ -279,3 +281,21 @@ def test_malformed_oversized_and_non_json_bodies(copilot: CopilotServer) -> None
         assert response.status_code == status, response.text
         error = response.json()["error"]
         assert error["message"] and error["type"] and "requestId" not in error
+
+
+def test_a_key_limited_to_other_workspaces_sees_no_billing(copilot: CopilotServer) -> None:
+    created = CliRunner().invoke(
+        cli, ["keys", "create", "elsewhere", "--workspace", "other", "--json"]
+    )
+    assert created.exit_code == 0, created.output
+    client = _client(copilot, json.loads(created.output)["key"])
+    assert [m.id for m in client.models.list().data] == []
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve(MODEL)
+    with pytest.raises(openai.NotFoundError) as refused:
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": QUESTION}]
+        )
+    assert refused.value.code == "workspace_not_found"  # OpenAI spells codes in lower case
+    assert copilot.fake.seen("openai") == []  # nothing reached the upstream
+    assert [m.id for m in _client(copilot).models.list().data] == [MODEL]

@@ -23,6 +23,7 @@ from axon.llm.types import ChatMessage
 from axon.models import ID_PATTERN
 from axon.pipeline import Pipeline, Prepared, PromptRequest
 from axon.pipeline.types import Source
+from axon.security.principal import FULL_ACCESS, Principal
 
 WORKSPACE_HEADER = "x-axon-workspace"
 INTERACTION_HEADER = "X-Axon-Interaction-Id"
@@ -86,9 +87,14 @@ def split_last_user_turn(
 
 
 async def prepare(
-    pipeline: Pipeline, selection: Selection, prompt: str, source: Source
+    pipeline: Pipeline,
+    selection: Selection,
+    prompt: str,
+    source: Source,
+    principal: Principal = FULL_ACCESS,
 ) -> Prepared:
-    """Run the pipeline up to the model for the client's last user turn."""
+    """Run the pipeline up to the model for the client's last user turn, as `principal`
+    (its workspaces, tenant and budget)."""
     if pipeline.services.llm.provider_for(selection.model) == "none":
         raise InvalidInput.field(
             "model",
@@ -104,7 +110,7 @@ async def prepare(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidInput.field("messages", f"invalid prompt: {first['msg']}") from exc
-    return await pipeline.prepare(request)
+    return await pipeline.prepare(request, principal)
 
 
 def enriched_messages(run: Prepared, conversation: Conversation) -> tuple[ChatMessage, ...]:

@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from axon.api import compat
-from axon.api.deps import ServicesDep
+from axon.api.deps import PrincipalDep, ServicesDep
 from axon.api.dialects import openai_error
 from axon.api.rendering import json_response
 from axon.api.sse import EventStreamResponse
@@ -253,6 +253,7 @@ def _extension(run: Prepared, answer: Answer) -> dict[str, Any]:
 async def chat_completions(
     body: ChatCompletionRequest,
     services: ServicesDep,
+    principal: PrincipalDep,
     x_axon_workspace: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """OpenAI's chat completions, with the workspace's context injected into the last
@@ -260,7 +261,7 @@ async def chat_completions(
     selection = compat.select(body.model, x_axon_workspace)
     conversation = _conversation(body)
     pipeline = services.pipeline
-    run = await compat.prepare(pipeline, selection, conversation.prompt, Source.OPENAI)
+    run = await compat.prepare(pipeline, selection, conversation.prompt, Source.OPENAI, principal)
     request = _chat_request(pipeline, run, body, conversation)
     headers = {compat.INTERACTION_HEADER: run.interaction_id}
     if body.stream:
@@ -357,20 +358,21 @@ async def _chunks(
 
 
 @router.get("/models", responses=_ERRORS)
-async def models(services: ServicesDep) -> ModelList:
-    """One `axon/<workspace>` model per workspace."""
+async def models(services: ServicesDep, principal: PrincipalDep) -> ModelList:
+    """One `axon/<workspace>` model per workspace the caller may use."""
     cards = [
         _card(workspace.id, int(workspace.created_at.timestamp()))
         for workspace in await all_workspaces(services.store)
+        if principal.can_access(workspace.id)
     ]
     return ModelList(object="list", data=cards)
 
 
 @router.get("/models/{model_id:path}", responses=_ERRORS)
-async def model(model_id: str, services: ServicesDep) -> ModelCard:
+async def model(model_id: str, services: ServicesDep, principal: PrincipalDep) -> ModelCard:
     selection = compat.select(model_id, None)
     workspace = await services.store.get_workspace(selection.workspace_id)
-    if workspace is None:
+    if workspace is None or not principal.can_access(workspace.id):
         raise NotFound(f"model '{model_id}' not found", code="MODEL_NOT_FOUND")
     return _card(workspace.id, int(workspace.created_at.timestamp()))
 
