@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from axon.api import compat
-from axon.api.deps import ServicesDep
+from axon.api.deps import PrincipalDep, ServicesDep
 from axon.api.dialects import anthropic_error
 from axon.api.rendering import json_response
 from axon.api.sse import EventStreamResponse
@@ -162,6 +162,7 @@ def _stop_reason(finish: str) -> str:
 async def messages(
     body: MessagesRequest,
     services: ServicesDep,
+    principal: PrincipalDep,
     x_axon_workspace: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Anthropic's Messages API, with the workspace's context injected into the last
@@ -169,7 +170,9 @@ async def messages(
     selection = compat.select(body.model, x_axon_workspace)
     conversation = _conversation(body)
     pipeline = services.pipeline
-    run = await compat.prepare(pipeline, selection, conversation.prompt, Source.ANTHROPIC)
+    run = await compat.prepare(
+        pipeline, selection, conversation.prompt, Source.ANTHROPIC, principal
+    )
     base = pipeline.chat_request(run)
     request = replace(
         base,
