@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     rate_limit_expensive: str = Field(
         default="20/15m", validation_alias="AXON_RATE_LIMIT_EXPENSIVE"
     )
+    # Failed authentications (401s) allowed per client address before it gets 429s.
+    auth_failure_limit: str = Field(default="10/1m", validation_alias="AXON_AUTH_FAILURE_LIMIT")
     trusted_proxies: str = Field(default="", validation_alias="AXON_TRUSTED_PROXIES")
     cors_origins: str = Field(default="", validation_alias="AXON_CORS_ORIGINS")
     enable_heapdump: bool = Field(default=False, validation_alias="AXON_ENABLE_HEAPDUMP")
@@ -389,7 +391,7 @@ class Settings(BaseSettings):
     def _lower_switch(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("rate_limit", "rate_limit_expensive")
+    @field_validator("rate_limit", "rate_limit_expensive", "auth_failure_limit")
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         from axon.security.ratelimit import Rate

@@ -2,7 +2,9 @@
 
 Order of checks for each HTTP request:
 1. probes, /metrics and the API docs are public and never limited;
-2. with auth on, a key from `Authorization: Bearer` or `X-API-Key` is required
+2. with auth on, a client address with more than AXON_AUTH_FAILURE_LIMIT failed
+   authentications in the window is refused (429) before its key is looked at;
+   otherwise a key from `Authorization: Bearer` or `X-API-Key` is required
    (401 without or with a bad one) and must carry the route's scope (403); its
    `Principal` (workspaces, tenant, budget) goes to the routes in the scope's state,
    and a key with its own requests-per-minute limit gets 429 KEY_RPM_EXCEEDED past it;
@@ -32,7 +34,7 @@ from axon.models import ApiKey, ApiScope
 from axon.ports import RateDecision
 from axon.security.keys import allows
 from axon.security.principal import PRINCIPAL_STATE, Principal
-from axon.security.ratelimit import Rate
+from axon.security.ratelimit import Lockouts, Rate
 from axon.services import Services
 
 log = logging.getLogger("axon.security")
@@ -127,6 +129,7 @@ class SecurityPolicy:
     limits: bool
     rate: Rate
     expensive_rate: Rate
+    auth_failures: Rate
     trusted: tuple[Network, ...]
 
     @classmethod
@@ -136,6 +139,7 @@ class SecurityPolicy:
             limits=settings.rate_limits_enabled,
             rate=Rate.parse(settings.rate_limit),
             expensive_rate=Rate.parse(settings.rate_limit_expensive),
+            auth_failures=Rate.parse(settings.auth_failure_limit),
             trusted=tuple(
                 ipaddress.ip_network(n, strict=False) for n in split_list(settings.trusted_proxies)
             ),
@@ -146,6 +150,7 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, policy: SecurityPolicy) -> None:
         self.app = app
         self.policy = policy
+        self.lockouts = Lockouts()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -171,19 +176,21 @@ class SecurityMiddleware:
         services: Services = scope["app"].state.services
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
+        peer = scope.get("client")
+        address = client_ip(
+            peer[0] if peer else None, headers.get("x-forwarded-for"), self.policy.trusted
+        )
         key: ApiKey | None = None
         if self.policy.auth:
-            token = presented_token(headers)
-            if token is None:
-                await self._refuse(
-                    path, send_secured, 401, "UNAUTHORIZED", "an API key is required"
-                )
+            # Before any key is looked at: an address that failed too often is refused.
+            locked = self.lockouts.remaining(address)
+            if locked > 0:
+                await self._refuse_failures(path, send_secured, locked)
                 return
-            key = await services.keys.verify(token)
+            token = presented_token(headers)
+            key = await services.keys.verify(token) if token is not None else None
             if key is None:
-                await self._refuse(
-                    path, send_secured, 401, "UNAUTHORIZED", "invalid, expired or revoked API key"
-                )
+                await self._auth_failed(services, path, send_secured, address, token is None)
                 return
             needed = required_scope(scope["method"], path)
             if not allows(key, needed):
@@ -214,15 +221,7 @@ class SecurityMiddleware:
                     return
 
         if self.policy.limits:
-            peer = scope.get("client")
-            identity = (
-                f"key:{key.id}"
-                if key is not None
-                else "ip:"
-                + client_ip(
-                    peer[0] if peer else None, headers.get("x-forwarded-for"), self.policy.trusted
-                )
-            )
+            identity = f"key:{key.id}" if key is not None else f"ip:{address}"
             decision = await self._limit(services, identity, path)
             if decision is not None:
                 extra_headers += _rate_headers(decision)
@@ -238,6 +237,38 @@ class SecurityMiddleware:
                     )
                     return
         await self.app(scope, receive, send_secured)
+
+    async def _auth_failed(
+        self, services: Services, path: str, send: Send, address: str, missing: bool
+    ) -> None:
+        """401, counted per client address; past AXON_AUTH_FAILURE_LIMIT, 429 (and the
+        address is locked out until the window resets)."""
+        rate = self.policy.auth_failures
+        try:
+            decision = await services.rate_limiter.hit(
+                f"authfail:ip:{address}", rate.limit, rate.window_seconds
+            )
+        except Exception as exc:
+            log.error("rate limiter unavailable, failed authentication not counted: %s", exc)
+            decision = None
+        if decision is not None and not decision.allowed:
+            self.lockouts.lock(address, decision.reset_after)
+            log.warning("client %s locked out after %d failed authentications", address, rate.limit)
+            await self._refuse_failures(path, send, decision.reset_after)
+            return
+        message = "an API key is required" if missing else "invalid, expired or revoked API key"
+        await self._refuse(path, send, 401, "UNAUTHORIZED", message)
+
+    async def _refuse_failures(self, path: str, send: Send, seconds: float) -> None:
+        retry = str(max(1, math.ceil(seconds)))
+        await self._refuse(
+            path,
+            send,
+            429,
+            "AUTH_FAILURES_LIMITED",
+            f"too many failed authentications from this address; retry in {retry}s",
+            retry_after=retry,
+        )
 
     @staticmethod
     async def _key_rpm(

@@ -1,4 +1,4 @@
-"""The in-process RateLimiter (one replica) and the limit policy the API applies.
+"""The in-process RateLimiter (one replica), rate parsing, and lock-outs.
 
 Redis-backed limits shared by all replicas implement the same port in
 `axon.stores`; this adapter is the embedded default.
@@ -62,3 +62,33 @@ class InProcessRateLimiter:
 
     async def close(self) -> None:
         self._windows.clear()
+
+
+class Lockouts:
+    """Addresses refused until a time, checked before authentication.
+
+    Failed authentications are counted through the RateLimiter port (shared by
+    replicas with Redis); the port can only count, not peek, so the replica that
+    sees an address go over the limit remembers it here until the window resets.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._until: dict[str, float] = {}
+        self._max_entries = max_entries
+
+    def remaining(self, address: str) -> float:
+        """Seconds the address stays locked out (0: it is not)."""
+        until = self._until.get(address)
+        if until is None:
+            return 0.0
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._until[address]
+            return 0.0
+        return left
+
+    def lock(self, address: str, seconds: float) -> None:
+        now = time.monotonic()
+        if len(self._until) >= self._max_entries:
+            self._until = {a: u for a, u in self._until.items() if u > now}
+        self._until[address] = now + seconds
