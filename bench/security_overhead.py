@@ -54,7 +54,7 @@ async def main() -> None:
             clients[name] = await stack.enter_async_context(
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=create_app(services=services)),
-                    base_url="http://bench",
+                    base_url="http://localhost",  # a default allowed host
                     headers={"X-API-Key": token},
                 )
             )

@@ -75,6 +75,8 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     # Test workspaces live in temporary folders; registering them over the API needs them
     # inside the workspace roots.
     monkeypatch.setenv("AXON_WORKSPACE_ROOTS", tempfile.gettempdir())
+    # In-process clients use http://axon.test; the default list (local names) stays strict.
+    monkeypatch.setenv("AXON_ALLOWED_HOSTS", "axon.test,localhost,127.0.0.1,::1")
     return load_settings()
 
 

@@ -374,3 +374,56 @@ def test_grafana_dashboard_uses_exported_metrics() -> None:
         "axon_pool_connections_in_use",
     ):
         assert family in used, family
+
+
+# -- Host checks (DNS rebinding) ---------------------------------------------------------
+
+
+def _deployed_settings(env: dict[str, str], data_dir: Path) -> Settings:
+    """A deployment's security settings on the embedded backends (no services needed)."""
+    kept = ("AXON_AUTH", "AXON_ALLOWED_HOSTS", "AXON_CORS_ORIGINS", "HOST")
+    by_alias = {
+        info.validation_alias: field
+        for field, info in Settings.model_fields.items()
+        if isinstance(info.validation_alias, str)
+    }
+    values = {by_alias[k]: v for k, v in env.items() if k in kept and k in by_alias}
+    # Containers bind every interface; unset variables keep their defaults.
+    return load_settings(**{"data_dir": data_dir, "host": "0.0.0.0", "allowed_hosts": "", **values})
+
+
+@pytest.mark.parametrize(
+    ("deployment", "public_host", "public_status"),
+    [
+        ("docker-compose.yml", "localhost:3000", 200),  # auth off, published on loopback only
+        ("docker-compose.prod.yml", "axon.example.com", 401),  # via nginx: Host passes, key due
+        ("k8s/configmap.yaml", "axon.example.com", 401),
+    ],
+)
+async def test_deployments_answer_their_hosts_and_probes_by_pod_address(
+    deployment: str, public_host: str, public_status: int, tmp_path: Path
+) -> None:
+    import httpx
+
+    from axon.api.app import create_app
+    from axon.services import build_services
+
+    if deployment.startswith("k8s/"):
+        env = dict(load_k8s(deployment.removeprefix("k8s/"))["data"])
+    else:
+        env = dict(load_compose(deployment)["services"]["api"]["environment"])
+    services = await build_services(_deployed_settings(env, tmp_path))
+    transport = httpx.ASGITransport(app=create_app(services=services))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+            for probe in ("/health/live", "/health/ready", "/metrics"):
+                r = await http.get(probe, headers={"Host": "10.244.3.9:3000"})
+                assert r.status_code == 200, (deployment, probe)
+            r = await http.get("/api/v1/workspaces", headers={"Host": public_host})
+            assert r.status_code == public_status, (deployment, r.text)
+            if not services.settings.auth_enabled:
+                # The one deployment without auth keeps the strict default list.
+                rebound = await http.get("/api/v1/workspaces", headers={"Host": "evil.example"})
+                assert rebound.status_code == 400
+    finally:
+        await services.close()

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     auth_failure_limit: str = Field(default="10/1m", validation_alias="AXON_AUTH_FAILURE_LIMIT")
     trusted_proxies: str = Field(default="", validation_alias="AXON_TRUSTED_PROXIES")
     cors_origins: str = Field(default="", validation_alias="AXON_CORS_ORIGINS")
+    # Host headers accepted (axon.security.hosts); unset: local names, loopback and the
+    # bound address. `*` accepts every host (a proxy in front checks it).
+    allowed_hosts: str = Field(default="", validation_alias="AXON_ALLOWED_HOSTS")
     enable_heapdump: bool = Field(default=False, validation_alias="AXON_ENABLE_HEAPDUMP")
 
     # Retention for `axon maintenance cleanup` (the runbook's 90 days / usage < 5 / 30 days).
@@ -397,6 +400,15 @@ class Settings(BaseSettings):
         from axon.security.ratelimit import Rate
 
         Rate.parse(value)
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _valid_hosts(cls, value: str) -> str:
+        from axon.security.hosts import check_entry
+
+        for item in split_list(value):
+            check_entry(item)
         return value
 
     @field_validator("trusted_proxies")

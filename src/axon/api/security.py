@@ -1,6 +1,9 @@
 """Authentication, scopes, rate limits and security headers, as one pure ASGI middleware.
 
 Order of checks for each HTTP request:
+0. except on probes and /metrics, the Host must be an allowed one (400) and a
+   state-changing request's Origin, if sent, an allowed host or CORS origin (403):
+   DNS rebinding and cross-site forms get nowhere, with auth off too;
 1. probes, /metrics and the API docs are public and never limited;
 2. with auth on, a client address with more than AXON_AUTH_FAILURE_LIMIT failed
    authentications in the window is refused (429) before its key is looked at;
@@ -32,6 +35,7 @@ from axon.api.routers.health import PROBE_PATHS
 from axon.config import Settings, split_list
 from axon.models import ApiKey, ApiScope
 from axon.ports import RateDecision
+from axon.security.hosts import allowed_hosts, host_allowed, host_name, origin_allowed
 from axon.security.keys import allows
 from axon.security.principal import PRINCIPAL_STATE, Principal
 from axon.security.ratelimit import Lockouts, Rate
@@ -39,6 +43,7 @@ from axon.services import Services
 
 log = logging.getLogger("axon.security")
 
+UNCHECKED_HOST_PATHS = PROBE_PATHS | {"/metrics"}
 PUBLIC_PATHS = PROBE_PATHS | {
     "/metrics",
     "/docs",
@@ -131,6 +136,8 @@ class SecurityPolicy:
     expensive_rate: Rate
     auth_failures: Rate
     trusted: tuple[Network, ...]
+    hosts: tuple[str, ...]
+    cors_origins: tuple[str, ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecurityPolicy:
@@ -140,6 +147,8 @@ class SecurityPolicy:
             rate=Rate.parse(settings.rate_limit),
             expensive_rate=Rate.parse(settings.rate_limit_expensive),
             auth_failures=Rate.parse(settings.auth_failure_limit),
+            hosts=allowed_hosts(split_list(settings.allowed_hosts), settings.host),
+            cors_origins=tuple(o.lower().rstrip("/") for o in split_list(settings.cors_origins)),
             trusted=tuple(
                 ipaddress.ip_network(n, strict=False) for n in split_list(settings.trusted_proxies)
             ),
@@ -166,6 +175,13 @@ class SecurityMiddleware:
                 message["headers"] = [*message.get("headers", []), *extra_headers]
             await send(message)
 
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # Probes and metrics come from orchestrators and scrapers by pod address.
+        if path not in UNCHECKED_HOST_PATHS:
+            refusal = self._foreign(scope["method"], headers)
+            if refusal is not None:
+                await self._refuse(path, send_secured, *refusal)
+                return
         if (
             path in PUBLIC_PATHS
             or scope["method"] == "OPTIONS"
@@ -174,7 +190,6 @@ class SecurityMiddleware:
             await self.app(scope, receive, send_secured)
             return
         services: Services = scope["app"].state.services
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
         peer = scope.get("client")
         address = client_ip(
@@ -200,7 +215,7 @@ class SecurityMiddleware:
                     403,
                     "FORBIDDEN",
                     f"this API key lacks the '{needed}' scope",
-                    scope_field=True,
+                    "scope",
                 )
                 return
             state = scope.setdefault("state", {})
@@ -237,6 +252,22 @@ class SecurityMiddleware:
                     )
                     return
         await self.app(scope, receive, send_secured)
+
+    def _foreign(self, method: str, headers: dict[str, str]) -> tuple[int, str, str, str] | None:
+        """(status, code, message, field) when the Host, or the Origin of a change, is not
+        one of ours; None when the request may go on."""
+        host = headers.get("host", "")
+        if not host_allowed(host_name(host), self.policy.hosts):
+            return (400, "HOST_NOT_ALLOWED", f"host '{host[:100]}' is not served here", "host")
+        origin = headers.get("origin")
+        if (
+            origin is not None
+            and method not in _READ_METHODS
+            and not origin_allowed(origin, self.policy.hosts, self.policy.cors_origins)
+        ):
+            message = f"cross-origin requests from '{origin[:100]}' may not change anything"
+            return (403, "ORIGIN_NOT_ALLOWED", message, "origin")
+        return None
 
     async def _auth_failed(
         self, services: Services, path: str, send: Send, address: str, missing: bool
@@ -314,11 +345,10 @@ class SecurityMiddleware:
         status: int,
         code: str,
         message: str,
+        field: str = "authorization",
         *,
         retry_after: str | None = None,
-        scope_field: bool = False,
     ) -> None:
-        field = "scope" if scope_field else "authorization"
         if status == 429:
             field = "rate"
         details = [{"field": field, "message": message}]
