@@ -218,6 +218,17 @@ class SecurityMiddleware:
                     "scope",
                 )
                 return
+            if needed is ApiScope.ADMIN and key.workspaces is not None:
+                # Admin routes (heap dumps, maintenance) span every workspace.
+                await self._refuse(
+                    path,
+                    send_secured,
+                    403,
+                    "FORBIDDEN",
+                    "a key limited to some workspaces cannot use admin routes",
+                    "scope",
+                )
+                return
             state = scope.setdefault("state", {})
             state["api_key_id"] = key.id
             state["api_key"] = key  # for checks made past the routing (MCP tools)
