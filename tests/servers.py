@@ -8,7 +8,9 @@ naming what to install (.ci/run installs everything).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,12 +49,23 @@ class RunningServer:
 
     def stop(self) -> None:
         if self.process is not None and self.alive:
+            self.resume()  # a paused process would not act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its port (connections are accepted by the kernel)
+        but answers nothing -- a hung server, not a dead one."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def start(self) -> None:
         """(Re)start on the same port, e.g. after a test killed it."""

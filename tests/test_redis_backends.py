@@ -13,11 +13,12 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from axon.config import Settings, load_settings
 from axon.errors import InvalidInput, ServiceUnavailable
 from axon.jobs import JobContext, register_job
-from axon.models import JobState
+from axon.models import JobState, Workspace, WorkspaceType
 from axon.security.ratelimit import InProcessRateLimiter
 from axon.services import Services, build_services
 from axon.stores.redis_cache import RedisCache
@@ -224,3 +225,109 @@ async def test_killing_redis_under_load_flips_readiness_and_requests_keep_succee
             await loader
     assert served_during_outage > 10
     assert set(statuses) == {200}
+
+
+# -- a hung Redis (SIGSTOP): an outage like a refused one, within a second ----------
+
+
+async def test_a_call_on_a_connection_due_for_its_health_check_ends_when_redis_hangs(
+    own_redis: RunningServer,
+) -> None:
+    # redis-py reconnected with the old connection's expired health-check timer and
+    # PINGed inside its own handshake, again and again: the call never returned.
+    redis = redis_client(
+        f"redis://127.0.0.1:{own_redis.port}/0", 2, timeout=0.3, health_check_interval=0.2
+    )
+    try:
+        await redis.set("k", "v")
+        await asyncio.sleep(0.3)  # idle past the health-check interval
+        own_redis.pause()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(RedisError):
+            await asyncio.wait_for(redis.get("k"), 10)
+        assert loop.time() - started < 1.5
+        own_redis.resume()
+        assert await redis.get("k") == b"v"
+    finally:
+        own_redis.resume()
+        await redis.aclose()
+
+
+async def test_guard_bounds_each_call_and_lets_one_probe_through(
+    own_redis: RunningServer, client: Redis
+) -> None:
+    guard = RedisGuard(retry_after=0.3, timeout=0.2)
+    limiter = RedisRateLimiter(client, guard, InProcessRateLimiter())
+    assert (await limiter.hit("ip:a", 100, 60)).allowed
+    own_redis.pause()
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        assert (await limiter.hit("ip:a", 100, 60)).allowed  # answered by the fallback
+        assert 0.15 < loop.time() - started < 0.6 and guard.down
+        await asyncio.sleep(0.35)  # the retry window has passed: one call probes
+        started = loop.time()
+        calls = [asyncio.create_task(limiter.hit("ip:a", 100, 60)) for _ in range(20)]
+        done, _ = await asyncio.wait(calls, timeout=0.05)
+        assert len(done) == 19  # everyone but the probe fell back at once
+        await asyncio.gather(*calls)
+        assert loop.time() - started < 0.6
+    finally:
+        own_redis.resume()
+    await asyncio.sleep(0.35)
+    assert (await limiter.hit("ip:a", 100, 60)).allowed and not guard.down
+
+
+async def test_hung_redis_degrades_the_api_within_a_second_and_recovers(
+    redis_settings: Settings,
+    own_redis: RunningServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("AXON_AUTH", "off")
+    monkeypatch.setenv("AXON_RATE_LIMITS", "on")
+    monkeypatch.setenv("AXON_RATE_LIMIT", "1000000/1m")
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "a.py").write_text("x = 1\n")
+    latencies: list[float] = []
+    statuses: list[int] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    services = await build_services(load_settings())
+    try:
+        await services.store.create_workspace(
+            Workspace(id="ws", name="ws", type=WorkspaceType.CODING, path=str(tmp_path / "repo"))
+        )
+    finally:
+        await services.close()
+    with LiveServer(load_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+
+            async def load() -> None:
+                while not stop.is_set():
+                    started = loop.time()
+                    statuses.append((await http.get("/api/v1/workspaces")).status_code)
+                    latencies.append(loop.time() - started)
+
+            loaders = [asyncio.create_task(load()) for _ in range(4)]
+            await poll_ready(http, 200, within=2)
+            own_redis.pause()
+            try:
+                outage_started = len(latencies)
+                body = await poll_ready(http, 503, within=2)
+                assert body["services"]["redis"] == "disconnected"
+                started = loop.time()
+                scan = await http.post("/api/v1/workspaces/ws/scan")
+                assert loop.time() - started < 1.5
+                assert scan.status_code == 503, scan.text
+                await asyncio.sleep(2)
+                during = latencies[outage_started:]
+            finally:
+                own_redis.resume()
+            await poll_ready(http, 200, within=3)
+            stop.set()
+            await asyncio.gather(*loaders)
+    assert set(statuses) == {200}
+    assert len(during) > 20
+    assert max(during) < 1.0, sorted(during)[-5:]

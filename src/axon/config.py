@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(
         default=50, ge=2, le=10_000, validation_alias="REDIS_MAX_CONNECTIONS"
     )
+    # Longest a Redis call may take before it counts as an outage (the fallback answers).
+    redis_timeout: float = Field(default=0.5, gt=0, le=30, validation_alias="AXON_REDIS_TIMEOUT")
 
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     default_model: str | None = Field(default=None, validation_alias="DEFAULT_MODEL")

@@ -176,10 +176,11 @@ async def _use_redis(
     from axon.stores.redis_queue import RedisJobQueue
     from axon.stores.redis_ratelimit import RedisRateLimiter
 
-    client = await open_redis(url, services.settings.redis_max_connections)
+    timeout = services.settings.redis_timeout
+    client = await open_redis(url, services.settings.redis_max_connections, timeout)
     # Probes use their own connection so a busy pool never reads as "disconnected".
-    probe = redis_client(url, 2, timeout=1.0)
-    guard = RedisGuard()
+    probe = redis_client(url, 2, timeout=timeout)
+    guard = RedisGuard(timeout=timeout)
 
     async def ping() -> bool:
         return bool(await probe.ping())
@@ -187,5 +188,5 @@ async def _use_redis(
     checks["redis"] = ping
     services.cache = RedisCache(client, guard)
     services.rate_limiter = RedisRateLimiter(client, guard, fallback=services.rate_limiter)
-    services.jobs = RedisJobQueue(services, client)
+    services.jobs = RedisJobQueue(services, client, timeout=2 * timeout)
     services.closers += [probe.aclose, functools.partial(close_redis, client)]

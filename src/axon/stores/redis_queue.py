@@ -49,10 +49,17 @@ def arq_redis(client: Redis) -> ArqRedis:
 
 
 class RedisJobQueue:
-    def __init__(self, services: Services, client: Redis, poll_interval: float = 0.1) -> None:
+    def __init__(
+        self,
+        services: Services,
+        client: Redis,
+        poll_interval: float = 0.1,
+        timeout: float = 1.0,
+    ) -> None:
         self.services = services
         self._arq = arq_redis(client)
         self._poll = poll_interval
+        self._timeout = timeout  # a hung Redis refuses the job like a dead one
 
     async def submit(
         self, kind: str, params: dict[str, Any], workspace_id: str | None = None
@@ -62,15 +69,18 @@ class RedisJobQueue:
         job = Job(id=new_id("job"), kind=kind, workspace_id=workspace_id, params=params)
         await self.services.store.create_job(job)
         try:
-            await self._arq.enqueue_job("run_axon_job", job.id, _job_id=job.id)
-        except RedisError as exc:
+            await asyncio.wait_for(
+                self._arq.enqueue_job("run_axon_job", job.id, _job_id=job.id), self._timeout
+            )
+        except (RedisError, OSError, TimeoutError) as exc:
+            reason = str(exc) or f"no answer within {self._timeout:g}s"
             # Never leave a queued job nobody will run.
             await self.services.store.update_job(
                 job.id,
                 {
                     "state": JobState.FAILED,
                     "finished_at": utcnow(),
-                    "errors": [f"could not enqueue: Redis unreachable ({exc})"],
+                    "errors": [f"could not enqueue: Redis unreachable ({reason})"],
                 },
             )
             raise ServiceUnavailable("the job queue (Redis) is unreachable; retry later") from None
