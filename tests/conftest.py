@@ -101,10 +101,10 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 class LiveServer:
     """A real uvicorn server on a free port, in a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, app: Any = None) -> None:
         self.port = servers.free_port()
         config = uvicorn.Config(
-            create_app(settings),
+            app or create_app(settings),
             host="127.0.0.1",
             port=self.port,
             log_config=None,

@@ -106,3 +106,22 @@ def test_cli_exit_codes(tmp_path: Path, data_dir: Path) -> None:
 
     empty = write(tmp_path / "empty", {"notes.md": "hi\n"})
     assert _cli(str(empty), data_dir=data_dir).returncode == 4
+
+
+async def test_a_failed_text_check_scores_zero_and_a_passed_one_100(
+    services: Services, tmp_path: Path
+) -> None:
+    # A command Axon has no parser for: its exit code is the whole verdict.
+    config = (
+        '[lint]\ncommand = ["python3", "-c", "raise SystemExit(3)"]\n'
+        '[types]\ncommand = ["python3", "-c", "pass"]\n'
+    )
+    project = write(tmp_path / "text", {".axon/quality-gate.toml": config, "a.py": "x = 1\n"})
+    kinds = [CheckKind.LINT, CheckKind.TYPES]
+    result = await run_gate(
+        services.settings, services.store, None, GateTarget(project, None), kinds, "run"
+    )
+    lint, types = result.checks
+    assert (lint.status, lint.score) == (CheckStatus.FAILED, 0.0)
+    assert (types.status, types.score) == (CheckStatus.PASSED, 100.0)
+    assert result.score == 50.0

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
+from asyncio.subprocess import PIPE, STDOUT
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -331,3 +334,20 @@ async def test_hung_redis_degrades_the_api_within_a_second_and_recovers(
     assert set(statuses) == {200}
     assert len(during) > 20
     assert max(during) < 1.0, sorted(during)[-5:]
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+async def test_commands_name_an_unreachable_redis_in_one_line(
+    settings: Settings, command: str, data_dir: Path
+) -> None:
+    env = {**os.environ, "AXON_DATA_DIR": str(data_dir), "AXON_AUTH": "off", "LOG_FORMAT": "text"}
+    env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    axon = Path(sys.executable).with_name("axon")
+    done = await asyncio.create_subprocess_exec(
+        str(axon), command, env={**env, "PORT": str(free_port())}, stdout=PIPE, stderr=STDOUT
+    )
+    output = (await asyncio.wait_for(done.communicate(), 60))[0].decode()
+    assert done.returncode != 0
+    assert "Traceback" not in output, output
+    [line] = [ln for ln in output.splitlines() if "Redis at REDIS_URL is unreachable" in ln]
+    assert "Connection refused" in line or "Connect call failed" in line

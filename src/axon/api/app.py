@@ -10,7 +10,14 @@ from fastapi import FastAPI
 from axon import __version__
 from axon.api.errors import install_error_handlers
 from axon.api.instrumentation import MetricsMiddleware
-from axon.api.middleware import RequestContextMiddleware
+from axon.api.middleware import (
+    ASGIApp,
+    Message,
+    Receive,
+    RequestContextMiddleware,
+    Scope,
+    Send,
+)
 from axon.api.routers import (
     admin,
     anthropic_compat,
@@ -28,8 +35,9 @@ from axon.api.routers import (
     workspaces,
 )
 from axon.api.runtime import tune_gc_for_serving
-from axon.api.security import install_security
+from axon.api.security import SecurityHeadersMiddleware, install_security
 from axon.config import Settings, load_settings
+from axon.errors import AxonError
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
 
@@ -62,7 +70,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             async with mcp_sessions:
                 yield
             return
-        owned = await build_services(settings)
+        try:
+            owned = await build_services(settings)
+        except AxonError as exc:
+            app.state.startup_error = exc.message  # logged in one line, see below
+            raise
         tune_gc_for_serving()  # this app is a server: it owns its services
         app.state.services = owned
         try:
@@ -91,11 +103,34 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         max_body_bytes=settings.max_body_bytes,
         quiet_paths=health.PROBE_PATHS,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     # Outermost, so refused and oversized requests are counted too.
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(BriefStartupErrors)
     if settings.enable_heapdump:
         admin.start_heap_tracing()
     return app
+
+
+class BriefStartupErrors:
+    """A known start-up failure (an unreachable backend, say) is one log line, as
+    `axon worker` prints it, instead of the lifespan's traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_brief(message: Message) -> None:
+            error = getattr(scope["app"].state, "startup_error", None)
+            if message["type"] == "lifespan.startup.failed" and error:
+                message = {**message, "message": f"cannot start: {error}"}
+            await send(message)
+
+        await self.app(scope, receive, send_brief)
 
 
 def app_from_env() -> FastAPI:

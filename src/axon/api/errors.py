@@ -1,6 +1,9 @@
 """Every error leaves the API as `{"error": {code, message, details, requestId}}`, except
 on the OpenAI- and Anthropic-compatible paths, which answer in their vendor's shape
-(`api/dialects.py`)."""
+(`api/dialects.py`).
+
+Unexpected exceptions become the same shape in `middleware.RequestContextMiddleware`.
+"""
 
 from __future__ import annotations
 
@@ -129,15 +132,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error: %s", exc, exc_info=exc)
-    return error_response(
-        500, "INTERNAL_ERROR", "internal error; see the server log", path=request.url.path
-    )
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(AxonError, _axon)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unhandled)

@@ -30,6 +30,7 @@ class MetricsMiddleware:
             return
         status = 500
         started = time.perf_counter()
+        method = scope["method"]
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -43,7 +44,6 @@ class MetricsMiddleware:
         finally:
             ACTIVE_CONNECTIONS.dec()
             route = route_template(scope)
-            method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             REQUEST_DURATION.labels(method, route).observe(time.perf_counter() - started)
             if status >= 500:

@@ -1,8 +1,10 @@
 """Request middleware as plain ASGI, so streaming responses pass through untouched.
 
 It gives every request an id (kept from `X-Request-Id` when sane), rejects
-bodies that are too large or not JSON before any handler runs, and writes one
-access-log line per request.
+bodies that are too large or not JSON before any handler runs, answers HEAD
+wherever GET is answered (the GET response without its body), turns an
+unexpected exception into our JSON 500 (logged once, with the request id), and
+writes one access-log line per request.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("axon.access")
+log = logging.getLogger("axon.api")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Paths whose request bodies must be JSON (the REST API and the compatible endpoints).
@@ -61,20 +64,25 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        responded = False
+        head = scope["method"] == "HEAD"
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
                     (b"x-request-id", request_id.encode()),
                 ]
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
-        async def reject(code: int, err: str, text: str, field: str) -> None:
-            details = [{"field": field, "message": text}]
+        async def reject(code: int, err: str, text: str, field: str | None) -> None:
+            details = [{"field": field, "message": text}] if field else []
             status, payload = error_payload(scope["path"], code, err, text, details)
             body = json.dumps(payload)
             await send_with_id(
@@ -99,7 +107,13 @@ class RequestContextMiddleware:
                     await reject(*self._too_large())
                     return
                 receive = _replay(buffered, receive)
-            await self.app(scope, receive, send_with_id)
+            await self._call_app(scope, receive, send_with_id, head)
+        except Exception as exc:
+            # Handled here, inside the request's context, so the 500 has its request id
+            # and security headers; not re-raised, so the server does not log it again.
+            log.error("unhandled error: %s", exc, exc_info=exc)
+            if not responded:
+                await reject(500, "INTERNAL_ERROR", "internal error; see the server log", None)
         finally:
             if scope["path"] not in self.quiet_paths or status >= 400:
                 level = logging.ERROR if status >= 500 else logging.INFO
@@ -117,6 +131,19 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+    async def _call_app(self, scope: Scope, receive: Receive, send: Send, head: bool) -> None:
+        if not head:
+            await self.app(scope, receive, send)
+            return
+        # The routes see a GET; the server, which keeps the original scope, still knows
+        # it answers a HEAD. The route the router picks is copied back for metrics.
+        inner = {**scope, "method": "GET"}
+        try:
+            await self.app(inner, receive, send)
+        finally:
+            if "route" in inner:
+                scope["route"] = inner["route"]
 
     async def _read_limited(self, receive: Receive) -> bytes | None:
         chunks: list[bytes] = []

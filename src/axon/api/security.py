@@ -14,7 +14,9 @@ Order of checks for each HTTP request:
 3. with limits on, the caller (its key, or its IP when auth is off) gets one hit in
    the general bucket, plus one in the stricter bucket on expensive routes (429
    with Retry-After when either is spent);
-4. every response gets the security headers.
+4. every response gets the security headers (`SecurityHeadersMiddleware`, outermost
+   but for metrics, so refusals of the request-context layer -- 413, 415 -- and 500s
+   carry them too).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ PUBLIC_PATHS = PROBE_PATHS | {
     "/redoc",
     "/openapi.json",
 }
-# Prompt processing, LLM calls and quality gates cost far more than a lookup.
+# Prompt processing, LLM calls and quality gates cost far more than a lookup; reading
+# a gate run's result (polling it) is a lookup.
 EXPENSIVE_PREFIXES = (
     "/api/v1/prompts/process",
     "/api/v1/quality-gate",
@@ -91,6 +94,10 @@ def required_scope(method: str, path: str) -> ApiScope:
     if path in PER_OPERATION_PATHS:
         return ApiScope.READ
     return ApiScope.WRITE
+
+
+def is_expensive(method: str, path: str) -> bool:
+    return method not in _READ_METHODS and path.startswith(EXPENSIVE_PREFIXES)
 
 
 def presented_token(headers: dict[str, str]) -> str | None:
@@ -166,9 +173,7 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        extra_headers = list(SECURITY_HEADERS)
-        if not path.startswith(_DOC_PATHS):
-            extra_headers.append(_API_CSP)
+        extra_headers: list[tuple[bytes, bytes]] = []
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -248,7 +253,7 @@ class SecurityMiddleware:
 
         if self.policy.limits:
             identity = f"key:{key.id}" if key is not None else f"ip:{address}"
-            decision = await self._limit(services, identity, path)
+            decision = await self._limit(services, identity, scope["method"], path)
             if decision is not None:
                 extra_headers += _rate_headers(decision)
                 if not decision.allowed:
@@ -329,10 +334,12 @@ class SecurityMiddleware:
         extra_headers += _rate_headers(decision)
         return f"this API key is limited to {key.rpm} requests per minute; retry in {retry}s", retry
 
-    async def _limit(self, services: Services, identity: str, path: str) -> RateDecision | None:
+    async def _limit(
+        self, services: Services, identity: str, method: str, path: str
+    ) -> RateDecision | None:
         """The tightest decision of the buckets this request counts against."""
         buckets = [("all", self.policy.rate)]
-        if path.startswith(EXPENSIVE_PREFIXES):
+        if is_expensive(method, path):
             buckets.append(("expensive", self.policy.expensive_rate))
         decisions: list[RateDecision] = []
         for name, rate in buckets:
@@ -372,6 +379,28 @@ class SecurityMiddleware:
             headers.append((b"retry-after", retry_after.encode()))
         await send({"type": "http.response.start", "status": shown_status, "headers": headers})
         await send({"type": "http.response.body", "body": body.encode()})
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response, whichever layer made it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = list(SECURITY_HEADERS)
+        if not scope["path"].startswith(_DOC_PATHS):
+            headers.append(_API_CSP)
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
 
 
 def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:

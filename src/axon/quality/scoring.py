@@ -3,6 +3,8 @@
 - tests: the share of tests that passed among those that ran
   (passed / (passed + failed + errored)); skipped tests do not count.
 - lint and types: 100 minus 5 per error and 1 per warning, floored at 0.
+- A check that failed with nothing counted (a `text` check, whose exit code is
+  its whole verdict, or one failing on info-level findings only) scores 0.
 - A check that did not run (error, skipped) has no score.
 - The gate's score is the mean of its checks' scores, and has none when any
   check errored: a partial picture is not summarised as a number.
@@ -24,6 +26,8 @@ def check_score(result: CheckResult) -> float | None:
     if result.tests is not None:
         ran = result.tests.passed + result.tests.failed + result.tests.errored
         return round(100.0 * result.tests.passed / ran, 1) if ran else None
+    if result.status is CheckStatus.FAILED and not (result.errors or result.warnings):
+        return 0.0
     return max(0.0, 100.0 - ERROR_PENALTY * result.errors - WARNING_PENALTY * result.warnings)
 
 
