@@ -6,7 +6,7 @@ import asyncio
 import json
 import sqlite3
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from axon.models import (
 from axon.ports import ContextFilter
 from axon.security.keys import new_api_key
 from axon.services import Services, build_services
+from tests.conftest import LiveServer
+from tests.test_api_foundation import assert_error
 
 runner = CliRunner()
 NOW = utcnow()
@@ -247,3 +249,51 @@ async def test_heapdump_needs_admin_and_returns_a_snapshot(
 async def test_heapdump_is_off_by_default(client: httpx.AsyncClient) -> None:
     r = await client.get("/admin/heapdump")
     assert r.status_code == 404 and r.json()["error"]["code"] == "HEAPDUMP_DISABLED"
+
+
+@pytest.fixture
+def traced_settings(settings: Settings) -> Iterator[Settings]:
+    try:
+        yield settings.model_copy(update={"enable_heapdump": True})
+    finally:
+        tracemalloc.stop()
+
+
+async def test_a_heap_report_leaves_the_server_responsive(traced_settings: Settings) -> None:
+    # Grouping the snapshot used to run on the event loop: liveness waited for it.
+    with LiveServer(traced_settings) as server:
+        ballast = [f"{i}-allocation" for i in range(20_000)]  # traced: a heap worth grouping
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            # Warm: connected, and the route's first call (slow while tracing) made.
+            assert (await http.get("/health/live")).status_code == 200
+            assert (await http.get("/admin/heapdump?top=1")).status_code == 200
+            dump = asyncio.create_task(http.get("/admin/heapdump?top=20&groupBy=traceback"))
+            probes: list[float] = []
+            loop = asyncio.get_running_loop()
+            while not dump.done():
+                started = loop.time()
+                assert (await http.get("/health/live")).status_code == 200
+                probes.append(loop.time() - started)
+                await asyncio.sleep(0.02)
+            report = await dump
+        del ballast
+    assert report.status_code == 200, report.text
+    assert report.text.startswith("# axon heap snapshot")
+    # The loop kept answering (the shared machine makes each probe take ~0.3 s).
+    assert len(probes) >= 5 and max(probes) < 1.5, (len(probes), sorted(probes)[-3:])
+
+
+async def test_a_heap_report_over_its_time_limit_is_stopped(traced_settings: Settings) -> None:
+    limited = traced_settings.model_copy(update={"heapdump_timeout": 0.05})
+    with LiveServer(limited) as server:
+        ballast = [f"{i}-allocation" for i in range(40_000)]
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            slow = await http.get("/admin/heapdump?groupBy=traceback")
+            assert loop.time() - started < 5
+            assert_error(slow, 503, "HEAPDUMP_TIMEOUT")
+            # The child was killed and reaped, and the next report may run.
+            again = await http.get("/admin/heapdump?groupBy=traceback")
+            assert_error(again, 503, "HEAPDUMP_TIMEOUT")
+        del ballast

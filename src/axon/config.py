@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     # bound address. `*` accepts every host (a proxy in front checks it).
     allowed_hosts: str = Field(default="", validation_alias="AXON_ALLOWED_HOSTS")
     enable_heapdump: bool = Field(default=False, validation_alias="AXON_ENABLE_HEAPDUMP")
+    heapdump_timeout: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="AXON_HEAPDUMP_TIMEOUT"
+    )
 
     # Retention for `axon maintenance cleanup` (the runbook's 90 days / usage < 5 / 30 days).
     context_retention_days: float = Field(

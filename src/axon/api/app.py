@@ -38,6 +38,7 @@ from axon.api.runtime import tune_gc_for_serving
 from axon.api.security import SecurityHeadersMiddleware, install_security
 from axon.config import Settings, load_settings
 from axon.errors import AxonError
+from axon.heapdump import start_heap_tracing
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
 
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(BriefStartupErrors)
     if settings.enable_heapdump:
-        admin.start_heap_tracing()
+        start_heap_tracing()
     return app
 
 

@@ -1,7 +1,8 @@
 """Admin endpoints (admin scope): a memory snapshot for leak hunting.
 
 Tracing allocations slows Python down, so it only starts when
-AXON_ENABLE_HEAPDUMP is set; otherwise the endpoint answers 404.
+AXON_ENABLE_HEAPDUMP is set; otherwise the endpoint answers 404. The report is
+made off the event loop within AXON_HEAPDUMP_TIMEOUT (see `axon.heapdump`).
 """
 
 from __future__ import annotations
@@ -15,36 +16,9 @@ from fastapi.responses import PlainTextResponse
 
 from axon.api.deps import ServicesDep
 from axon.errors import NotFound
+from axon.heapdump import heap_report
 
 router = APIRouter(tags=["admin"])
-TRACE_FRAMES = 10
-
-
-def start_heap_tracing() -> None:
-    if not tracemalloc.is_tracing():
-        tracemalloc.start(TRACE_FRAMES)
-
-
-def heap_report(top: int, group_by: str) -> str:
-    snapshot = tracemalloc.take_snapshot().filter_traces(
-        (
-            tracemalloc.Filter(False, tracemalloc.__file__),
-            tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
-        )
-    )
-    stats = snapshot.statistics(group_by)
-    current, peak = tracemalloc.get_traced_memory()
-    lines = [
-        f"# axon heap snapshot {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"# traced: {current} bytes now, {peak} bytes peak; {len(stats)} {group_by} groups",
-        "# size_bytes\tcount\tlocation",
-    ]
-    for stat in stats[:top]:
-        frame = stat.traceback[0]
-        lines.append(f"{stat.size}\t{stat.count}\t{frame.filename}:{frame.lineno}")
-        if group_by == "traceback":
-            lines += [f"\t\t  {f.filename}:{f.lineno}" for f in stat.traceback[1:]]
-    return "\n".join(lines) + "\n"
 
 
 @router.get("/admin/heapdump", response_class=PlainTextResponse)
@@ -61,8 +35,8 @@ async def heapdump(
             "heap dumps are disabled; start the server with AXON_ENABLE_HEAPDUMP=true",
             code="HEAPDUMP_DISABLED",
         )
+    report = await heap_report(top, group_by, services.settings.heapdump_timeout)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return PlainTextResponse(
-        heap_report(top, group_by),
-        headers={"content-disposition": f'attachment; filename="heap-{stamp}.txt"'},
+        report, headers={"content-disposition": f'attachment; filename="heap-{stamp}.txt"'}
     )
