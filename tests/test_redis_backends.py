@@ -9,6 +9,7 @@ import os
 import sys
 from asyncio.subprocess import PIPE, STDOUT
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,18 @@ from redis.exceptions import RedisError
 from axon.config import Settings, load_settings
 from axon.errors import InvalidInput, ServiceUnavailable
 from axon.jobs import JobContext, register_job
-from axon.models import JobState, Workspace, WorkspaceType
+from axon.models import Job, JobState, Workspace, WorkspaceType, utcnow
 from axon.security.ratelimit import InProcessRateLimiter
 from axon.services import Services, build_services
 from axon.stores.redis_cache import RedisCache
 from axon.stores.redis_client import RedisGuard, redis_client
-from axon.stores.redis_queue import build_worker
+from axon.stores.redis_queue import (
+    MAX_REQUEUES,
+    arq_redis,
+    build_worker,
+    recover_jobs,
+    run_worker,
+)
 from axon.stores.redis_ratelimit import RedisRateLimiter
 from tests import servers
 from tests.conftest import LiveServer, poll_ready
@@ -351,3 +358,123 @@ async def test_commands_name_an_unreachable_redis_in_one_line(
     assert "Traceback" not in output, output
     [line] = [ln for ln in output.splitlines() if "Redis at REDIS_URL is unreachable" in ln]
     assert "Connection refused" in line or "Connect call failed" in line
+
+
+# -- the worker through Redis outages, and jobs Redis lost -------------------------
+
+
+async def _until(predicate: Any, within: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await predicate():
+        assert loop.time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def _state(services: Services, job_id: str) -> JobState:
+    job = await services.store.get_job(job_id)
+    assert job is not None
+    return job.state
+
+
+async def test_worker_rides_out_a_redis_restart(
+    redis_services: Services, own_redis: RunningServer, client: Redis
+) -> None:
+    worker = asyncio.create_task(run_worker(redis_services, client, concurrency=2))
+    try:
+        first = await redis_services.jobs.submit("test-echo", {"value": 1})
+
+        async def done(job_id: str) -> bool:
+            return await _state(redis_services, job_id) is JobState.SUCCEEDED
+
+        await _until(lambda: done(first.id), 10, "the first job did not run")
+        own_redis.stop()
+        await asyncio.sleep(1.5)
+        assert not worker.done(), worker  # it used to exit with a traceback here
+        own_redis.start()
+        await asyncio.sleep(0.5)
+        second = await redis_services.jobs.submit("test-echo", {"value": 2})
+        await _until(lambda: done(second.id), 15, "the worker did not reconnect")
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_a_queued_job_redis_lost_is_queued_again_and_runs(
+    redis_settings: Settings, client: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AXON_JOB_LEASE_SECONDS", "0.3")
+    services = await build_services(load_settings())
+    try:
+        job = await services.jobs.submit("test-echo", {"value": 5})
+        await client.flushall()  # Redis lost its queue; the store still says queued
+        await asyncio.sleep(0.4)  # past the lease
+        # A worker (re)starting recovers it; the old one found an empty queue and left
+        # the job queued forever.
+        await run_worker(services, client, concurrency=1, burst=True)
+        done = await services.store.get_job(job.id)
+        assert done is not None and done.state is JobState.SUCCEEDED, done
+        assert done.requeues == 1 and done.result == {"echo": 5, "workspace": None}
+    finally:
+        await services.close()
+
+
+async def test_a_job_lost_too_often_fails_and_fresh_jobs_are_left_alone(
+    redis_settings: Settings, client: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AXON_JOB_LEASE_SECONDS", "30")
+    services = await build_services(load_settings())
+    try:
+        long_ago = utcnow() - timedelta(minutes=5)
+        worn = Job(id="job_worn", kind="test-echo", requeues=MAX_REQUEUES, updated_at=long_ago)
+        await services.store.create_job(worn)
+        fresh = await services.jobs.submit("test-echo", {"value": 1})
+        await client.flushall()
+        await recover_jobs(services, arq_redis(client))
+        failed = await services.store.get_job("job_worn")
+        assert failed is not None and failed.state is JobState.FAILED
+        assert "lost 4 times" in failed.errors[-1]
+        # Within its lease a job may still be on its way into the queue: untouched.
+        assert await _state(services, fresh.id) is JobState.QUEUED
+        assert [k async for k in client.scan_iter("*")] == []
+    finally:
+        await services.close()
+
+
+async def test_axon_worker_process_survives_a_redis_restart_and_stops_cleanly(
+    redis_settings: Settings, own_redis: RunningServer, data_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "a.py").write_text("def handler():\n    return 1\n")
+    env = {**os.environ, "AXON_DATA_DIR": str(data_dir), "LOG_FORMAT": "text"}
+    worker = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("axon")), "worker", env=env, stdout=PIPE, stderr=STDOUT
+    )
+    try:
+        await asyncio.sleep(3)  # started and polling
+        own_redis.stop()
+        await asyncio.sleep(2)
+        assert worker.returncode is None, "the worker exited when Redis went away"
+        own_redis.start()
+        services = await build_services(redis_settings)
+        try:
+            await services.store.create_workspace(
+                Workspace(
+                    id="ws", name="ws", type=WorkspaceType.CODING, path=str(tmp_path / "repo")
+                )
+            )
+            job = await services.jobs.submit("scan", {"full": False}, "ws")
+
+            async def finished() -> bool:
+                return await _state(services, job.id) is JobState.SUCCEEDED
+
+            await _until(finished, 30, "the worker did not take the job after Redis returned")
+        finally:
+            await services.close()
+    finally:
+        if worker.returncode is None:
+            worker.terminate()
+        output = (await asyncio.wait_for(worker.communicate(), 30))[0].decode()
+    assert worker.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert "worker lost Redis" in output and "worker reconnected to Redis" in output

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(
         default=50, ge=2, le=10_000, validation_alias="REDIS_MAX_CONNECTIONS"
     )
+    # A queued job whose Redis queue entry is gone this long after its last update is
+    # queued again (a restarted or flushed Redis loses the queue).
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, validation_alias="AXON_JOB_LEASE_SECONDS"
+    )
     # Longest a Redis call may take before it counts as an outage (the fallback answers).
     redis_timeout: float = Field(default=0.5, gt=0, le=30, validation_alias="AXON_REDIS_TIMEOUT")
 

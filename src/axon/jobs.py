@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -57,11 +57,40 @@ def job_kinds() -> list[str]:
 STALE_AFTER = timedelta(minutes=15)
 
 
+async def jobs_in_state(services: Services, state: JobState) -> AsyncIterator[Job]:
+    """Every stored job in `state`, page by page."""
+    cursor: str | None = None
+    while True:
+        page = await services.store.list_jobs(state, 200, cursor)
+        for job in page.items:
+            yield job
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+async def fail_lost_jobs(services: Services) -> None:
+    """Fail the jobs whose process is gone: a running job cannot be resumed mid-way, and
+    a job queued in a process's memory died with it."""
+    notes = {
+        JobState.RUNNING: "interrupted: its process stopped during the job",
+        JobState.QUEUED: "interrupted: its process stopped before the job ran; submit it again",
+    }
+    for state, note in notes.items():
+        async for job in jobs_in_state(services, state):
+            if not is_lost(job):
+                continue
+            await services.store.update_job(
+                job.id,
+                {"state": JobState.FAILED, "finished_at": utcnow(), "errors": [*job.errors, note]},
+            )
+
+
 def runner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _lost(job: Job) -> bool:
+def is_lost(job: Job) -> bool:
     """Whether a job recorded as running has no process running it any more. Several
     server processes share one store (`--workers`, replicas), so a process starting up
     must leave the others' jobs alone."""
@@ -128,7 +157,15 @@ class InProcessJobQueue:
     ) -> Job:
         if kind not in _HANDLERS:
             raise InvalidInput.field("kind", f"unknown job kind '{kind}'")
-        job = Job(id=new_id("job"), kind=kind, workspace_id=workspace_id, params=params)
+        # Queued in this process's memory: its runner from the start, so a restart can
+        # tell the job will never run.
+        job = Job(
+            id=new_id("job"),
+            kind=kind,
+            workspace_id=workspace_id,
+            params=params,
+            runner=runner_id(),
+        )
         await self.services.store.create_job(job)
         self._tasks[job.id] = asyncio.create_task(self._run(job), name=f"axon-job-{job.id}")
         return job
@@ -141,24 +178,7 @@ class InProcessJobQueue:
             self._tasks.pop(job.id, None)
 
     async def start(self) -> None:
-        # Jobs a stopped process left running can't be resumed mid-way: say so.
-        cursor: str | None = None
-        while True:
-            page = await self.services.store.list_jobs(JobState.RUNNING, 200, cursor)
-            for job in page.items:
-                if not _lost(job):
-                    continue
-                await self.services.store.update_job(
-                    job.id,
-                    {
-                        "state": JobState.FAILED,
-                        "finished_at": utcnow(),
-                        "errors": [*job.errors, "interrupted: the server stopped during the job"],
-                    },
-                )
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        await fail_lost_jobs(self.services)
 
     async def stop(self) -> None:
         tasks = list(self._tasks.values())

@@ -154,6 +154,7 @@ class Job(CamelModel):
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
     runner: str | None = None  # "host:pid" of the process running it
+    requeues: int = 0  # times it was queued again after its queue entry was lost
 
 
 class ApiKey(CamelModel):

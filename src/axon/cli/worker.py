@@ -18,23 +18,38 @@ log = logging.getLogger("axon.worker")
 
 async def _work(concurrency: int, burst: bool) -> None:
     # The app registers every job kind the API can enqueue; the worker must know them all.
+    import asyncio
+    import signal
+
     import axon.api.app  # noqa: F401
     from axon.config import load_settings
     from axon.services import build_services
-    from axon.stores.redis_client import open_redis
-    from axon.stores.redis_queue import build_worker
+    from axon.stores.redis_client import close_redis, open_redis
+    from axon.stores.redis_queue import run_worker
 
     settings = load_settings()
     assert settings.redis_url is not None
     services = await build_services(settings)
-    client = await open_redis(settings.redis_url, max(2, concurrency + 2))
-    worker = build_worker(services, client, concurrency=concurrency, burst=burst)
+    try:
+        client = await open_redis(
+            settings.redis_url, max(2, concurrency + 2), settings.redis_timeout
+        )
+    except BaseException:
+        await services.close()
+        raise
+    # SIGTERM / SIGINT stop the worker; running jobs are cancelled and recorded so.
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
     log.info("worker started (concurrency %d)", concurrency)
     try:
-        await worker.async_run()
+        await run_worker(services, client, concurrency=concurrency, burst=burst)
+    except asyncio.CancelledError:
+        log.info("worker stopped")
     finally:
-        await worker.close()
-        await client.aclose()
+        await close_redis(client)
         await services.close()
 
 

@@ -4,22 +4,34 @@ The job record (state, progress, result, errors) lives in the DocumentStore, as
 with the in-process queue; Redis only carries "run job <id>". That keeps
 `GET /api/v1/jobs/{id}` answerable from any replica, and makes redelivery
 harmless: a worker that picks up a job another worker already finished skips it.
+
+Redis may lose its queue (a restart without persistence, a flush) while the store
+still says "queued": `recover_jobs` queues such a job again once its lease
+(AXON_JOB_LEASE_SECONDS) has passed, at most `MAX_REQUEUES` times, then fails it;
+it also fails running jobs whose process is gone. The API and every worker run it
+at start-up, workers again every lease and after each reconnect. `run_worker`
+keeps a worker alive through Redis outages: it waits for Redis with backoff and
+starts again instead of exiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import ArqRedis
+from arq.jobs import Job as ArqJob
+from arq.jobs import JobStatus
 from arq.worker import Worker, func
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from axon.errors import InvalidInput, ServiceUnavailable
-from axon.jobs import job_kinds, run_job
+from axon.jobs import is_lost, job_kinds, jobs_in_state, run_job
 from axon.models import Job, JobState, new_id, utcnow
 
 if TYPE_CHECKING:
@@ -27,6 +39,9 @@ if TYPE_CHECKING:
 
 QUEUE_NAME = "axon:queue"
 TERMINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+MAX_REQUEUES = 3
+RECONNECT_DELAYS = (0.2, 30.0)  # first and longest wait between reconnection attempts
+_REDIS_DOWN = (RedisError, OSError, TimeoutError)
 log = logging.getLogger("axon.jobs")
 
 
@@ -87,8 +102,10 @@ class RedisJobQueue:
         return job
 
     async def start(self) -> None:
-        # Running jobs belong to worker processes, which may live elsewhere: leave them.
-        return None
+        try:
+            await recover_jobs(self.services, self._arq)
+        except _REDIS_DOWN as exc:
+            log.warning("job recovery skipped, Redis unreachable: %s", exc)
 
     async def stop(self) -> None:
         return None
@@ -102,6 +119,37 @@ class RedisJobQueue:
             if job is None or job.state in TERMINAL or loop.time() >= deadline:
                 return job
             await asyncio.sleep(min(self._poll, max(0.0, deadline - loop.time())))
+
+
+async def recover_jobs(services: Services, arq: ArqRedis) -> None:
+    """Queue again the queued jobs Redis lost; fail the running jobs whose process is gone."""
+    store = services.store
+    lease = timedelta(seconds=services.settings.job_lease_seconds)
+    async for job in jobs_in_state(services, JobState.QUEUED):
+        # Within the lease the submitter may still be enqueueing it.
+        if utcnow() - job.updated_at < lease:
+            continue
+        status = await ArqJob(job.id, arq, _queue_name=QUEUE_NAME).status()
+        if status is not JobStatus.not_found:
+            continue
+        if job.requeues >= MAX_REQUEUES:
+            note = f"its queue entry was lost {job.requeues + 1} times; submit it again"
+            await store.update_job(
+                job.id,
+                {"state": JobState.FAILED, "finished_at": utcnow(), "errors": [*job.errors, note]},
+            )
+            log.warning("job %s failed: %s", job.id, note)
+            continue
+        await arq.enqueue_job("run_axon_job", job.id, _job_id=job.id)
+        await store.update_job(job.id, {"requeues": job.requeues + 1})
+        log.warning("job %s lost its queue entry (Redis restarted, flushed); queued again", job.id)
+    async for job in jobs_in_state(services, JobState.RUNNING):
+        if is_lost(job):
+            note = "interrupted: its process stopped during the job"
+            await store.update_job(
+                job.id,
+                {"state": JobState.FAILED, "finished_at": utcnow(), "errors": [*job.errors, note]},
+            )
 
 
 async def run_axon_job(ctx: dict[str, Any], job_id: str) -> str:
@@ -137,5 +185,60 @@ def build_worker(
         keep_result=3600,
         poll_delay=0.2,
         ctx={"services": services},
-        handle_signals=not burst,
+        handle_signals=False,  # run_worker's caller owns the signals: a worker is replaced
     )
+
+
+async def run_worker(
+    services: Services, client: Redis, *, concurrency: int, burst: bool = False
+) -> None:
+    """Run jobs until cancelled (or, with `burst`, until the queue is empty), riding out
+    Redis outages: a lost connection means waiting for Redis with backoff, recovering
+    the jobs it lost, and starting a new arq worker."""
+    arq = arq_redis(client)
+    workers: list[Worker] = []
+    try:
+        while True:
+            with contextlib.suppress(*_REDIS_DOWN):
+                await recover_jobs(services, arq)
+            worker = build_worker(services, client, concurrency=concurrency, burst=burst)
+            workers.append(worker)
+            sweeper = asyncio.create_task(_sweep(services, arq))
+            try:
+                await worker.async_run()
+                return
+            except _REDIS_DOWN as exc:
+                log.warning("worker lost Redis (%s); reconnecting", exc or type(exc).__name__)
+            finally:
+                sweeper.cancel()
+            await _reconnect(client)
+            log.warning("worker reconnected to Redis")
+    finally:
+        # Jobs still running (in this worker or one replaced after an outage) are
+        # cancelled and recorded so.
+        tasks = [t for w in workers for t in w.tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _reconnect(client: Redis) -> None:
+    delay, longest = RECONNECT_DELAYS
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await client.ping()
+            return
+        except _REDIS_DOWN:
+            delay = min(longest, delay * 2)
+
+
+async def _sweep(services: Services, arq: ArqRedis) -> None:
+    """Recover lost jobs every lease while the worker is connected (a flush keeps the
+    connection but loses the queue)."""
+    while True:
+        await asyncio.sleep(services.settings.job_lease_seconds)
+        try:
+            await recover_jobs(services, arq)
+        except _REDIS_DOWN as exc:
+            log.debug("job recovery skipped, Redis unreachable: %s", exc)
