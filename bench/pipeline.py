@@ -165,6 +165,7 @@ async def over_http(url: str, seconds: float, clients: int, workspace: str) -> d
         "statuses": statuses,
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p95": percentile(latencies, 0.95) if latencies else float("nan"),
+        "p99": percentile(latencies, 0.99) if latencies else float("nan"),
     }
 
 

@@ -291,7 +291,8 @@ async def test_a_heap_report_over_its_time_limit_is_stopped(traced_settings: Set
             loop = asyncio.get_running_loop()
             started = loop.time()
             slow = await http.get("/admin/heapdump?groupBy=traceback")
-            assert loop.time() - started < 5
+            # Stopped long before the report would be done (over a minute on this heap).
+            assert loop.time() - started < 15
             assert_error(slow, 503, "HEAPDUMP_TIMEOUT")
             # The child was killed and reaped, and the next report may run.
             again = await http.get("/admin/heapdump?groupBy=traceback")

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 QUEUE_NAME = "axon:queue"
 TERMINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 MAX_REQUEUES = 3
-RECONNECT_DELAYS = (0.2, 30.0)  # first and longest wait between reconnection attempts
+RECONNECT_DELAYS = (0.2, 5.0)  # first and longest wait between reconnection attempts
 _REDIS_DOWN = (RedisError, OSError, TimeoutError)
 log = logging.getLogger("axon.jobs")
 
