@@ -131,6 +131,14 @@ async def _echo(ctx: JobContext) -> dict[str, Any]:
 register_job("test-echo", _echo)
 
 
+async def _slow(ctx: JobContext) -> dict[str, Any]:
+    await asyncio.sleep(float(ctx.job.params["seconds"]))
+    return {"slept": ctx.job.params["seconds"]}
+
+
+register_job("test-slow", _slow)
+
+
 @pytest.fixture
 def redis_settings(
     settings: Settings, own_redis: RunningServer, monkeypatch: pytest.MonkeyPatch
@@ -478,3 +486,30 @@ async def test_axon_worker_process_survives_a_redis_restart_and_stops_cleanly(
     assert worker.returncode == 0, output
     assert "Traceback" not in output, output
     assert "worker lost Redis" in output and "worker reconnected to Redis" in output
+
+
+async def test_a_job_running_through_a_reconnect_is_not_taken_for_lost(
+    redis_services: Services, own_redis: RunningServer, client: Redis
+) -> None:
+    # Two slots: with one free the worker keeps polling Redis, so it sees the outage.
+    worker = asyncio.create_task(run_worker(redis_services, client, concurrency=2))
+    try:
+        job = await redis_services.jobs.submit("test-slow", {"seconds": 4})
+
+        async def running() -> bool:
+            return await _state(redis_services, job.id) is JobState.RUNNING
+
+        await _until(running, 10, "the job did not start")
+        own_redis.stop()
+        await asyncio.sleep(1)
+        own_redis.start()  # the worker reconnects and recovers lost jobs: not this one
+
+        async def finished() -> bool:
+            return await _state(redis_services, job.id) in {JobState.SUCCEEDED, JobState.FAILED}
+
+        await _until(finished, 20, "the job did not finish")
+        done = await redis_services.store.get_job(job.id)
+        assert done is not None and done.state is JobState.SUCCEEDED, done.errors
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -121,8 +122,11 @@ class RedisJobQueue:
             await asyncio.sleep(min(self._poll, max(0.0, deadline - loop.time())))
 
 
-async def recover_jobs(services: Services, arq: ArqRedis) -> None:
-    """Queue again the queued jobs Redis lost; fail the running jobs whose process is gone."""
+async def recover_jobs(
+    services: Services, arq: ArqRedis, running_here: Collection[str] = ()
+) -> None:
+    """Queue again the queued jobs Redis lost; fail the running jobs whose process is gone
+    (`running_here`: the jobs this process is running now, which are not)."""
     store = services.store
     lease = timedelta(seconds=services.settings.job_lease_seconds)
     async for job in jobs_in_state(services, JobState.QUEUED):
@@ -144,7 +148,7 @@ async def recover_jobs(services: Services, arq: ArqRedis) -> None:
         await store.update_job(job.id, {"requeues": job.requeues + 1})
         log.warning("job %s lost its queue entry (Redis restarted, flushed); queued again", job.id)
     async for job in jobs_in_state(services, JobState.RUNNING):
-        if is_lost(job):
+        if job.id not in running_here and is_lost(job):
             note = "interrupted: its process stopped during the job"
             await store.update_job(
                 job.id,
@@ -197,13 +201,18 @@ async def run_worker(
     the jobs it lost, and starting a new arq worker."""
     arq = arq_redis(client)
     workers: list[Worker] = []
+
+    def running_here() -> set[str]:
+        # arq's job ids are ours (`_job_id=job.id`).
+        return {i for w in workers for i, t in w.job_tasks.items() if not t.done()}
+
     try:
         while True:
             with contextlib.suppress(*_REDIS_DOWN):
-                await recover_jobs(services, arq)
+                await recover_jobs(services, arq, running_here())
             worker = build_worker(services, client, concurrency=concurrency, burst=burst)
             workers.append(worker)
-            sweeper = asyncio.create_task(_sweep(services, arq))
+            sweeper = asyncio.create_task(_sweep(services, arq, running_here))
             try:
                 await worker.async_run()
                 return
@@ -233,12 +242,12 @@ async def _reconnect(client: Redis) -> None:
             delay = min(longest, delay * 2)
 
 
-async def _sweep(services: Services, arq: ArqRedis) -> None:
+async def _sweep(services: Services, arq: ArqRedis, running_here: Callable[[], set[str]]) -> None:
     """Recover lost jobs every lease while the worker is connected (a flush keeps the
     connection but loses the queue)."""
     while True:
         await asyncio.sleep(services.settings.job_lease_seconds)
         try:
-            await recover_jobs(services, arq)
+            await recover_jobs(services, arq, running_here())
         except _REDIS_DOWN as exc:
             log.debug("job recovery skipped, Redis unreachable: %s", exc)
