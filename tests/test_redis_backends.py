@@ -454,14 +454,29 @@ async def test_axon_worker_process_survives_a_redis_restart_and_stops_cleanly(
 ) -> None:
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "a.py").write_text("def handler():\n    return 1\n")
+    # No embedder: the scan is about the worker, not about loading a model.
     env = {**os.environ, "AXON_DATA_DIR": str(data_dir), "LOG_FORMAT": "text"}
+    env["AXON_EMBEDDER"] = "none"
     worker = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("axon")), "worker", env=env, stdout=PIPE, stderr=STDOUT
     )
+    lines: list[str] = []
+
+    async def read() -> None:
+        assert worker.stdout is not None
+        async for raw in worker.stdout:
+            lines.append(raw.decode())
+
+    reader = asyncio.create_task(read())
+
+    async def logged(text: str) -> bool:
+        return any(text in line for line in lines)
+
     try:
-        await asyncio.sleep(3)  # started and polling
+        await _until(lambda: logged("worker started"), 120, "the worker did not start")
+        await asyncio.sleep(0.5)  # polling
         own_redis.stop()
-        await asyncio.sleep(2)
+        await _until(lambda: logged("worker lost Redis"), 30, "the worker missed the outage")
         assert worker.returncode is None, "the worker exited when Redis went away"
         own_redis.start()
         services = await build_services(redis_settings)
@@ -476,13 +491,15 @@ async def test_axon_worker_process_survives_a_redis_restart_and_stops_cleanly(
             async def finished() -> bool:
                 return await _state(services, job.id) is JobState.SUCCEEDED
 
-            await _until(finished, 30, "the worker did not take the job after Redis returned")
+            await _until(finished, 60, "the worker did not take the job after Redis returned")
         finally:
             await services.close()
     finally:
         if worker.returncode is None:
             worker.terminate()
-        output = (await asyncio.wait_for(worker.communicate(), 30))[0].decode()
+        await asyncio.wait_for(worker.wait(), 30)
+        await reader
+    output = "".join(lines)
     assert worker.returncode == 0, output
     assert "Traceback" not in output, output
     assert "worker lost Redis" in output and "worker reconnected to Redis" in output
