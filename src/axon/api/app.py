@@ -29,6 +29,7 @@ from axon.api.routers import (
 )
 from axon.api.runtime import tune_gc_for_serving
 from axon.api.security import install_security
+from axon.api.startup import StartupErrorLine
 from axon.config import Settings, load_settings
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     # Outermost, so refused and oversized requests are counted too.
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(StartupErrorLine)  # lifespan only
     if settings.enable_heapdump:
         admin.start_heap_tracing()
     return app

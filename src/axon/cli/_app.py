@@ -37,7 +37,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    # soft_wrap: one line, whatever the terminal width, so it can be grepped and copied.
+    Console(stderr=True).print(
+        f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True
+    )
     raise typer.Exit(code)
 
 
