@@ -140,10 +140,12 @@ def test_every_quoted_route_exists(settings: Settings) -> None:
     documented = list(app.openapi()["paths"])
 
     def served(path: str) -> bool:
-        if path.endswith("/"):  # a prefix, e.g. `/admin/`
-            return any(p.startswith(path) for p in documented)
         scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
-        return any(route.matches(scope)[0] is not Match.NONE for route in app.routes)
+        if any(route.matches(scope)[0] is not Match.NONE for route in app.routes):
+            return True
+        # A prefix (`/admin/`) or a client's base URL (`http://localhost:3000/v1`).
+        base = path.rstrip("/") + "/"
+        return any(p.startswith(base) for p in documented)
 
     missing = [
         f"{where}: {route}"
