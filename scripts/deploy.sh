@@ -116,7 +116,11 @@ ENV_FILE=".env.$ENV_NAME"
 PACKAGE_VERSION="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' src/axon/__init__.py)"
 VERSION="${VERSION:-$PACKAGE_VERSION}"
 
-if [ -z "$METHOD" ] && [ "$ROLLBACK" = 1 ] && [ -f "$STATE_DIR/$ENV_NAME.method" ]; then
+if [ -z "$METHOD" ] && [ "$ROLLBACK" = 1 ]; then
+  # A rollback reuses the method of the last deployment; with none recorded there is
+  # nothing this script deployed, so nothing it can roll back.
+  [ -f "$STATE_DIR/$ENV_NAME.method" ] ||
+    die "nothing to roll back: no deployment of $ENV_NAME is recorded in $STATE_DIR (for one made by hand, pass --method compose|swarm|k8s)"
   METHOD="$(cat "$STATE_DIR/$ENV_NAME.method")"
 fi
 if [ -z "$METHOD" ]; then

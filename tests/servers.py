@@ -111,7 +111,8 @@ def redis_server() -> Iterator[RunningServer | None]:
 
 
 @contextlib.contextmanager
-def mongo_server() -> Iterator[RunningServer | None]:
+def mongo_server(*, standalone: bool = False) -> Iterator[RunningServer | None]:
+    """A single-node replica set, or with `standalone` a server that says it is none."""
     try:
         import secantus  # noqa: F401
     except ImportError:
@@ -131,6 +132,7 @@ def mongo_server() -> Iterator[RunningServer | None]:
             str(Path(tmp) / "data"),
             "--log-level",
             "ERROR",
+            *(["--standalone"] if standalone else []),
         ]
         server = _spawn(argv, port, Path(tmp))
         try:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pty
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from axon.config import LogFormat, SettingsError, load_settings
 from axon.logs import JsonFormatter, TextFormatter, request_id_var
+from tests.servers import free_port
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,3 +76,86 @@ def test_json_log_lines_carry_request_id_and_upper_levels() -> None:
     entry = json.loads(line)
     assert entry["level"] == "WARN" and entry["requestId"] == "req-42" and entry["status"] == 503
     assert " ERROR " in text and "requestId: req-42" in text
+
+
+def _serve_start_lines(tmp_path: Path, env: dict[str, str], *, tty: bool) -> str:
+    """Start the real `axon serve` and return what it printed up to "Uvicorn running"."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if k not in ("LOG_FORMAT", "MONGODB_URI")}
+    env = {
+        **clean,
+        "AXON_DATA_DIR": str(tmp_path / "data"),
+        "AXON_EMBEDDER": "none",
+        "PORT": str(port),
+        **env,
+    }
+    argv = [sys.executable, "-c", "from axon.cli import main; main()", "serve"]
+    if tty:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(argv, env=env, stdout=follower, stderr=follower)
+        os.close(follower)
+        reader = os.fdopen(leader, "rb", buffering=0)
+    else:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        reader = proc.stdout
+    out = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Uvicorn running" not in out and time.monotonic() < deadline:
+            try:
+                chunk = os.read(reader.fileno(), 4096)
+            except OSError:  # a pty reports EIO once the child has gone
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        reader.close()
+    text = out.decode("utf-8", "replace")
+    assert "Uvicorn running" in text, text
+    return text
+
+
+def test_server_logs_default_to_text_on_a_terminal_json_otherwise(tmp_path: Path) -> None:
+    on_tty = _serve_start_lines(tmp_path, {}, tty=True)
+    assert "\x1b[" not in on_tty and "color_message" not in on_tty
+    assert re.search(r"INFO  \[uvicorn\.error\] requestId: - Uvicorn running", on_tty), on_tty
+    piped = _serve_start_lines(tmp_path, {}, tty=False)
+    lines = [json.loads(line) for line in piped.splitlines() if line.startswith("{")]
+    assert any(entry["message"].startswith("Uvicorn running") for entry in lines), piped
+    assert all("color_message" not in entry for entry in lines)
+
+
+def test_text_logs_carry_no_ansi_codes_when_piped(tmp_path: Path) -> None:
+    text = _serve_start_lines(tmp_path, {"LOG_FORMAT": "text"}, tty=False)
+    assert "\x1b[" not in text and "color_message" not in text
+    assert "Uvicorn running on http://127.0.0.1:" in text
+
+
+def test_the_runbooks_errors_by_logger_pipeline_counts_logger_names() -> None:
+    """docs/runbook.md's "by logger name" line, run on real text log lines as
+    `docker-compose logs api` shows them (with its service prefix)."""
+    runbook = (Path(__file__).resolve().parents[1] / "docs/runbook.md").read_text()
+    (line,) = [x for x in runbook.splitlines() if "by logger name" in x]
+    pipeline = line.split("#")[0].split("|", 1)[1]  # what follows `docker-compose logs api`
+    lines = []
+    for name, level in [
+        ("axon.api", logging.ERROR),
+        ("axon.api", logging.ERROR),
+        ("axon.jobs", logging.ERROR),
+        ("axon.api", logging.INFO),
+    ]:
+        token = request_id_var.set("req-7f3a")
+        try:
+            record = logging.LogRecord(name, level, __file__, 1, "failed [x]", None, None)
+            lines.append("api-1  | " + TextFormatter().format(record))
+        finally:
+            request_id_var.reset(token)
+    result = subprocess.run(
+        ["bash", "-c", pipeline], input="\n".join(lines) + "\n", capture_output=True, text=True
+    )
+    counts = sorted(" ".join(row.split()) for row in result.stdout.splitlines())
+    assert counts == ["1 ERROR [axon.jobs]", "2 ERROR [axon.api]"], result.stdout

@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -116,18 +117,56 @@ def test_dockerfile_shape() -> None:
     assert [rest for op, rest in steps if op == "EXPOSE"] == ["3000"]
 
 
+def _dockerignore_regex(pattern: str) -> re.Pattern[str]:
+    # Docker's rules: anchored at the context root, `*` stays within one folder, `**` spans.
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def build_context_excludes(path: str) -> bool:
+    """Whether .dockerignore keeps `path` out of the build context: a pattern matches the
+    path or one of its parent folders, and the last matching pattern wins."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    excluded = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        regex = _dockerignore_regex(line.lstrip("!").strip("/"))
+        if any(regex.fullmatch(c) for c in candidates):
+            excluded = not negated
+    return excluded
+
+
 def test_dockerfile_copies_only_existing_files_not_ignored() -> None:
-    ignored = {
-        line.strip()
-        for line in (ROOT / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
     for op, rest in dockerfile_instructions():
         if op != "COPY" or rest.startswith("--from"):
             continue
         for source in rest.split()[:-1]:
             assert (ROOT / source).exists(), source
-            assert source.split("/")[0] not in ignored, f"{source} is in .dockerignore"
+            probe = f"{source}/x" if (ROOT / source).is_dir() else source
+            assert not build_context_excludes(probe), f"{source} is in .dockerignore"
+
+
+@pytest.mark.parametrize(
+    "path", [".axon/axon.db", ".venv/bin/python", ".git/HEAD", ".env", "tests/conftest.py"]
+)
+def test_build_context_leaves_out_local_state(path: str) -> None:
+    """The quickstart's data folder and other local state never reach `docker build`."""
+    assert build_context_excludes(path), f"{path} would be sent to docker build"
 
 
 def test_dockerfile_prebuilds_the_onnx_model(tmp_path: Path) -> None:
@@ -192,6 +231,42 @@ def test_compose_services_env_and_healthchecks(name: str) -> None:
                 assert (ROOT / source).exists(), source
             else:
                 assert source in compose["volumes"], source
+
+
+def _replica_set(uri: str) -> str | None:
+    values = urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query).get("replicaSet")
+    return values[0] if values else None
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.prod.yml"])
+def test_compose_mongodb_is_the_replica_set_mongodb_uri_names(name: str) -> None:
+    """Axon refuses a standalone MongoDB, so the bundled one is a single-node replica set
+    that initiates itself once, under the name and address MONGODB_URI gives."""
+    services = load_compose(name)["services"]
+    uri = services["api"]["environment"]["MONGODB_URI"]
+    assert services["worker"]["environment"]["MONGODB_URI"] == uri
+    parts = urllib.parse.urlsplit(uri)
+    set_name = _replica_set(uri)
+    assert set_name, f"{name}: MONGODB_URI {uri} names no replicaSet"
+    assert parts.hostname in services, f"{name}: {parts.hostname} is not a service"
+    mongo = services[parts.hostname]
+    command = mongo["command"]
+    assert command[command.index("--replSet") + 1] == set_name
+    script = " ".join(mongo["healthcheck"]["test"][1:])
+    # Idempotent: initiate only when rs.status() fails (not initiated yet).
+    assert re.search(r"try \{ rs\.status\(\)[^}]*\} catch \(e\) \{ rs\.initiate\(", script)
+    assert f"_id: '{set_name}'" in script
+    # The member address is what clients are redirected to: the URI's host and port.
+    assert f"host: '{parts.hostname}:{parts.port or 27017}'" in script
+    assert "isWritablePrimary" in script  # healthy (and Axon started) only once primary
+
+
+def test_k8s_and_env_example_mongodb_uris_name_a_replica_set() -> None:
+    secret_uri = load_k8s("secrets.yaml")["stringData"]["MONGODB_URI"]
+    assert _replica_set(secret_uri) == "rs0", secret_uri
+    example = (ROOT / "deploy/env/production.env.example").read_text()
+    (line,) = [x for x in example.splitlines() if x.startswith("# MONGODB_URI=")]
+    assert _replica_set(line.removeprefix("# MONGODB_URI=")) == "rs0", line
 
 
 def test_every_compose_variable_has_a_default() -> None:

@@ -195,6 +195,17 @@ def test_rollback_without_history_refuses(tmp_path: Path) -> None:
     assert result.returncode == 1 and "no previous version recorded" in result.stderr
 
 
+def test_rollback_with_nothing_deployed_says_so(tmp_path: Path) -> None:
+    """No method given and no deployment recorded: there is nothing to roll back."""
+    result = run(
+        [str(ROOT / "scripts/deploy.sh"), "--rollback"],
+        env={**os.environ, "DEPLOY_STATE_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "nothing to roll back" in result.stderr and "--method is required" not in result.stderr
+    assert str(tmp_path) in result.stderr
+
+
 def test_k8s_rollback_plan_uses_rollout_undo(tmp_path: Path) -> None:
     result = run(
         [str(ROOT / "scripts/deploy.sh"), "--rollback", "--method", "k8s", "--dry-run"],

@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias="LOG_LEVEL"
     )
-    log_format: LogFormat = Field(default=LogFormat.JSON, validation_alias="LOG_FORMAT")
+    # Unset: readable text on a terminal, JSON lines otherwise (log shippers, containers).
+    log_format: LogFormat | None = Field(default=None, validation_alias="LOG_FORMAT")
 
     data_dir: Path = Field(default_factory=default_data_dir, validation_alias="AXON_DATA_DIR")
 

@@ -20,7 +20,13 @@ request_id_var: ContextVar[str | None] = ContextVar("axon_request_id", default=N
 
 _LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 # Attributes every LogRecord has; anything else was passed through `extra=`.
-_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# uvicorn adds `color_message`, its message with ANSI colours: never a field of ours.
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -60,10 +66,19 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
+def resolve_format(fmt: LogFormat | None, stream: TextIO) -> LogFormat:
+    """LOG_FORMAT when set; otherwise text for a person at a terminal, JSON for machines."""
+    if fmt is not None:
+        return fmt
+    return LogFormat.TEXT if stream.isatty() else LogFormat.JSON
+
+
+def configure_logging(level: str, fmt: LogFormat | None, stream: TextIO | None = None) -> None:
     """Log lines to `stream` (default stdout; `axon mcp` keeps stdout for the protocol)."""
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter() if fmt is LogFormat.JSON else TextFormatter())
+    out = stream or sys.stdout
+    handler = logging.StreamHandler(out)
+    chosen = resolve_format(fmt, out)
+    handler.setFormatter(JsonFormatter() if chosen is LogFormat.JSON else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Literal
 
 from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
+from axon.errors import AxonError
 from axon.jobs import InProcessJobQueue, JobQueue
 from axon.llm import LLM, NoneLLM
 from axon.llm.accounting import UsageLedger
@@ -37,6 +39,38 @@ from axon.stores.memory_cache import MemoryCache
 
 ServiceStatus = Literal["connected", "disconnected", "embedded"]
 BACKENDS = ("mongodb", "redis", "qdrant")
+# The Python modules each production backend needs; they come with axon[production].
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "MONGODB_URI": ("pymongo",),
+    "REDIS_URL": ("redis", "arq"),
+    "QDRANT_URL": ("qdrant_client",),
+}
+
+
+class MissingDriver(AxonError):
+    status = 503
+    code = "DRIVER_MISSING"
+
+
+def require_drivers(settings: Settings) -> None:
+    """A configured backend whose driver is not installed fails in one line naming the
+    extra to install, instead of an import traceback from deep inside start-up."""
+    configured = {
+        "MONGODB_URI": settings.mongodb_uri,
+        "REDIS_URL": settings.redis_url,
+        "QDRANT_URL": settings.qdrant_url,
+    }
+    for variable, modules in DRIVERS.items():
+        if not configured[variable]:
+            continue
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                raise MissingDriver(
+                    f"{variable} is set, but its driver ({module}) is not installed: "
+                    "pip install 'axon[production]'"
+                ) from None
 
 
 @dataclass
@@ -109,6 +143,7 @@ async def build_services(settings: Settings) -> Services:
     from axon.retrieval import build_search
     from axon.stores.sqlite import SQLiteDocumentStore
 
+    require_drivers(settings)
     embedder = build_embedder(settings)  # cheap: the model loads on first use
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
     store: DocumentStore

@@ -146,3 +146,16 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
+
+
+def test_a_compatible_server_is_not_billed_at_openai_prices() -> None:
+    """A self-hosted server answering as `gpt-4o` costs nothing unless LLM_PRICES says so."""
+    table = PriceTable()
+    usage = Usage(1_000_000, 1_000_000)
+    assert table.price("openai", "gpt-4o") == (2.50, 10.00)
+    assert table.price("openai-compatible", "gpt-4o") == (0.0, 0.0)
+    assert table.cost("openai-compatible", "gpt-4o-2024-08-06", usage) == 0.0
+    assert table.price("anthropic", "gpt-4o") is None  # a provider's table has no such model
+    configured = PriceTable({"openai-compatible:gpt-4o": (0.5, 0.5), "my-model": (1.0, 2.0)})
+    assert configured.price("openai-compatible", "gpt-4o") == (0.5, 0.5)
+    assert configured.price("openai", "my-model") == (1.0, 2.0)  # bare names apply to all

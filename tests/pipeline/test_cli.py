@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from axon.cli import app
 from axon.config import Settings
+from tests.servers import free_port
 
 runner = CliRunner()
 
@@ -33,3 +35,16 @@ def test_ask_context_only_prints_the_enriched_prompt(settings: Settings) -> None
     assert "Context: 0/" in result.stdout  # the report table
     assert "[user]\nExplain the retry loop" in result.stdout
     assert "context-only" in result.stderr
+
+
+def test_ask_with_ollama_unreachable_names_the_url(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv("OLLAMA_BASE_URL", url)
+    result = runner.invoke(
+        app, ["ask", "Explain the retry loop", "-w", "test-workspace", "--model", "ollama:llama3.2"]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"cannot reach Ollama at {url}" in result.stderr
+    assert "broke off" not in result.stderr  # nothing was answered, so nothing broke off

@@ -85,8 +85,10 @@ def ask(
         result = await pipeline.finish(prepared, answer)
         await pipeline.drain()
         if answer.error is not None:
-            print()
-            fail(f"the answer broke off: {answer.error.message}")
+            if answer.text:  # part of the answer was printed before the model failed
+                print()
+                fail(f"the answer broke off: {answer.error.message}")
+            fail(f"no answer: {answer.error.message}")
         for problem in result["degraded"]:
             err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
         if answer.text is None:

@@ -28,6 +28,7 @@ def serve(
     from axon.embeddings import build_embedder
     from axon.local_server import announce, withdraw
     from axon.logs import configure_logging
+    from axon.services import require_drivers
 
     overrides: dict[str, object] = {}
     if host is not None:
@@ -39,7 +40,9 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with cli_errors():
-        build_embedder(settings)  # a misconfigured embedder fails here, in one line
+        # A misconfigured embedder or a backend without its driver fails here, in one line.
+        require_drivers(settings)
+        build_embedder(settings)
     # CLI commands of the same data folder find this server by the file and ask it.
     announce(settings.data_dir, settings.host, settings.port, settings.auth_enabled)
     previous = signal.getsignal(signal.SIGTERM)

@@ -13,9 +13,15 @@ from axon.llm.provider import HttpTimeouts, Reply, normalize_finish
 from axon.llm.types import ChatChunk, ChatRequest, Usage
 
 
-def _transport_failure(exc: httpx.HTTPError) -> ProviderFailure:
+def _transport_failure(exc: httpx.HTTPError, base_url: str) -> ProviderFailure:
     if isinstance(exc, httpx.TimeoutException):
-        return ProviderFailure(FailureKind.TIMEOUT, "Ollama did not answer in time")
+        return ProviderFailure(FailureKind.TIMEOUT, f"Ollama at {base_url} did not answer in time")
+    if isinstance(exc, httpx.ConnectError):
+        # Nothing was sent: the usual cause is that Ollama is not running there.
+        return ProviderFailure(
+            FailureKind.CONNECTION,
+            f"cannot reach Ollama at {base_url} (OLLAMA_BASE_URL): {exc or 'connection refused'}",
+        )
     return ProviderFailure(FailureKind.CONNECTION, f"connection to Ollama failed: {exc!r}")
 
 
@@ -57,8 +63,9 @@ class OllamaChat:
     name = "ollama"
 
     def __init__(self, *, base_url: str, timeouts: HttpTimeouts) -> None:
+        self.base_url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
+            base_url=self.base_url,
             timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect),
         )
 
@@ -78,7 +85,7 @@ class OllamaChat:
         try:
             response = await self._client.post("/api/chat", json=self._body(model, request, False))
         except httpx.HTTPError as exc:
-            raise _transport_failure(exc) from exc
+            raise _transport_failure(exc, self.base_url) from exc
         if response.status_code != 200:
             raise status_failure(
                 response.status_code, _error_message(response.content), response.headers
@@ -106,7 +113,7 @@ class OllamaChat:
                         yield ChatChunk(finish_reason=finish, usage=_usage(data))
                         return
         except httpx.HTTPError as exc:
-            raise _transport_failure(exc) from exc
+            raise _transport_failure(exc, self.base_url) from exc
         raise ProviderFailure(FailureKind.PROTOCOL, "the stream ended without done")
 
     async def aclose(self) -> None:

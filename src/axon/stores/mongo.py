@@ -151,8 +151,10 @@ class MongoDocumentStore:
         if "setName" not in hello and hello.get("msg") != "isdbgrid":
             await self._client.close()
             raise ServiceUnavailable(
-                "MongoDB at MONGODB_URI is a standalone server; Axon needs transactions, "
-                "so run it as a replica set (a single-node replica set is enough)"
+                "MongoDB at MONGODB_URI is a standalone server, and Axon needs transactions: "
+                "start mongod with --replSet rs0, run rs.initiate() once, and add "
+                "replicaSet=rs0 to MONGODB_URI (a single-node replica set is enough; "
+                "docker-compose.yml shows how)"
             )
         for collection, keys, options in INDEXES:
             await self._col(collection).create_index(keys, **options)
