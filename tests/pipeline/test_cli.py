@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from axon.cli import app
@@ -33,3 +34,25 @@ def test_ask_context_only_prints_the_enriched_prompt(settings: Settings) -> None
     assert "Context: 0/" in result.stdout  # the report table
     assert "[user]\nExplain the retry loop" in result.stdout
     assert "context-only" in result.stderr
+
+
+def test_a_failed_retrieval_is_an_error_unless_allowed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No search answers within a microsecond: retrieval times out for real.
+    monkeypatch.setenv("AXON_RETRIEVAL_TIMEOUT_SECONDS", "0.000001")
+    failed = runner.invoke(app, ["context", "explain beat()", "-w", "slow", "--json"])
+    assert failed.exit_code == 1, failed.output
+    assert "retrieval failed (timed out); no context" in failed.stderr
+    assert "--allow-degraded" in failed.stderr and failed.stdout == ""
+    asked = runner.invoke(app, ["ask", "explain beat()", "-w", "slow"])
+    assert asked.exit_code == 1 and "retrieval failed (timed out)" in asked.stderr
+    allowed = runner.invoke(
+        app, ["context", "explain beat()", "-w", "slow", "--json", "--allow-degraded"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "warning: retrieval failed (timed out)" in allowed.stderr
+    assert [d["stage"] for d in json.loads(allowed.stdout)["degraded"]] == ["retrieve"]
+    monkeypatch.setenv("AXON_RETRIEVAL_TIMEOUT_SECONDS", "30")
+    fine = runner.invoke(app, ["context", "explain beat()", "-w", "slow", "--json"])
+    assert fine.exit_code == 0 and json.loads(fine.stdout)["degraded"] == []

@@ -32,6 +32,7 @@ from axon.api.security import install_security
 from axon.config import Settings, load_settings
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
+from axon.startup import StartupWork
 
 ROUTERS = (
     health.router,
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return
         owned = await build_services(settings)
         tune_gc_for_serving()  # this app is a server: it owns its services
+        # Warm search up in the background: readiness says not-ready until it is done.
+        owned.startup = StartupWork()
+        owned.startup.start(owned)
         app.state.services = owned
         try:
             async with mcp_sessions:
