@@ -239,9 +239,12 @@ class SearchIndex(Protocol):
         with, which the next index run or `reconcile` repairs)."""
         ...
 
-    async def reconcile(self, workspace_id: str, *, dry_run: bool = False) -> dict[str, int]:
+    async def reconcile(
+        self, workspace_id: str, *, dry_run: bool = False, embed: bool = True
+    ) -> dict[str, int]:
         """Compare the store's ids and hashes with the index and fix any drift (or only
-        count it); returns counts (`indexed`, `removed`, `unchanged`, `vectorsMissing`)."""
+        count it; `embed=False` leaves missing vectors to `complete_embeddings`); returns
+        counts (`indexed`, `removed`, `unchanged`, `vectorsMissing`)."""
         ...
 
 

@@ -128,8 +128,8 @@ class Indexer:
             await self._write_facts(files)
         if any(p.lower().endswith(MARKDOWN_SUFFIXES) for p in [*changed_paths, *gone]):
             await update_backlinks(self.store, self.search_index, ws, present)
-        if self.full:
-            await self.search_index.reconcile(ws)
+        if self.full:  # the vectors follow, like every run's
+            await self.search_index.reconcile(ws, embed=False)
         await self.store.update_workspace(ws, {"last_indexed_at": utcnow()})
         if self.progress is not None:
             await self.progress(self.report)

@@ -184,7 +184,9 @@ class HybridSearchIndex:
         if progress is not None:
             await progress(workspace_id, status)
 
-    async def reconcile(self, workspace_id: str, *, dry_run: bool = False) -> dict[str, int]:
+    async def reconcile(
+        self, workspace_id: str, *, dry_run: bool = False, embed: bool = True
+    ) -> dict[str, int]:
         indexed = await self.lexical.fingerprints(workspace_id)
         vectors = await self.vectors.fingerprints(workspace_id) if self.embedder else {}
         stale: list[Context] = []
@@ -203,7 +205,7 @@ class HybridSearchIndex:
             if orphans:
                 await self.remove(orphans)
             for start in range(0, len(stale), 500):
-                await self.index(stale[start : start + 500])
+                await self.index(stale[start : start + 500], embed=embed)
         return {
             "indexed": len(stale),
             "removed": len(orphans),
