@@ -44,14 +44,16 @@ def _request(prompt: str, workspace: str, **fields: Any) -> PromptRequest:
 
 
 async def _prepare(services: Services, request: PromptRequest, allow_degraded: bool) -> Prepared:
-    """Run the pipeline up to the model. The model loads first: its seconds of loading
-    must not count against the retrieval timeout. A failed retrieval is an error here
-    unless `allow_degraded`, never a silent answer without context."""
+    """Run the pipeline up to the model. The model and the workspace's search arrays
+    load first: seconds of loading must not count against the retrieval timeout. A
+    failed retrieval is an error here unless `allow_degraded`, never a silent answer
+    without context."""
     from rich.console import Console
 
     from axon.startup import warm_search
 
-    await warm_search(services, [])
+    known = await services.store.get_workspace(request.workspace_id) is not None
+    await warm_search(services, [request.workspace_id] if known else [])
     prepared = await services.pipeline.prepare(request)
     failed = [d.message for d in prepared.degraded if d.stage == "retrieve"]
     if failed and not allow_degraded:
