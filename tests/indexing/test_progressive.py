@@ -235,7 +235,7 @@ async def test_scan_job_hands_vectors_to_an_embed_job_and_the_api_shows_progress
     root = _generated_tree(tmp_path / "tree", 40)
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://axon.test") as client:
         created = await client.post(
             "/api/v1/workspaces", json={"id": "api", "name": "api", "path": str(root)}
         )
