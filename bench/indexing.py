@@ -3,6 +3,7 @@
     python bench/indexing.py                 # sphinx first index + re-index, 10k-file RSS
     python bench/indexing.py --skip-rss      # only the sphinx figures
     python bench/indexing.py --embedder local  # sphinx first index WITH local embeddings
+    python bench/indexing.py --progressive     # flask and sphinx: first search vs all embedded
 
 Figures:
 - first index of sphinx at a fixed commit (2,059 files in the tree), files per second
@@ -14,7 +15,12 @@ Figures:
   that indexes sphinx from nothing with the local embedding model, in a fresh data
   dir, so every context is embedded and the ONNX graph is built from the weights once
   (the worst case: a first start of a fresh install).
-Without --embedder local, nothing is embedded (AXON_EMBEDDER=none).
+- with --progressive instead: `axon index` of flask and of sphinx in a child process
+  with the local embedder (fresh data dir, the ONNX graph already built), while this
+  process watches `search.db` and searches lexically every 0.2 s: seconds until the
+  first search answers, until every context is lexically searchable, until every
+  context has its vector, and until the command returned.
+Without --embedder local or --progressive, nothing is embedded (AXON_EMBEDDER=none).
 A baseline measured in the same run (read + sha256 of every file the scan lists) shows
 what the machine's I/O and hashing alone cost.
 """
@@ -27,12 +33,13 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import checkout
 
 MIRRORS = Path("/work/.mirror")
+FLASK = ("pallets+flask", "2ac89889f4cc330eabd50f295dcef02828522c69")
+# What the watching process searches for while the child indexes (lexically).
+PROGRESSIVE_QUERIES = {"flask": "where are blueprints registered", "sphinx": "add_config_value"}
 SPHINX = ("sphinx-doc+sphinx", "e44a40eb2f810558ccd9da1425421270ccb81351")
 RSS_TREE = [
     SPHINX,
@@ -201,16 +211,135 @@ def embedded_figures() -> dict[str, Any]:
     return {"commit": SPHINX[1], "treeFiles": files, **result}
 
 
+def _graph_dir() -> Path:
+    """A data dir whose `models/` holds the built ONNX graph, so that children start warm."""
+    warm = Path(tempfile.gettempdir()) / "axon-bench-warm-models"
+    warm.mkdir(exist_ok=True)
+    env = {**os.environ, "AXON_DATA_DIR": str(warm), "AXON_EMBEDDER": "local"}
+    code = (
+        "import asyncio\n"
+        "from axon.config import load_settings\n"
+        "from axon.embeddings import build_embedder\n"
+        "asyncio.run(build_embedder(load_settings()).embed(['warm']))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return warm / "models"
+
+
+def _counts(db: Path, workspace_id: str) -> tuple[int, int]:
+    """(lexical rows, vectors) of a workspace, read without locking the writer out."""
+    import sqlite3
+
+    if not db.exists():
+        return 0, 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        lex = conn.execute(
+            "SELECT count(*) FROM lex_docs WHERE workspace_id = ?", (workspace_id,)
+        ).fetchone()[0]
+        vec = conn.execute(
+            "SELECT count(*) FROM vec_items WHERE workspace_id = ?", (workspace_id,)
+        ).fetchone()[0]
+        return int(lex), int(vec)
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0, 0
+    finally:
+        conn.close()
+
+
+async def _watch_index(tree: Path, data: str, workspace_id: str, models: Path) -> dict[str, Any]:
+    from axon.config import load_settings
+    from axon.ports import SearchRequest
+    from axon.services import build_services
+
+    shutil.copytree(models, Path(data) / "models")
+    env = {**os.environ, "AXON_DATA_DIR": data, "AXON_EMBEDDER": "local"}
+    command = [sys.executable, "-c", "from axon.cli import main; main()"]
+    command += ["index", str(tree), "--workspace", workspace_id]
+    started = time.perf_counter()
+    child = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    # The watcher searches lexically (no model of its own) on the same data dir.
+    _environment(data)
+    services = None
+    series: list[tuple[float, int, int]] = []
+    first_answer: float | None = None
+    returned: float | None = None
+    output = b""
+    try:
+        while True:
+            now = time.perf_counter() - started
+            lex, vec = _counts(Path(data) / "search.db", workspace_id)
+            series.append((now, lex, vec))
+            if first_answer is None and lex:
+                services = services or await build_services(load_settings())
+                request = SearchRequest(
+                    query=PROGRESSIVE_QUERIES[workspace_id], workspace_id=workspace_id, limit=5
+                )
+                if await services.retriever.search(request):
+                    first_answer = time.perf_counter() - started
+            if returned is None and child.returncode is not None:
+                returned = now
+                output = await child.stdout.read() if child.stdout else b""
+            if returned is not None and (not lex or vec >= lex):
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(child.wait(), 0.2)
+    finally:
+        if services is not None:
+            await services.close()
+    lex_final, vec_final = series[-1][1], series[-1][2]
+    lexical_done = next(t for t, lex, _ in series if lex >= lex_final)
+    vectors_done = next(t for t, _, vec in series if vec >= vec_final)
+    return {
+        "contexts": lex_final,
+        "vectors": vec_final,
+        "firstSearchSeconds": round(first_answer or float("nan"), 2),
+        "lexicalCompleteSeconds": round(lexical_done, 2),
+        "embeddingsCompleteSeconds": round(vectors_done, 2),
+        "commandReturnedSeconds": round(returned or float("nan"), 2),
+        "exitCode": child.returncode,
+        "lastOutput": output.decode(errors="replace").strip().splitlines()[-3:],
+    }
+
+
+def progressive_figures() -> dict[str, Any]:
+    models = _graph_dir()
+    out: dict[str, Any] = {}
+    for name, (mirror, commit) in (("flask", FLASK), ("sphinx", SPHINX)):
+        with (
+            checkout(MIRRORS / mirror / "repo", commit) as tree,
+            tempfile.TemporaryDirectory(prefix="axon-bench-data-") as data,
+        ):
+            out[name] = {"commit": commit, **asyncio.run(_watch_index(tree, data, name, models))}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--embedder", choices=["none", "local"], default="none")
+    parser.add_argument("--progressive", action="store_true")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args.rss_child, args.embedder)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    if args.progressive:
+        p = progressive_figures()
+        for name, f in p.items():
+            print(
+                f"{name}: {f['contexts']} contexts; first search answered after "
+                f"{f['firstSearchSeconds']}s, all lexically searchable after "
+                f"{f['lexicalCompleteSeconds']}s, all embedded after "
+                f"{f['embeddingsCompleteSeconds']}s; `axon index` returned after "
+                f"{f['commandReturnedSeconds']}s (exit {f['exitCode']})"
+            )
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        print(json.dumps(p, indent=2, default=str))
+        return
     if args.embedder == "local":
         e = embedded_figures()
         print(

@@ -97,7 +97,7 @@ async def _state(settings: Settings) -> dict[str, Any]:
         return {
             "contexts": ids,
             "lexical": set(await index.lexical.fingerprints("ws")),
-            "vectors": set(await index.vectors.ids("ws")),
+            "vectors": set(await index.vectors.fingerprints("ws")),
             "old_interactions": await services.store.count_interactions_before(
                 NOW - timedelta(days=30)
             ),

@@ -217,17 +217,17 @@ async def test_fingerprints_ids_and_deletes(collection: QdrantCollection) -> Non
     await vectors.upsert("ws", items[2:])  # c0002..c0005: two join lexical points
     # Re-indexing the lexical half keeps the dense vector of the same point.
     await lexical.upsert("ws", docs[2:3])
-    assert await vectors.ids("ws") == {"c0002", "c0003", "c0004", "c0005"}
+    assert set(await vectors.fingerprints("ws")) == {"c0002", "c0003", "c0004", "c0005"}
     prints = await lexical.fingerprints("ws")
     assert prints == {d.id: d.content_hash for d in docs[:4]}
     hits = await vectors.search("ws", items[2].vector, 1, None)
     assert hits[0][0] == "c0002"
     await lexical.delete(["c0000", "c0002"])
     await vectors.delete(["c0002", "c0003"])
-    assert await vectors.ids("ws") == {"c0004", "c0005"}
+    assert set(await vectors.fingerprints("ws")) == {"c0004", "c0005"}
     assert set(await lexical.fingerprints("ws")) == {"c0001", "c0003"}
     await vectors.delete_workspace("ws")
-    assert await vectors.ids("ws") == set() and await lexical.fingerprints("ws") == {}
+    assert set(await vectors.fingerprints("ws")) == set() and await lexical.fingerprints("ws") == {}
 
 
 async def test_hybrid_fusion_inside_qdrant_equals_the_embedded_fusion(

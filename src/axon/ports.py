@@ -6,7 +6,7 @@ these Protocols. Every DocumentStore adapter passes tests/contract/.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -199,20 +199,52 @@ class Retriever(Protocol):
     async def search(self, request: SearchRequest) -> list[SearchHit]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class EmbeddingStatus:
+    """How many of a workspace's indexed contexts have their vector (`done`) and how many
+    wait for it (`pending`: no vector, or one computed from older content)."""
+
+    done: int = 0
+    pending: int = 0
+
+    def dump(self) -> dict[str, int]:
+        return {"done": self.done, "pending": self.pending, "total": self.done + self.pending}
+
+
+EmbeddingProgressFn = Callable[[str, EmbeddingStatus], Awaitable[None]]
+
+
 class SearchIndex(Protocol):
     """Keeps the lexical and vector indexes in step with the document store.
 
-    The indexer calls `index` with contexts it has just stored and `remove` with
-    ids it has just deleted; adapters make both idempotent so a crash between
-    the store write and the index write is repaired by calling them again.
+    `index` writes the lexical rows and, unless `embed=False`, the vectors. The indexer
+    passes `embed=False`: its contexts are searchable lexically at once and wait for their
+    vectors, which `complete_embeddings` computes later. What waits is not a separate
+    queue but the difference between the lexical rows and the vectors (by content hash),
+    so it survives any crash. Every write is an idempotent upsert by id.
     """
 
-    async def index(self, contexts: Sequence[Context]) -> None: ...
+    # The latest embedding status of each workspace this process embedded (for /health).
+    progress: dict[str, EmbeddingStatus]
+
+    async def index(self, contexts: Sequence[Context], *, embed: bool = True) -> None: ...
     async def remove(self, context_ids: Sequence[str]) -> None: ...
     async def remove_workspace(self, workspace_id: str) -> None: ...
-    async def reconcile(self, workspace_id: str) -> dict[str, int]:
-        """Compare the store's ids and hashes with the index and fix any drift;
-        returns counts (`indexed`, `removed`, `unchanged`)."""
+    async def embedding_status(self, workspace_id: str) -> EmbeddingStatus: ...
+    async def complete_embeddings(
+        self, workspace_id: str, progress: EmbeddingProgressFn | None = None
+    ) -> EmbeddingStatus:
+        """Embed every context of the workspace that waits for its vector; returns the
+        status at the end (`pending` > 0 only for contexts the store no longer agrees
+        with, which the next index run or `reconcile` repairs)."""
+        ...
+
+    async def reconcile(
+        self, workspace_id: str, *, dry_run: bool = False, embed: bool = True
+    ) -> dict[str, int]:
+        """Compare the store's ids and hashes with the index and fix any drift (or only
+        count it; `embed=False` leaves missing vectors to `complete_embeddings`); returns
+        counts (`indexed`, `removed`, `unchanged`, `vectorsMissing`)."""
         ...
 
 
@@ -244,6 +276,9 @@ class VectorItem:
     tier: Tier
     type: ContextType
     vector: NDArray[np.float32]  # L2-normalised
+    # The content hash of the context this vector was computed from: a vector whose hash
+    # differs from the lexical row's is stale, and the context waits for its embedding.
+    content_hash: str = ""
 
 
 class VectorIndex(Protocol):
@@ -252,7 +287,10 @@ class VectorIndex(Protocol):
     async def upsert(self, partition: str, items: Sequence[VectorItem]) -> None: ...
     async def delete(self, context_ids: Sequence[str]) -> None: ...
     async def delete_workspace(self, workspace_id: str) -> None: ...
-    async def ids(self, workspace_id: str) -> set[str]: ...
+    async def fingerprints(self, workspace_id: str) -> dict[str, str]:
+        """Context id -> content hash its vector was computed from ("" if unknown)."""
+        ...
+
     async def search(
         self, partition: str, vector: NDArray[np.float32], k: int, filters: IndexFilter | None
     ) -> list[tuple[str, float]]: ...

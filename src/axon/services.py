@@ -13,7 +13,7 @@ import importlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
@@ -36,6 +36,9 @@ from axon.ports import (
 from axon.security.keys import KeyVerifier
 from axon.security.ratelimit import InProcessRateLimiter
 from axon.stores.memory_cache import MemoryCache
+
+if TYPE_CHECKING:
+    from axon.startup import StartupWork
 
 ServiceStatus = Literal["connected", "disconnected", "embedded"]
 BACKENDS = ("mongodb", "redis", "qdrant")
@@ -120,6 +123,8 @@ class Services:
     pipeline: Pipeline = field(init=False)
     llm_usage: UsageLedger = field(init=False)  # per-workspace LLM token and cost totals
     started_at: float = field(default_factory=time.monotonic)
+    # A server's background warm-up (axon.startup); None for the CLI and tests.
+    startup: StartupWork | None = None
 
     def __post_init__(self) -> None:
         self.jobs = InProcessJobQueue(self)
@@ -128,6 +133,8 @@ class Services:
         self.pipeline = Pipeline(self)
 
     async def close(self) -> None:
+        if self.startup is not None:
+            await self.startup.stop()
         await self.pipeline.drain()
         await self.jobs.stop()
         await self.rate_limiter.close()

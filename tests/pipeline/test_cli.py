@@ -48,3 +48,25 @@ def test_ask_with_ollama_unreachable_names_the_url(
     assert result.exit_code == 1, result.output
     assert f"cannot reach Ollama at {url}" in result.stderr
     assert "broke off" not in result.stderr  # nothing was answered, so nothing broke off
+
+
+def test_a_failed_retrieval_is_an_error_unless_allowed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No search answers within a microsecond: retrieval times out for real.
+    monkeypatch.setenv("AXON_RETRIEVAL_TIMEOUT_SECONDS", "0.000001")
+    failed = runner.invoke(app, ["context", "explain beat()", "-w", "slow", "--json"])
+    assert failed.exit_code == 1, failed.output
+    assert "retrieval failed (timed out); no context" in failed.stderr
+    assert "--allow-degraded" in failed.stderr and failed.stdout == ""
+    asked = runner.invoke(app, ["ask", "explain beat()", "-w", "slow"])
+    assert asked.exit_code == 1 and "retrieval failed (timed out)" in asked.stderr
+    allowed = runner.invoke(
+        app, ["context", "explain beat()", "-w", "slow", "--json", "--allow-degraded"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "warning: retrieval failed (timed out)" in allowed.stderr
+    assert [d["stage"] for d in json.loads(allowed.stdout)["degraded"]] == ["retrieve"]
+    monkeypatch.setenv("AXON_RETRIEVAL_TIMEOUT_SECONDS", "30")
+    fine = runner.invoke(app, ["context", "explain beat()", "-w", "slow", "--json"])
+    assert fine.exit_code == 0 and json.loads(fine.stdout)["degraded"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -355,6 +356,20 @@ async def test_retrieval_failure_degrades_to_an_answer_without_context(
     data = response.json()
     assert [d["stage"] for d in data["degraded"]] == ["retrieve"]
     assert data["context"]["items"] == [] and data["mode"] == "context_only"
+    assert response.headers["warning"].startswith('199 axon "retrieval failed (')
+    streamed = await client.post(
+        PROCESS, json={"prompt": "explain beat()", "workspaceId": "down", "stream": True}
+    )
+    assert streamed.status_code == 200
+    assert streamed.headers["warning"].startswith('199 axon "retrieval failed (')
+    context_event = next(
+        json.loads(line.removeprefix("data: "))
+        for block in streamed.text.split("\n\n")
+        if "event: context" in block
+        for line in block.splitlines()
+        if line.startswith("data: ")
+    )
+    assert [d["stage"] for d in context_event["degraded"]] == ["retrieve"]
     stored = await services.store.get_interaction(data["interactionId"])
     assert stored is not None and stored.outcome == "degraded"
 

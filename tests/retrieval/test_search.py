@@ -98,11 +98,16 @@ async def test_reconcile_repairs_drift_between_store_and_index(shop: Services) -
     before = await shop.retriever.search(SearchRequest("refund_order settle", "shop"))
     assert lost.id not in {h.context.id for h in before}
     counts = await shop.search_index.reconcile("shop")
-    assert counts == {"indexed": 2, "removed": 1, "unchanged": 3}
+    assert counts == {"indexed": 2, "removed": 1, "unchanged": 3, "vectorsMissing": 0}
     hits = await shop.retriever.search(SearchRequest("refund_order settle lookup_rate", "shop"))
     ids = {h.context.id for h in hits}
     assert lost.id in ids and "shop-src_shop_rates.py" not in ids
-    assert await shop.search_index.reconcile("shop") == {"indexed": 0, "removed": 0, "unchanged": 5}
+    assert await shop.search_index.reconcile("shop") == {
+        "indexed": 0,
+        "removed": 0,
+        "unchanged": 5,
+        "vectorsMissing": 0,
+    }
 
 
 async def test_filters_types_and_a_fresh_process_see_the_same_index(

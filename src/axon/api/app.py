@@ -41,6 +41,7 @@ from axon.errors import AxonError
 from axon.heapdump import start_heap_tracing
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
+from axon.startup import StartupWork
 
 ROUTERS = (
     health.router,
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.startup_error = exc.message  # logged in one line, see below
             raise
         tune_gc_for_serving()  # this app is a server: it owns its services
+        # Warm search up in the background: readiness says not-ready until it is done.
+        owned.startup = StartupWork()
+        owned.startup.start(owned)
         app.state.services = owned
         try:
             async with mcp_sessions:

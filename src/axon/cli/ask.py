@@ -24,6 +24,13 @@ WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="workspace 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="model, e.g. openai:gpt-4o")]
 TaskOpt = Annotated[TaskType | None, typer.Option("--task-type", help="override the task type")]
 StrategyOpt = Annotated[Strategy | None, typer.Option("--strategy", help="injection strategy")]
+AllowDegradedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-degraded",
+        help="go on without context when retrieval fails (default: exit 1 and say why)",
+    ),
+]
 
 
 def _request(prompt: str, workspace: str, **fields: Any) -> PromptRequest:
@@ -34,6 +41,26 @@ def _request(prompt: str, workspace: str, **fields: Any) -> PromptRequest:
     return PromptRequest.model_validate(
         {"prompt": text, "workspace_id": workspace, "source": Source.CLI, **fields}
     )
+
+
+async def _prepare(services: Services, request: PromptRequest, allow_degraded: bool) -> Prepared:
+    """Run the pipeline up to the model. The model and the workspace's search arrays
+    load first: seconds of loading must not count against the retrieval timeout. A
+    failed retrieval is an error here unless `allow_degraded`, never a silent answer
+    without context."""
+    from rich.console import Console
+
+    from axon.startup import warm_search
+
+    known = await services.store.get_workspace(request.workspace_id) is not None
+    await warm_search(services, [request.workspace_id] if known else [])
+    prepared = await services.pipeline.prepare(request)
+    failed = [d.message for d in prepared.degraded if d.stage == "retrieve"]
+    if failed and not allow_degraded:
+        fail(f"{'; '.join(failed)} (AXON_RETRIEVAL_TIMEOUT_SECONDS; --allow-degraded goes on)")
+    for message in failed:
+        Console(stderr=True).print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    return prepared
 
 
 def _print_report(run: Prepared) -> None:
@@ -58,6 +85,7 @@ def ask(
     show_context: Annotated[
         bool, typer.Option("--show-context", help="print the context report first")
     ] = False,
+    allow_degraded: AllowDegradedOpt = False,
 ) -> None:
     """Ask a question with the workspace's context; the answer streams to stdout."""
     from rich.console import Console
@@ -71,7 +99,7 @@ def ask(
 
     async def run(services: Services) -> None:
         pipeline = services.pipeline
-        prepared = await pipeline.prepare(request)
+        prepared = await _prepare(services, request, allow_degraded)
         if show_context:
             _print_report(prepared)
         answer: Answer | None = None
@@ -90,7 +118,8 @@ def ask(
                 fail(f"the answer broke off: {answer.error.message}")
             fail(f"no answer: {answer.error.message}")
         for problem in result["degraded"]:
-            err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
+            if problem["stage"] != "retrieve":  # that one was said before the answer
+                err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
         if answer.text is None:
             err.print(
                 "[yellow]no LLM configured (context-only mode): printing the enriched prompt"
@@ -115,6 +144,7 @@ def build(
     task_type: TaskOpt = None,
     strategy: StrategyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    allow_degraded: AllowDegradedOpt = False,
 ) -> None:
     """Build the context for a prompt without calling a model."""
     from axon.cli._output import print_json
@@ -124,7 +154,7 @@ def build(
     )
 
     async def run(services: Services) -> None:
-        prepared = await services.pipeline.prepare(request)
+        prepared = await _prepare(services, request, allow_degraded)
         if as_json:
             print_json(
                 {

@@ -1,8 +1,10 @@
-"""`axon index PATH --workspace ID [--type coding|pkm|root] [--watch] [--full]`."""
+"""`axon index PATH --workspace ID [--type coding|pkm|root] [--watch] [--full]
+[--wait-embeddings/--no-wait-embeddings]`."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,8 +14,7 @@ from axon.cli._app import app, fail, run_with_services
 from axon.kinds import WorkspaceType
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
+    from axon.cli._progress import IndexProgress
     from axon.indexing import IndexReport
     from axon.models import Workspace
     from axon.services import Services
@@ -46,52 +47,6 @@ async def _workspace_for(
     return workspace
 
 
-class _ProgressView:
-    """A Rich bar on a terminal: files done of total, contexts written, rate and ETA."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        from axon.cli._output import console
-
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("files  {task.fields[contexts]} contexts  {task.fields[rate]:.0f} files/s"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
-        self.task: TaskID | None = None
-
-    async def update(self, reports: list[IndexReport]) -> None:
-        current = reports[-1]
-        total = sum(r.files_total for r in reports)
-        done = sum(r.files_seen for r in reports)
-        contexts = sum(r.contexts_written for r in reports)
-        rate = done / max(sum(r.elapsed for r in reports), 1e-6)
-        if self.task is None:
-            self.task = self.progress.add_task("indexing", total=total, contexts=0, rate=0.0)
-        self.progress.update(
-            self.task,
-            description=f"indexing {current.workspace_id}",
-            total=total,
-            completed=done,
-            contexts=contexts,
-            rate=rate,
-        )
-
-
 @app.command("index")
 def index(
     path: Annotated[Path, typer.Argument(help="folder to index")],
@@ -104,35 +59,47 @@ def index(
     full: Annotated[
         bool, typer.Option("--full", help="re-read every file and reconcile the search index")
     ] = False,
+    wait_embeddings: Annotated[
+        bool | None,
+        typer.Option(
+            "--wait-embeddings/--no-wait-embeddings",
+            help="compute the vectors before returning (default: only when no worker will, "
+            "i.e. without REDIS_URL)",
+        ),
+    ] = None,
+    progress_interval: Annotated[
+        float,
+        typer.Option(min=0.01, help="seconds between progress lines when not on a terminal"),
+    ] = 5.0,
 ) -> None:
-    """Index a folder into a workspace (created if needed), incrementally."""
+    """Index a folder into a workspace (created if needed), incrementally.
+
+    Files are searchable lexically as soon as they are indexed; their vectors follow.
+    """
     folder = path.expanduser().resolve()
     if not folder.is_dir():
         fail(f"not a folder: {path}")
     interactive = sys.stdout.isatty()
 
+    from axon.cli._progress import IndexProgress
     from axon.indexing import index_workspace
 
     async def run(services: Services) -> None:
         workspace = await _workspace_for(services, folder, workspace_id, kind)
         limit = services.settings.index_max_file_bytes
-        view = _ProgressView() if interactive else None
-        if view is not None:
-            with view.progress:
-                reports = await index_workspace(
-                    services.store,
-                    services.search_index,
-                    workspace,
-                    max_file_bytes=limit,
-                    full=full,
-                    progress=view.update,
-                )
-        else:
+        async with IndexProgress(interactive, progress_interval) as view:
             reports = await index_workspace(
-                services.store, services.search_index, workspace, max_file_bytes=limit, full=full
+                services.store,
+                services.search_index,
+                workspace,
+                max_file_bytes=limit,
+                full=full,
+                progress=view.files,
             )
         for report in reports:
             typer.echo(report.summary())
+        wait = wait_embeddings if wait_embeddings is not None else not services.settings.redis_url
+        await _embeddings(services, [r.workspace_id for r in reports], wait, view)
         if watch:
             await _watch(services, workspace, limit)
 
@@ -140,6 +107,44 @@ def index(
         run_with_services(run)
     except KeyboardInterrupt:  # Ctrl-C ends --watch; each file was written atomically
         typer.echo("stopped")
+
+
+async def _embeddings(
+    services: Services, workspace_ids: list[str], wait: bool, view: IndexProgress
+) -> None:
+    """Compute the vectors the run left waiting, hand them to the worker, or say who will."""
+    from axon.cli._progress import IndexProgress
+    from axon.indexing import EMBED_JOB
+
+    index = services.search_index
+    pending = sum([(await index.embedding_status(w)).pending for w in workspace_ids])
+    if not pending:
+        return
+    if wait:
+        started = time.monotonic()
+        async with IndexProgress(view.interactive, view.interval) as embedding_view:
+            statuses = [
+                await index.complete_embeddings(w, embedding_view.embeddings) for w in workspace_ids
+            ]
+        done = sum(s.done for s in statuses)
+        left = sum(s.pending for s in statuses)
+        typer.echo(
+            f"embeddings: {done} contexts have their vectors ({pending} computed in "
+            f"{time.monotonic() - started:.1f}s)"
+            + (f"; {left} wait for a consistent store (run `axon index` again)" if left else "")
+        )
+        return
+    typer.echo(f"searchable now (lexically); {pending} contexts wait for their vectors")
+    if services.settings.redis_url:
+        job = await services.jobs.submit(
+            EMBED_JOB, {"workspaceIds": workspace_ids}, workspace_ids[-1]
+        )
+        typer.echo(f"a worker computes them: job {job.id} (GET /api/v1/jobs/{job.id})")
+    else:
+        typer.echo(
+            "the next `axon serve` or `axon index` computes them "
+            "(or run `axon index --wait-embeddings` now)"
+        )
 
 
 async def _watch(services: Services, workspace: Workspace, limit: int) -> None:

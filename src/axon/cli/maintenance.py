@@ -119,27 +119,36 @@ def reconcile(
     workspace: Annotated[
         str | None, typer.Option("--workspace", "-w", help="one workspace (default: all)")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="count the drift, repair nothing; exit 1 if there is any"),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Repair drift between stored contexts and the search index (e.g. after a crash)."""
+    """Repair drift between stored contexts and the search index (e.g. after a crash):
+    contexts missing from the lexical index or stale there, contexts without a vector of
+    their current content (`vectorsMissing`), and index entries the store no longer has."""
+    from axon.cli._output import print_json
     from axon.errors import NotFound
+    from axon.workspaces import all_workspaces
 
-    async def run(services: Services) -> None:
+    async def run(services: Services) -> dict[str, dict[str, int]]:
         if workspace is not None:
             if await services.store.get_workspace(workspace) is None:
                 raise NotFound(f"workspace '{workspace}' not found")
             ids = [workspace]
         else:
-            ids = []
-            cursor: str | None = None
-            while True:
-                page = await services.store.list_workspaces(200, cursor)
-                ids += [w.id for w in page.items]
-                if page.next_cursor is None:
-                    break
-                cursor = page.next_cursor
-        for workspace_id in ids:
-            counts = await services.search_index.reconcile(workspace_id)
-            summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-            typer.echo(f"{workspace_id}: {summary}")
+            ids = [w.id for w in await all_workspaces(services.store)]
+        return {wid: await services.search_index.reconcile(wid, dry_run=dry_run) for wid in ids}
 
-    run_with_services(run)
+    results = run_with_services(run)
+    if as_json:
+        print_json({"dryRun": dry_run, "workspaces": results})
+    else:
+        for workspace_id, counts in results.items():
+            summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+            typer.echo(
+                f"{workspace_id}: {summary}" + (" (dry run: nothing changed)" if dry_run else "")
+            )
+    if dry_run and any(c["indexed"] or c["removed"] for c in results.values()):
+        raise typer.Exit(1)

@@ -6,12 +6,20 @@ hash still matches, and replaces a changed file's contexts in one atomic
 store write. Contexts keep their ids, usage and confidence across runs when
 their symbol survives, and keep `updated_at` when their content is the same.
 Chunking runs on a worker thread, one batch ahead of the store writes.
+
+Order of writes, so that a kill at any point is repaired by the next plain run: a
+batch's lexical rows (and removals) go to the search index first, then each file's
+contexts and file state to the store. A file whose state is stored is therefore
+searchable; one killed before that keeps its old state and is redone. Vectors follow
+later (`SearchIndex.complete_embeddings`): what still waits for one is derived from
+the index itself, so it is never lost either.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +70,12 @@ class Indexer:
     report: IndexReport = field(init=False)
     _to_index: list[Context] = field(default_factory=list)
     _to_remove: list[str] = field(default_factory=list)
+    # Store writes that wait for the batch's index writes: (file state, its contexts),
+    # and the paths whose file is gone.
+    _to_store: list[tuple[FileState, list[Context]]] = field(default_factory=list)
+    _to_unstore: list[str] = field(default_factory=list)
     _lines: dict[str, int] = field(default_factory=dict)
+    _seen_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.report = IndexReport(self.workspace.id)
@@ -102,6 +115,8 @@ class Indexer:
                 self.report.files_seen += 1
             else:
                 todo.append(file)
+        if self.progress is not None:  # the total is known: progress can start showing
+            await self.progress(self.report)
         changed_paths = await self._process(todo, states, lost)
         present = {f.path for f in files}
         gone = [p for p in states if p not in present and not p.startswith(VIRTUAL_DIR + "/")]
@@ -113,8 +128,8 @@ class Indexer:
             await self._write_facts(files)
         if any(p.lower().endswith(MARKDOWN_SUFFIXES) for p in [*changed_paths, *gone]):
             await update_backlinks(self.store, self.search_index, ws, present)
-        if self.full:
-            await self.search_index.reconcile(ws)
+        if self.full:  # the vectors follow, like every run's
+            await self.search_index.reconcile(ws, embed=False)
         await self.store.update_workspace(ws, {"last_indexed_at": utcnow()})
         if self.progress is not None:
             await self.progress(self.report)
@@ -143,7 +158,6 @@ class Indexer:
                 for item in await current:
                     if await self._apply(item, states.get(item.file.path)):
                         changed.append(item.file.path)
-                    self.report.files_seen += 1
                 await self._flush()
                 if self.progress is not None:
                     await self.progress(self.report)
@@ -156,8 +170,14 @@ class Indexer:
         ws = self.workspace
         mine = {f.path: known[f.path] for f in batch if f.path in known}
         return await asyncio.to_thread(
-            prepare_batch, ws.id, ws.type, batch, mine, self.max_file_bytes
+            prepare_batch, ws.id, ws.type, batch, mine, self.max_file_bytes, self._seen
         )
+
+    def _seen(self) -> None:
+        """Count a file as soon as it is read and chunked (on the preparing thread; two
+        batches may be prepared at once), so progress advances file by file."""
+        with self._seen_lock:
+            self.report.files_seen += 1
 
     async def _apply(self, item: _Prepared, state: FileState | None) -> bool:
         """Write one prepared file; return True when its content changed."""
@@ -174,13 +194,13 @@ class Indexer:
         old = await self._old_contexts(path) if state is not None else {}
         if item.contexts is None:
             # Same bytes, new mtime: remember the mtime, keep every context as it is.
-            await self.store.replace_file(self.workspace.id, new_state, list(old.values()))
+            self._to_store.append((new_state, list(old.values())))
             self.report.unchanged += 1
             return False
         merged, fresh = merge_contexts(item.contexts, old)
-        replaced = await self.store.replace_file(self.workspace.id, new_state, merged)
         kept = {c.id for c in merged}
-        gone = [cid for cid in replaced if cid not in kept]
+        gone = [cid for cid in old if cid not in kept]
+        self._to_store.append((new_state, merged))
         self._to_index += fresh
         self._to_remove += gone
         self.report.indexed += 1
@@ -193,20 +213,34 @@ class Indexer:
         return {c.id: c async for c in self.store.iter_contexts(flt)}
 
     async def _remove(self, path: str) -> None:
-        removed = await self.store.remove_file(self.workspace.id, path)
+        removed = list(await self._old_contexts(path))
         self._to_remove += removed
+        self._to_unstore.append(path)
         self.report.removed += 1
         self.report.contexts_removed += len(removed)
 
     async def _flush(self) -> None:
+        """The search index first, then the store (see the module docstring)."""
         started = time.perf_counter()
         if self._to_remove:
             ids, self._to_remove = self._to_remove, []
             await self.search_index.remove(ids)
         if self._to_index:
             contexts, self._to_index = self._to_index, []
-            await self.search_index.index(contexts)
+            await self.search_index.index(contexts, embed=False)
         self.report.search_index_seconds += time.perf_counter() - started
+        ws = self.workspace.id
+        late: list[str] = []  # ids the store had that the index was not told about
+        writes, self._to_store = self._to_store, []
+        for state, contexts in writes:
+            kept = {c.id for c in contexts}
+            replaced = await self.store.replace_file(ws, state, contexts)
+            late += [cid for cid in replaced if cid not in kept]
+        paths, self._to_unstore = self._to_unstore, []
+        for path in paths:
+            await self.store.remove_file(ws, path)
+        if late:
+            await self.search_index.remove(late)
 
     async def _write_facts(self, files: list[ScannedFile]) -> None:
         by_path = {f.path: f for f in files}
@@ -234,15 +268,13 @@ class Indexer:
         old = await self._old_contexts(path)
         merged, fresh = merge_contexts(contexts, old)
         digest = content_hash("".join(c.content_hash for c in merged))
-        replaced = await self.store.replace_file(
-            self.workspace.id, FileState(path, digest, 0, 0), merged
-        )
         kept = {c.id for c in merged}
-        gone = [cid for cid in replaced if cid not in kept]
+        gone = [cid for cid in old if cid not in kept]
         self.report.contexts_written += len(fresh)
         self.report.contexts_removed += len(gone)
         self._to_index += fresh
         self._to_remove += gone
+        self._to_store.append((FileState(path, digest, 0, 0), merged))
         await self._flush()
 
 
@@ -301,35 +333,46 @@ def prepare_batch(
     files: list[ScannedFile],
     known: dict[str, str],
     max_file_bytes: int,
+    on_file: Callable[[], None] = lambda: None,
 ) -> list[_Prepared]:
-    """Read, hash and chunk a batch of files; token counts for the batch in one call."""
+    """Read, hash and chunk a batch of files (calling `on_file` after each); token
+    counts for the batch in one call."""
     prepared: list[_Prepared] = []
     pending: list[tuple[_Prepared, str | None, list[Chunk]]] = []
     for file in files:
-        loaded = load(file, max_file_bytes)
-        if isinstance(loaded, str):
-            prepared.append(_Prepared(file, skip=loaded))
-            continue
-        item = _Prepared(
-            file,
-            digest=loaded.digest,
-            size=loaded.size,
-            mtime_ns=loaded.mtime_ns,
-            lines=loaded.text.count("\n"),
-        )
+        item, chunked = _prepare_file(file, workspace_type, known, max_file_bytes)
         prepared.append(item)
-        if known.get(file.path) == loaded.digest:
-            continue  # same content as stored: no re-chunking
-        language = detect_language(file.path)
-        try:
-            chunks = chunk_file(file.path, loaded.text, language, workspace_type)
-        except Exception as exc:  # a chunker bug must not lose the file: index it as text
-            log.warning("chunking %s failed: %s", file.path, exc)
-            item.error = f"{file.path}: chunking failed ({type(exc).__name__}: {exc})"
-            chunks = window_chunks(loaded.text, ContextType.FILE, metadata={"parseError": True})
-        pending.append((item, language, chunks))
+        if chunked is not None:
+            pending.append((item, *chunked))
+        on_file()
     counts = iter(count_tokens_many([c.content for _, _, chunks in pending for c in chunks]))
     for item, language, chunks in pending:
         tokens = [next(counts) for _ in chunks]
         item.contexts = to_contexts(workspace_id, item.file.path, language, chunks, tokens)
     return prepared
+
+
+def _prepare_file(
+    file: ScannedFile, workspace_type: WorkspaceType, known: dict[str, str], max_file_bytes: int
+) -> tuple[_Prepared, tuple[str | None, list[Chunk]] | None]:
+    """The file read and hashed, and (language, chunks) unless its content is as stored."""
+    loaded = load(file, max_file_bytes)
+    if isinstance(loaded, str):
+        return _Prepared(file, skip=loaded), None
+    item = _Prepared(
+        file,
+        digest=loaded.digest,
+        size=loaded.size,
+        mtime_ns=loaded.mtime_ns,
+        lines=loaded.text.count("\n"),
+    )
+    if known.get(file.path) == loaded.digest:
+        return item, None  # same content as stored: no re-chunking
+    language = detect_language(file.path)
+    try:
+        chunks = chunk_file(file.path, loaded.text, language, workspace_type)
+    except Exception as exc:  # a chunker bug must not lose the file: index it as text
+        log.warning("chunking %s failed: %s", file.path, exc)
+        item.error = f"{file.path}: chunking failed ({type(exc).__name__}: {exc})"
+        chunks = window_chunks(loaded.text, ContextType.FILE, metadata={"parseError": True})
+    return item, (language, chunks)

@@ -1,4 +1,9 @@
-"""The `scan` job: index a workspace in the background, reporting progress counts."""
+"""Background indexing jobs, reporting progress counts.
+
+`scan` indexes a workspace (and a root's sub-projects) lexically, then submits an
+`embed` job for the vectors, so the workspace is searchable as soon as `scan` ends and
+a new scan is never refused while embeddings are still being computed.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,13 @@ from axon.indexing.report import IndexReport
 from axon.indexing.service import index_workspace
 from axon.jobs import JobContext, register_job
 from axon.models import Job, JobState, Workspace
+from axon.ports import EmbeddingStatus
 
 if TYPE_CHECKING:
     from axon.services import Services
 
 SCAN_JOB = "scan"
+EMBED_JOB = "embed"
 _PROGRESS_EVERY = 0.5  # seconds between progress writes to the store
 
 
@@ -66,6 +73,12 @@ async def scan_job(ctx: JobContext) -> dict[str, Any]:
         progress=progress,
     )
     result = totals(reports)
+    ids = [r.workspace_id for r in reports]
+    statuses = [await services.search_index.embedding_status(wid) for wid in ids]
+    result["embeddings"] = _summed(statuses)
+    if result["embeddings"]["pending"]:
+        embed = await services.jobs.submit(EMBED_JOB, {"workspaceIds": ids}, workspace_id)
+        result["embedJobId"] = embed.id
     await ctx.progress(**result)
     errors = [e for r in reports for e in r.errors]
     if errors:
@@ -74,7 +87,38 @@ async def scan_job(ctx: JobContext) -> dict[str, Any]:
     return result
 
 
+def _summed(statuses: list[EmbeddingStatus]) -> dict[str, int]:
+    return EmbeddingStatus(sum(s.done for s in statuses), sum(s.pending for s in statuses)).dump()
+
+
+async def embed_job(ctx: JobContext) -> dict[str, Any]:
+    """Compute the vectors every listed workspace still waits for (all of them, not
+    only the last scan's: what a killed run left is completed too)."""
+    ids = [str(w) for w in ctx.job.params.get("workspaceIds") or [ctx.job.workspace_id]]
+    statuses: dict[str, EmbeddingStatus] = {}
+    last = 0.0
+
+    async def progress(workspace_id: str, status: EmbeddingStatus) -> None:
+        nonlocal last
+        statuses[workspace_id] = status
+        if time.monotonic() - last >= _PROGRESS_EVERY:
+            last = time.monotonic()
+            await ctx.progress(embeddings=_summed(list(statuses.values())))
+
+    for workspace_id in ids:
+        statuses[workspace_id] = await ctx.services.search_index.complete_embeddings(
+            workspace_id, progress
+        )
+    result = {
+        "embeddings": _summed(list(statuses.values())),
+        "workspaces": {wid: s.dump() for wid, s in statuses.items()},
+    }
+    await ctx.progress(**result)
+    return result
+
+
 register_job(SCAN_JOB, scan_job)
+register_job(EMBED_JOB, embed_job)
 
 
 async def running_scan(services: Services, workspace_id: str) -> str | None:

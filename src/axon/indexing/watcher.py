@@ -61,4 +61,7 @@ async def watch_workspace(
         reports = await index_workspace(
             store, search_index, workspace, max_file_bytes=max_file_bytes
         )
+        # A watching process lives on: it gives the changed contexts their vectors itself.
+        for report in reports:
+            await search_index.complete_embeddings(report.workspace_id)
         await on_run(reports, len(changes))

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS vec_items (
     workspace_id TEXT NOT NULL,
     tier TEXT NOT NULL,
     type TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    content_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS vec_items_partition ON vec_items (partition);
 CREATE INDEX IF NOT EXISTS vec_items_workspace ON vec_items (workspace_id);
@@ -76,6 +77,11 @@ CREATE TABLE IF NOT EXISTS meta (
 def _create_schema(conn: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         conn.execute(statement)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(vec_items)")}
+    if "content_hash" not in columns:
+        # Vectors written before their content hash was kept: unknown, so re-embedded
+        # (from the embedding cache) by the next index run.
+        conn.execute("ALTER TABLE vec_items ADD COLUMN content_hash TEXT NOT NULL DEFAULT ''")
 
 
 class SearchDB:

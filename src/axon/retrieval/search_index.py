@@ -11,6 +11,8 @@ from axon.models import Context
 from axon.ports import (
     ContextFilter,
     DocumentStore,
+    EmbeddingProgressFn,
+    EmbeddingStatus,
     LexicalDoc,
     LexicalIndex,
     VectorIndex,
@@ -66,11 +68,17 @@ def embedding_texts(contexts: Sequence[Context]) -> list[str]:
     return cut_to_pieces([_embedding_source(c) for c in contexts], DOCUMENT_PIECES)
 
 
+EMBED_BATCH = 128  # contexts read, embedded and written per step of complete_embeddings
+
+
 class HybridSearchIndex:
     """Writes every context to the lexical index and, with an embedder, the vector index.
 
     Both writes are idempotent upserts keyed by context id, so repeating them after a
-    crash is safe; `reconcile` finds and repairs whatever a crash left behind.
+    crash is safe. Contexts indexed with `embed=False` are searchable lexically at once;
+    `complete_embeddings` gives them their vectors later. Which contexts wait is always
+    derived from the two indexes (a lexical row without a vector of the same content
+    hash), so no crash can lose that work; `reconcile` also repairs drift from the store.
     """
 
     def __init__(
@@ -84,8 +92,13 @@ class HybridSearchIndex:
         self.lexical = lexical
         self.vectors = vectors
         self.embedder = embedder if embedder is not None and embedder.dimension > 0 else None
+        # One embedding pass per workspace at a time in this process (a scan's follow-up
+        # and a start-up backfill would otherwise embed the same contexts twice).
+        self._embedding: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The latest status each pass of this process saw, for /health.
+        self.progress: dict[str, EmbeddingStatus] = {}
 
-    async def index(self, contexts: Sequence[Context]) -> None:
+    async def index(self, contexts: Sequence[Context], *, embed: bool = True) -> None:
         by_partition: dict[str, list[Context]] = defaultdict(list)
         for context in contexts:
             by_partition[partition_of(context)].append(context)
@@ -93,16 +106,20 @@ class HybridSearchIndex:
             # Tokenising is pure CPU work: off the event loop, requests keep being served.
             docs = await asyncio.to_thread(lexical_docs, group)
             await self.lexical.upsert(partition, docs)
-            if self.embedder is not None:
-                texts = await asyncio.to_thread(embedding_texts, group)
-                vectors = await self.embedder.embed(texts)
-                await self.vectors.upsert(
-                    partition,
-                    [
-                        VectorItem(c.id, c.workspace_id, c.tier, c.type, vec)
-                        for c, vec in zip(group, vectors, strict=True)
-                    ],
-                )
+            if embed and self.embedder is not None:
+                await self._embed(partition, group)
+
+    async def _embed(self, partition: str, group: Sequence[Context]) -> None:
+        assert self.embedder is not None
+        texts = await asyncio.to_thread(embedding_texts, group)
+        vectors = await self.embedder.embed(texts)
+        await self.vectors.upsert(
+            partition,
+            [
+                VectorItem(c.id, c.workspace_id, c.tier, c.type, vec, c.content_hash)
+                for c, vec in zip(group, vectors, strict=True)
+            ],
+        )
 
     async def remove(self, context_ids: Sequence[str]) -> None:
         await self.lexical.delete(context_ids)
@@ -111,24 +128,87 @@ class HybridSearchIndex:
     async def remove_workspace(self, workspace_id: str) -> None:
         await self.lexical.delete_workspace(workspace_id)
         await self.vectors.delete_workspace(workspace_id)
+        self.progress.pop(workspace_id, None)
 
-    async def reconcile(self, workspace_id: str) -> dict[str, int]:
+    async def _waiting(self, workspace_id: str) -> tuple[dict[str, str], list[str]]:
+        """(lexical fingerprints, ids whose vector is missing or stale)."""
         indexed = await self.lexical.fingerprints(workspace_id)
-        with_vectors = await self.vectors.ids(workspace_id) if self.embedder else set()
+        if self.embedder is None:
+            return indexed, []
+        vectors = await self.vectors.fingerprints(workspace_id)
+        return indexed, sorted(cid for cid, h in indexed.items() if vectors.get(cid) != h)
+
+    async def embedding_status(self, workspace_id: str) -> EmbeddingStatus:
+        indexed, waiting = await self._waiting(workspace_id)
+        if self.embedder is None:
+            return EmbeddingStatus()
+        return EmbeddingStatus(done=len(indexed) - len(waiting), pending=len(waiting))
+
+    async def complete_embeddings(
+        self, workspace_id: str, progress: EmbeddingProgressFn | None = None
+    ) -> EmbeddingStatus:
+        if self.embedder is None:
+            return EmbeddingStatus()
+        async with self._embedding[workspace_id]:
+            while True:
+                indexed, waiting = await self._waiting(workspace_id)
+                status = EmbeddingStatus(len(indexed) - len(waiting), len(waiting))
+                await self._report(workspace_id, status, progress)
+                if not waiting:
+                    return status
+                embedded = 0
+                for start in range(0, len(waiting), EMBED_BATCH):
+                    ids = waiting[start : start + EMBED_BATCH]
+                    # Only what the store agrees with: a lexical row ahead of the store
+                    # (a crash between the two writes) is the next index run's to redo.
+                    fresh = [
+                        c
+                        for c in await self.store.get_contexts(ids)
+                        if indexed.get(c.id) == c.content_hash
+                    ]
+                    by_partition: dict[str, list[Context]] = defaultdict(list)
+                    for context in fresh:
+                        by_partition[partition_of(context)].append(context)
+                    for partition, group in by_partition.items():
+                        await self._embed(partition, group)
+                    embedded += len(fresh)
+                    status = EmbeddingStatus(status.done + len(fresh), status.pending - len(fresh))
+                    await self._report(workspace_id, status, progress)
+                if embedded == 0:
+                    return status  # nothing the store agrees with: leave it to reconcile
+
+    async def _report(
+        self, workspace_id: str, status: EmbeddingStatus, progress: EmbeddingProgressFn | None
+    ) -> None:
+        self.progress[workspace_id] = status
+        if progress is not None:
+            await progress(workspace_id, status)
+
+    async def reconcile(
+        self, workspace_id: str, *, dry_run: bool = False, embed: bool = True
+    ) -> dict[str, int]:
+        indexed = await self.lexical.fingerprints(workspace_id)
+        vectors = await self.vectors.fingerprints(workspace_id) if self.embedder else {}
         stale: list[Context] = []
         seen: set[str] = set()
+        vectors_missing = 0
         async for context in self.store.iter_contexts(ContextFilter(workspace_id=workspace_id)):
             seen.add(context.id)
-            missing_vector = self.embedder is not None and context.id not in with_vectors
+            missing_vector = (
+                self.embedder is not None and vectors.get(context.id) != context.content_hash
+            )
+            vectors_missing += missing_vector
             if indexed.get(context.id) != context.content_hash or missing_vector:
                 stale.append(context)
-        orphans = [cid for cid in (set(indexed) | with_vectors) if cid not in seen]
-        if orphans:
-            await self.remove(orphans)
-        for start in range(0, len(stale), 500):
-            await self.index(stale[start : start + 500])
+        orphans = [cid for cid in (set(indexed) | set(vectors)) if cid not in seen]
+        if not dry_run:
+            if orphans:
+                await self.remove(orphans)
+            for start in range(0, len(stale), 500):
+                await self.index(stale[start : start + 500], embed=embed)
         return {
             "indexed": len(stale),
             "removed": len(orphans),
             "unchanged": len(seen) - len(stale),
+            "vectorsMissing": vectors_missing,
         }

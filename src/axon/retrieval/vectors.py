@@ -97,13 +97,19 @@ class NumpyVectorIndex:
                 str(it.tier),
                 str(it.type),
                 np.ascontiguousarray(it.vector, dtype=np.float32).tobytes(),
+                it.content_hash,
             )
             for it in items
         ]
 
         def write(conn: sqlite3.Connection) -> None:
             touched = partitions_of(conn, "vec_items", [it.id for it in items]) | {partition}
-            conn.executemany("INSERT OR REPLACE INTO vec_items VALUES (?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT OR REPLACE INTO vec_items "
+                "(id, partition, workspace_id, tier, type, vector, content_hash) "
+                "VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
             bump(conn, [self._gen_name(p) for p in touched])
 
         await self.db.write(write)
@@ -129,10 +135,12 @@ class NumpyVectorIndex:
 
         await self.db.write(write)
 
-    async def ids(self, workspace_id: str) -> set[str]:
-        def read(conn: sqlite3.Connection) -> set[str]:
-            rows = conn.execute("SELECT id FROM vec_items WHERE workspace_id = ?", (workspace_id,))
-            return {r[0] for r in rows}
+    async def fingerprints(self, workspace_id: str) -> dict[str, str]:
+        def read(conn: sqlite3.Connection) -> dict[str, str]:
+            rows = conn.execute(
+                "SELECT id, content_hash FROM vec_items WHERE workspace_id = ?", (workspace_id,)
+            )
+            return {r[0]: r[1] for r in rows}
 
         return await self.db.run(read)
 

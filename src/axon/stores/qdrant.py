@@ -32,6 +32,9 @@ from axon.ports import FusedHit, IndexFilter, LexicalDoc, VectorItem
 
 DENSE = "dense"
 LEXICAL = "lexical"
+# Payload field: the content hash the dense vector was computed from (stale when it
+# differs from the lexical half's `contentHash`).
+DENSE_HASH = "denseHash"
 _NAMESPACE = uuid.UUID("6f1c1c52-3c1e-4f0a-9d4e-0a7c0b1e5a11")
 K1 = 1.2
 B = 0.75
@@ -259,20 +262,37 @@ class QdrantVectorIndex:
         for start in range(0, len(items), _PAGE):
             batch = items[start : start + _PAGE]
             have = await self.col.existing([it.id for it in batch])
-            updates = [
-                qm.PointVectors(id=point_id(it.id), vector={DENSE: _floats(it.vector)})
-                for it in batch
-                if it.id in have
-            ]
+            # An existing point gets its vector and the hash of the content it was
+            # computed from, in one batch of operations.
+            updates: list[qm.UpdateOperation] = []
+            for it in batch:
+                if it.id not in have:
+                    continue
+                pid = point_id(it.id)
+                updates.append(
+                    qm.UpdateVectorsOperation(
+                        update_vectors=qm.UpdateVectors(
+                            points=[qm.PointVectors(id=pid, vector={DENSE: _floats(it.vector)})]
+                        )
+                    )
+                )
+                updates.append(
+                    qm.SetPayloadOperation(
+                        set_payload=qm.SetPayload(
+                            payload={DENSE_HASH: it.content_hash}, points=[pid]
+                        )
+                    )
+                )
             if updates:
-                await self.col.client.update_vectors(self.col.name, updates, wait=True)
+                await self.col.client.batch_update_points(self.col.name, updates, wait=True)
             fresh = [
                 qm.PointStruct(
                     id=point_id(it.id),
                     vector={DENSE: _floats(it.vector)},
                     payload=_base_payload(
                         it.id, it.workspace_id, partition, str(it.tier), str(it.type)
-                    ),
+                    )
+                    | {DENSE_HASH: it.content_hash},
                 )
                 for it in batch
                 if it.id not in have
@@ -291,11 +311,12 @@ class QdrantVectorIndex:
     async def delete_workspace(self, workspace_id: str) -> None:
         await self.col.delete_workspace(workspace_id)
 
-    async def ids(self, workspace_id: str) -> set[str]:
+    async def fingerprints(self, workspace_id: str) -> dict[str, str]:
         flt = qm.Filter(
             must=[_match("workspaceId", workspace_id), qm.HasVectorCondition(has_vector=DENSE)]
         )
-        return {str(p["contextId"]) for p in await self.col.scroll(flt, ["contextId"])}
+        rows = await self.col.scroll(flt, ["contextId", DENSE_HASH])
+        return {str(p["contextId"]): str(p.get(DENSE_HASH) or "") for p in rows}
 
     async def search(
         self, partition: str, vector: NDArray[np.float32], k: int, filters: IndexFilter | None
@@ -396,11 +417,14 @@ class QdrantLexicalIndex:
             previous = await self.col.client.retrieve(
                 self.col.name,
                 [point_id(d.id) for d in batch],
-                with_payload=["contextId"],
+                with_payload=["contextId", DENSE_HASH],
                 with_vectors=[DENSE],
             )
             dense = {
-                str((p.payload or {})["contextId"]): p.vector[DENSE]
+                str((p.payload or {})["contextId"]): (
+                    p.vector[DENSE],
+                    str((p.payload or {}).get(DENSE_HASH) or ""),
+                )
                 for p in previous
                 if isinstance(p.vector, dict) and DENSE in p.vector
             }
@@ -416,7 +440,7 @@ class QdrantLexicalIndex:
                 }
                 vector: dict[str, Any] = {LEXICAL: doc_vector(d.terms, self.avg_doc_terms)}
                 if d.id in dense:
-                    vector[DENSE] = dense[d.id]
+                    vector[DENSE], payload[DENSE_HASH] = dense[d.id]
                 points.append(qm.PointStruct(id=point_id(d.id), vector=vector, payload=payload))
             await self.col.client.upsert(self.col.name, points, wait=True)
 

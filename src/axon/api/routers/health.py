@@ -17,6 +17,7 @@ from axon import __version__
 from axon.api.deps import ServicesDep
 from axon.embeddings import NoneEmbedder
 from axon.ports import Embedder
+from axon.services import Services
 
 router = APIRouter(tags=["health"])
 
@@ -31,6 +32,19 @@ async def _health(services: ServicesDep) -> dict[str, Any]:
         "version": __version__,
         "services": statuses,
         "embedder": _embedder_info(services.embedder),
+        "embeddings": _embedding_progress(services),
+        **({"startup": services.startup.dump()} if services.startup is not None else {}),
+    }
+
+
+def _embedding_progress(services: Services) -> dict[str, Any]:
+    """Vectors this process computed and still has to compute, over the workspaces it
+    embeds (each workspace's own counts: GET /api/v1/workspaces/{id})."""
+    statuses = services.search_index.progress
+    return {
+        "done": sum(s.done for s in statuses.values()),
+        "pending": sum(s.pending for s in statuses.values()),
+        "workspaces": {w: s.dump() for w, s in sorted(statuses.items()) if s.pending},
     }
 
 
@@ -45,6 +59,8 @@ def _embedder_info(embedder: Embedder) -> dict[str, Any]:
 async def _ready(services: ServicesDep) -> JSONResponse:
     body = await _health(services)
     failing = [name for name, s in body["services"].items() if s == "disconnected"]
+    if services.startup is not None and not services.startup.ready:
+        failing.append("search")  # the model and search arrays are still loading
     # The store is pinged live (not cached); name it after its backend when it has one.
     store = "mongodb" if services.settings.mongodb_uri else "store"
     if store not in failing and not await services.store.ping():

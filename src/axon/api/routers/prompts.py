@@ -37,9 +37,24 @@ async def process(body: PromptRequest, services: ServicesDep, principal: Princip
     """
     pipeline = services.pipeline
     run = await pipeline.prepare(body, principal)
+    response: Response
     if not body.stream:
-        return json_response(await pipeline.answer(run))
-    return EventStreamResponse(_events(pipeline, run))
+        response = json_response(await pipeline.answer(run))
+    else:
+        response = EventStreamResponse(_events(pipeline, run))
+    if run.degraded:
+        # The answer is still a 200, but no client should take it for a full one.
+        response.headers["Warning"] = warning_header([d.message for d in run.degraded])
+    return response
+
+
+def warning_header(messages: list[str]) -> str:
+    """`199 axon "..."` (RFC 9111's miscellaneous warning) per problem, printable ASCII."""
+    parts = []
+    for message in messages:
+        text = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else " " for ch in message)
+        parts.append(f'199 axon "{text[:200]}"')
+    return ", ".join(parts)
 
 
 async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
@@ -50,7 +65,8 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
         "report": run.context.report.dump(),
         "items": [item.dump() for item in run.context.items],
     }
-    yield sse_event("context", {**head, **context}, next(ids))
+    degraded = {"degraded": [d.dump() for d in run.degraded]}
+    yield sse_event("context", {**head, **context, **degraded}, next(ids))
     answer: Answer | None = None
     try:
         async for part in pipeline.stream(run):

@@ -74,7 +74,10 @@ async def _own_workspaces(
 async def show(
     workspace_id: WorkspaceIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    return (await require_workspace(services, principal, workspace_id, field="id")).dump()
+    workspace = await require_workspace(services, principal, workspace_id, field="id")
+    # Read from the index itself, so it is right whichever process embeds.
+    status = await services.search_index.embedding_status(workspace_id)
+    return {**workspace.dump(), "embeddings": status.dump()}
 
 
 @router.patch("/{workspace_id}")
