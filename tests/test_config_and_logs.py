@@ -133,6 +133,8 @@ def test_text_logs_carry_no_ansi_codes_when_piped(tmp_path: Path) -> None:
     text = _serve_start_lines(tmp_path, {"LOG_FORMAT": "text"}, tty=False)
     assert "\x1b[" not in text and "color_message" not in text
     assert "Uvicorn running on http://127.0.0.1:" in text
+    # The data folder is named at start, so a "not found" later is easy to place.
+    assert f"[axon.serve] requestId: - data folder {tmp_path / 'data'}" in text
 
 
 def test_the_runbooks_errors_by_logger_pipeline_counts_logger_names() -> None:

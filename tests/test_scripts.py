@@ -213,3 +213,39 @@ def test_k8s_rollback_plan_uses_rollout_undo(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "kubectl rollout undo deployment/axon-api" in result.stdout
+
+
+def test_quickstart_uses_the_default_data_folder_of_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quickstart indexes and serves with Axon's default data folder, so the next
+    `axon search --workspace test-workspace` in another shell finds the index. Run in a
+    copy of the repository whose .venv holds stand-ins that record what they were asked."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts/quickstart.sh", repo / "scripts/quickstart.sh")
+    bin_dir = repo / ".venv/bin"
+    bin_dir.mkdir(parents=True)
+    record = tmp_path / "calls.log"
+    (bin_dir / "activate").write_text(f'PATH="{bin_dir}:$PATH"\n')
+    (bin_dir / "python").write_text("#!/bin/sh\nexit 0\n")  # pip installs: nothing to do
+    (bin_dir / "axon").write_text(
+        f'#!/bin/sh\necho "AXON_DATA_DIR=${{AXON_DATA_DIR-unset}} $*" >> "{record}"\n'
+    )
+    for stub in ("python", "axon"):
+        (bin_dir / stub).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("AXON_DATA_DIR", "XDG_DATA_HOME")}
+    result = run(["bash", str(repo / "scripts/quickstart.sh")], env={**env, "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    calls = record.read_text().splitlines()
+    assert calls == [
+        f"AXON_DATA_DIR=unset index {repo} --workspace test-workspace",
+        "AXON_DATA_DIR=unset serve",
+    ]
+    # ... which is where the CLI and the server look when nothing is set: XDG's data home.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("AXON_DATA_DIR", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert Settings().data_dir == tmp_path / ".local/share/axon"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert Settings().data_dir == tmp_path / "data/axon"

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from axon.models import ID_RE
 from axon.paths import default_data_dir
 
 
@@ -74,17 +75,17 @@ class Settings(BaseSettings):
     max_token_limit: int = Field(
         default=8000, ge=256, le=2_000_000, validation_alias="MAX_TOKEN_LIMIT"
     )
-    # Prompt pipeline: prompt size limit, tokens kept free for the answer, and whether an
-    # unknown workspaceId creates an empty coding workspace (so the runbook's smoke test
-    # works on a fresh install) instead of answering 404.
+    # Prompt pipeline: prompt size limit, tokens kept free for the answer, and the
+    # workspace ids a prompt may create on first use (empty, coding): the runbook's smoke
+    # test works on a fresh install, while a mistyped id is a 404 with suggestions.
     max_prompt_chars: int = Field(
         default=32_000, ge=1, le=2_000_000, validation_alias="MAX_PROMPT_CHARS"
     )
     response_reserve_tokens: int = Field(
         default=1024, ge=16, le=200_000, validation_alias="AXON_RESPONSE_RESERVE_TOKENS"
     )
-    auto_create_workspaces: bool = Field(
-        default=True, validation_alias="AXON_AUTO_CREATE_WORKSPACES"
+    auto_create_workspaces: str = Field(
+        default="test-workspace", validation_alias="AXON_AUTO_CREATE_WORKSPACES"
     )
     retrieval_timeout_seconds: float = Field(
         default=5.0, gt=0, le=600, validation_alias="AXON_RETRIEVAL_TIMEOUT_SECONDS"
@@ -312,6 +313,23 @@ class Settings(BaseSettings):
             return "WARNING" if value == "WARN" else value
         return value
 
+    @field_validator("auto_create_workspaces")
+    @classmethod
+    def _auto_create_ids(cls, value: str) -> str:
+        # Comma-separated ids; `false`/`none`/empty: none. Anything else must be an id.
+        if value.strip().lower() == "true":
+            # It used to create any id, so a typo made an empty workspace: name them instead.
+            raise ValueError("list the workspace ids to create on first use, e.g. test-workspace")
+        ids = [] if value.strip().lower() in ("", "false", "none") else value.split(",")
+        for workspace_id in (i.strip() for i in ids):
+            if not ID_RE.match(workspace_id):
+                raise ValueError(f"'{workspace_id}' is not a workspace id (comma-separated ids)")
+        return ",".join(i.strip() for i in ids)
+
+    @cached_property
+    def auto_create_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, self.auto_create_workspaces.split(",")))
+
     @field_validator("log_format", mode="before")
     @classmethod
     def _lower_format(cls, value: object) -> object:
@@ -458,6 +476,13 @@ class Settings(BaseSettings):
     @cached_property
     def sqlite_path(self) -> Path:
         return self.data_dir / "axon.db"
+
+    @property
+    def store_location(self) -> str:
+        """Where workspaces live, for people: the data folder, or MongoDB (no credentials)."""
+        if self.mongodb_uri:
+            return f"workspaces in MongoDB (MONGODB_URI), data folder {self.data_dir}"
+        return f"data folder {self.data_dir}"
 
 
 def split_list(value: str) -> list[str]:

@@ -14,7 +14,8 @@ DATA_DIR_VARIABLE = "AXON_DATA_DIR"
 
 
 def default_data_dir() -> Path:
-    return Path.home() / ".local" / "share" / "axon"
+    """The one default for every entry point (CLI, server, quickstart): XDG's data home."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "axon"
 
 
 def data_dir_from_env() -> Path:

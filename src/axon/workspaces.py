@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from axon.models import (
     utcnow,
 )
 from axon.ports import DocumentStore, SearchIndex
+from axon.security.principal import FULL_ACCESS, Principal, workspace_not_found
 from axon.tokens import count_tokens
 
 MAX_CONTEXT_CHARS = 200_000
@@ -84,6 +86,74 @@ class ContextUpdate(_Input):
     metadata: dict[str, Any] | None = None
 
 
+# A miss lists the registered workspaces to suggest names; this bounds that scan.
+MAX_SCANNED_FOR_SUGGESTIONS = 10_000
+MAX_SUGGESTIONS = 3
+
+
+async def all_workspaces(store: DocumentStore, limit: int | None = None) -> list[Workspace]:
+    """Every registered workspace (at most `limit`), page by page."""
+    found: list[Workspace] = []
+    cursor: str | None = None
+    while limit is None or len(found) < limit:
+        page = await store.list_workspaces(200, cursor)
+        found += page.items
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return found if limit is None else found[:limit]
+
+
+def short_name(workspace_id: str) -> str:
+    """A child's name within its root (`work/api` -> `api`); other ids are their own."""
+    return workspace_id.rpartition("/")[2]
+
+
+def suggest_ids(wanted: str, ids: list[str]) -> list[str]:
+    """Registered ids close to `wanted`: the same but for case first, then look-alikes
+    of the whole id or of a child's short name."""
+    folded = wanted.casefold()
+    same_case = [i for i in ids if i.casefold() == folded or short_name(i).casefold() == folded]
+    by_key: dict[str, str] = {}
+    for workspace_id in ids:
+        by_key.setdefault(workspace_id.casefold(), workspace_id)
+        by_key.setdefault(short_name(workspace_id).casefold(), workspace_id)
+    close = [
+        by_key[key]
+        for key in difflib.get_close_matches(folded, list(by_key), n=MAX_SUGGESTIONS, cutoff=0.6)
+    ]
+    return list(dict.fromkeys(same_case + close))[:MAX_SUGGESTIONS]
+
+
+async def find_workspace(
+    store: DocumentStore,
+    workspace_id: str,
+    field: str = "workspaceId",
+    principal: Principal = FULL_ACCESS,
+) -> Workspace:
+    """The workspace `workspace_id` names for this caller: its id, or a root's child by
+    its short name when only one child has it. Otherwise a 404 suggesting the closest
+    names; a workspace the caller may not use is missing to it, and never suggested."""
+    workspace = await store.get_workspace(workspace_id)
+    if workspace is not None and principal.can_access(workspace.id):
+        return workspace
+    visible = await _visible_workspaces(store, principal)
+    if "/" not in workspace_id:
+        children = [w for w in visible if w.parent_id and short_name(w.id) == workspace_id]
+        if len(children) == 1:
+            return children[0]
+    suggestions = suggest_ids(workspace_id, [w.id for w in visible])
+    raise workspace_not_found(workspace_id, field, suggestions)
+
+
+async def _visible_workspaces(store: DocumentStore, principal: Principal) -> list[Workspace]:
+    if principal.workspaces is None:
+        return await all_workspaces(store, MAX_SCANNED_FOR_SUGGESTIONS)
+    # A restricted key names its workspaces: read those, not the whole registry.
+    found = [await store.get_workspace(i) for i in sorted(principal.workspaces)]
+    return [w for w in found if w is not None]
+
+
 def slugify(name: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower()[:48]
     return slug or "workspace"
@@ -111,10 +181,11 @@ async def create_workspace(store: DocumentStore, data: WorkspaceCreate) -> Works
 async def update_workspace(
     store: DocumentStore, workspace_id: str, data: WorkspaceUpdate
 ) -> Workspace:
+    workspace = await find_workspace(store, workspace_id, "id")
     changes = data.model_dump(exclude_unset=True)
-    updated = await store.update_workspace(workspace_id, changes)
-    if updated is None:
-        raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
+    updated = await store.update_workspace(workspace.id, changes)
+    if updated is None:  # removed meanwhile
+        raise workspace_not_found(workspace.id, "id")
     return updated
 
 
@@ -124,14 +195,9 @@ async def add_context(
     search_index: SearchIndex | None = None,
     tenant: str | None = None,
 ) -> Context:
-    if await store.get_workspace(data.workspace_id) is None:
-        raise NotFound(
-            f"workspace '{data.workspace_id}' not found",
-            code="WORKSPACE_NOT_FOUND",
-            details=[{"field": "workspaceId", "message": "no such workspace"}],
-        )
+    workspace = await find_workspace(store, data.workspace_id)
     _check_lines(data.start_line, data.end_line)
-    fields = data.model_dump()
+    fields = {**data.model_dump(), "workspace_id": workspace.id}
     context = Context(
         id=new_id("ctx"),
         content_hash=content_hash(data.content),
@@ -165,15 +231,3 @@ async def update_context(
     if search_index is not None:
         await search_index.index([updated])
     return updated
-
-
-async def all_workspaces(store: DocumentStore, page_size: int = 200) -> list[Workspace]:
-    """Every workspace, in the store's order (for listings that are not paged)."""
-    found: list[Workspace] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_workspaces(page_size, cursor)
-        found.extend(page.items)
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor

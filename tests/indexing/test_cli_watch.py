@@ -40,12 +40,14 @@ def test_cli_creates_the_workspace_and_prints_a_summary(
     root = tree("project")
     first = runner.invoke(cli, ["index", str(root), "--workspace", "cli-ws"])
     assert first.exit_code == 0, first.output
-    lines = first.output.strip().splitlines()
+    lines = first.stdout.strip().splitlines()
     # Not a terminal: plain progress lines (no bar), then the summary.
     assert lines[-1].startswith("cli-ws: 18 files (18 indexed, 0 unchanged, 0 removed")
     assert all(line.startswith("indexing cli-ws: ") for line in lines[:-1]), lines
     assert lines[-2].startswith("indexing cli-ws: 18/18 files (100%)"), lines
     assert "\x1b" not in first.output
+    # Where the index went, first, so a later "not found" is easy to explain.
+    assert first.stderr.splitlines()[0] == f"data folder {cli_env['AXON_DATA_DIR']}"
     again = runner.invoke(cli, ["index", str(root), "-w", "cli-ws", "--type", "coding"])
     assert again.exit_code == 0 and "(0 indexed, 18 unchanged" in again.output
     wrong_type = runner.invoke(cli, ["index", str(root), "-w", "cli-ws", "--type", "pkm"])

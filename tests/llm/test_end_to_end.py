@@ -19,6 +19,13 @@ from axon.config import Settings, load_settings
 from axon.services import Services, build_services
 from tests.fakes.llm_server import DEFAULT_TEXT, FakeLLMServer, Step
 
+
+@pytest.fixture
+def auto_create_workspaces() -> str:
+    # The workspaces these tests send prompts to without indexing them first.
+    return "alpha,beta,w,broken,keys,soft,cli"
+
+
 PROCESS = "/api/v1/prompts/process"
 AXON = str(Path(sys.executable).with_name("axon"))  # the installed console script
 

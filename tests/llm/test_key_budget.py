@@ -20,6 +20,11 @@ COST = (42 * 2.5 + 5 * 10) / 1e6  # one answer of the fake (42 in, 5 out) at gpt
 
 
 @pytest.fixture
+def auto_create_workspaces() -> str:
+    return "w"  # the prompts' workspace, created on first use
+
+
+@pytest.fixture
 async def secured(
     settings: Settings, fake: FakeLLMServer
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:

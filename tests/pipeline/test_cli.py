@@ -11,6 +11,13 @@ from axon.cli import app
 from axon.config import Settings
 from tests.servers import free_port
 
+
+@pytest.fixture
+def auto_create_workspaces() -> str:
+    # The workspaces these tests send prompts to without indexing them first.
+    return "cli,ask-ws,test-workspace,slow"
+
+
 runner = CliRunner()
 
 

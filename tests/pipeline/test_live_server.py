@@ -21,6 +21,13 @@ from axon.config import Settings, load_settings
 from tests.conftest import LiveServer
 from tests.fakes.llm_server import FakeLLMServer, Step
 
+
+@pytest.fixture
+def auto_create_workspaces() -> str:
+    # The workspaces these tests send prompts to without indexing them first.
+    return "sse,x,llm,j,cancel"
+
+
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "/api/v1/prompts/process"
 

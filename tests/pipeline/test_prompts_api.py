@@ -16,6 +16,13 @@ from axon.config import load_settings
 from axon.ports import ContextFilter, SearchRequest
 from axon.services import Services, build_services
 
+
+@pytest.fixture
+def auto_create_workspaces() -> str:
+    # The workspaces these tests send prompts to without indexing them first.
+    return "shop,proj,big,w,hist,fb,fb2,cap,down"
+
+
 PROCESS = "/api/v1/prompts/process"
 
 

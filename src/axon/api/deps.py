@@ -15,11 +15,10 @@ from axon.security.principal import (
     FULL_ACCESS,
     PRINCIPAL_STATE,
     Principal,
-    ensure_access,
-    workspace_not_found,
 )
 from axon.services import Services
 from axon.stores.pagination import encode_cursor
+from axon.workspaces import find_workspace
 
 
 def get_services(request: Request) -> Services:
@@ -74,12 +73,9 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 async def require_workspace(
     services: Services, principal: Principal, workspace_id: str, field: str = "workspaceId"
 ) -> Workspace:
-    """The workspace, if it exists and the caller may use it; 404 alike otherwise."""
-    ensure_access(principal, workspace_id, field)
-    workspace = await services.store.get_workspace(workspace_id)
-    if workspace is None:
-        raise workspace_not_found(workspace_id, field)
-    return workspace
+    """The workspace `workspace_id` names (a child also by its short name), if the caller
+    may use it; otherwise 404 alike, suggesting only names the caller may see."""
+    return await find_workspace(services.store, workspace_id, field, principal)
 
 
 class _HasId(Protocol):

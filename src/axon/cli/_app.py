@@ -49,14 +49,17 @@ def _explain(exc: Exception) -> tuple[str, int] | None:
     # Imported here: these modules are loaded already whenever they raised.
     from pydantic import ValidationError
 
-    from axon.config import SettingsError
-    from axon.errors import AxonError
+    from axon.config import SettingsError, load_settings
+    from axon.errors import AxonError, NotFound
 
     if isinstance(exc, SettingsError):
         return str(exc), 2
     if isinstance(exc, AxonError):
         fields = ", ".join(str(d["field"]) for d in exc.details if d.get("field"))
-        return exc.message + (f" ({fields})" if fields else ""), 1
+        where = ""
+        if isinstance(exc, NotFound):  # the usual cause: another data folder (AXON_DATA_DIR)
+            where = f" [{load_settings().store_location}]"
+        return exc.message + (f" ({fields})" if fields else "") + where, 1
     if isinstance(exc, ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -85,6 +85,7 @@ def index(
     from axon.indexing import index_workspace
 
     async def run(services: Services) -> None:
+        typer.echo(services.settings.store_location, err=True)  # where the index goes
         workspace = await _workspace_for(services, folder, workspace_id, kind)
         limit = services.settings.index_max_file_bytes
         async with IndexProgress(interactive, progress_interval) as view:

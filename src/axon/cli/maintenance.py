@@ -129,14 +129,11 @@ def reconcile(
     contexts missing from the lexical index or stale there, contexts without a vector of
     their current content (`vectorsMissing`), and index entries the store no longer has."""
     from axon.cli._output import print_json
-    from axon.errors import NotFound
-    from axon.workspaces import all_workspaces
+    from axon.workspaces import all_workspaces, find_workspace
 
     async def run(services: Services) -> dict[str, dict[str, int]]:
         if workspace is not None:
-            if await services.store.get_workspace(workspace) is None:
-                raise NotFound(f"workspace '{workspace}' not found")
-            ids = [workspace]
+            ids = [(await find_workspace(services.store, workspace)).id]
         else:
             ids = [w.id for w in await all_workspaces(services.store)]
         return {wid: await services.search_index.reconcile(wid, dry_run=dry_run) for wid in ids}

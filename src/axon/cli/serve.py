@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from pathlib import Path
 from types import FrameType
@@ -39,6 +40,7 @@ def serve(
         settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("axon.serve").info("%s", settings.store_location)
     with cli_errors():
         # A misconfigured embedder or a backend without its driver fails here, in one line.
         require_drivers(settings)

@@ -76,12 +76,10 @@ def list_(as_json: JsonFlag = False) -> None:
 def show(workspace_id: str, as_json: JsonFlag = False) -> None:
     """Show one workspace."""
     from axon.cli._output import print_json, print_record
-    from axon.errors import NotFound
+    from axon.workspaces import find_workspace
 
     async def run(services: Services) -> None:
-        workspace = await services.store.get_workspace(workspace_id)
-        if workspace is None:
-            raise NotFound(f"workspace '{workspace_id}' not found")
+        workspace = await find_workspace(services.store, workspace_id)
         (print_json if as_json else print_record)(workspace.dump())
 
     run_with_services(run)
@@ -91,11 +89,13 @@ def show(workspace_id: str, as_json: JsonFlag = False) -> None:
 def remove(workspace_id: str) -> None:
     """Remove a workspace and all its contexts."""
     from axon.errors import NotFound
+    from axon.workspaces import find_workspace
 
     async def run(services: Services) -> None:
-        if not await services.store.delete_workspace(workspace_id):
-            raise NotFound(f"workspace '{workspace_id}' not found")
-        await services.search_index.remove_workspace(workspace_id)
-        typer.echo(f"removed workspace {workspace_id}")
+        workspace = await find_workspace(services.store, workspace_id)
+        if not await services.store.delete_workspace(workspace.id):
+            raise NotFound(f"workspace '{workspace.id}' not found")
+        await services.search_index.remove_workspace(workspace.id)
+        typer.echo(f"removed workspace {workspace.id}")
 
     run_with_services(run)

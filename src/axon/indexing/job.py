@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from axon.errors import Conflict, InvalidInput, NotFound
+from axon.errors import Conflict, InvalidInput
 from axon.folders import allowed_workspace_folder
 from axon.indexing.report import IndexReport
 from axon.indexing.service import index_workspace
 from axon.jobs import JobContext, register_job
 from axon.models import Job, JobState, Workspace
 from axon.ports import EmbeddingStatus
+from axon.workspaces import find_workspace
 
 if TYPE_CHECKING:
     from axon.services import Services
@@ -53,9 +54,7 @@ def totals(reports: list[IndexReport]) -> dict[str, Any]:
 async def scan_job(ctx: JobContext) -> dict[str, Any]:
     services = ctx.services
     workspace_id = ctx.job.workspace_id or ""
-    workspace = await services.store.get_workspace(workspace_id)
-    if workspace is None:
-        raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
+    workspace = await find_workspace(services.store, workspace_id)
     last = 0.0
 
     async def progress(reports: list[IndexReport]) -> None:

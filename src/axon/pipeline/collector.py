@@ -17,11 +17,13 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from axon.errors import Conflict, InvalidInput, NotFound
+from axon.errors import Conflict, InvalidInput
 from axon.models import ID_PATTERN, Workspace, WorkspaceType
 from axon.pipeline.types import Source, Strategy, TaskType
 from axon.pipeline.windows import MIN_BUDGET, context_window
 from axon.ports import DocumentStore
+from axon.security.principal import FULL_ACCESS, Principal
+from axon.workspaces import find_workspace
 
 # C0 controls except \t \n \r, DEL, C1 controls, and lone surrogates (JSON can carry them
 # as \ud800 escapes; they cannot be encoded for the model).
@@ -127,15 +129,18 @@ class Collector:
         max_prompt_chars: int,
         max_token_limit: int,
         default_model: str,
-        auto_create_workspaces: bool,
+        auto_create: frozenset[str],
     ) -> None:
         self.store = store
         self.max_prompt_chars = max_prompt_chars
         self.max_token_limit = max_token_limit
         self.default_model = default_model
-        self.auto_create = auto_create_workspaces
+        self.auto_create = auto_create
 
-    async def collect(self, request: PromptRequest) -> CollectedPrompt:
+    async def collect(
+        self, request: PromptRequest, principal: Principal = FULL_ACCESS
+    ) -> CollectedPrompt:
+        """The checked request and its workspace (a 404 unless the caller may use it)."""
         self._check_limits(request)
         model = request.model or self.default_model
         window = context_window(model)
@@ -147,7 +152,7 @@ class Collector:
                     f"budget must be between {MIN_BUDGET} and {ceiling} tokens "
                     f"(MAX_TOKEN_LIMIT {self.max_token_limit}, {model} window {window})",
                 )
-        workspace, created = await self._workspace(request.workspace_id)
+        workspace, created = await self._workspace(request.workspace_id, principal)
         return CollectedPrompt(request, workspace, model, window, created)
 
     def _check_limits(self, request: PromptRequest) -> None:
@@ -173,16 +178,15 @@ class Collector:
         if problems:
             raise InvalidInput(f"invalid request: {problems[0]['message']}", details=problems)
 
-    async def _workspace(self, workspace_id: str) -> tuple[Workspace, bool]:
-        workspace = await self.store.get_workspace(workspace_id)
-        if workspace is not None:
-            return workspace, False
-        if not self.auto_create:
-            raise NotFound(
-                f"workspace '{workspace_id}' not found",
-                code="WORKSPACE_NOT_FOUND",
-                details=[{"field": "workspaceId", "message": "no such workspace"}],
-            )
+    async def _workspace(self, workspace_id: str, principal: Principal) -> tuple[Workspace, bool]:
+        if principal.can_access(workspace_id):
+            workspace = await self.store.get_workspace(workspace_id)
+            if workspace is not None:
+                return workspace, False
+        if workspace_id not in self.auto_create or not principal.can_access(workspace_id):
+            # A child by its short name, else a 404 naming the closest workspaces the
+            # caller may use.
+            return await find_workspace(self.store, workspace_id, principal=principal), False
         try:
             fresh = Workspace(id=workspace_id, name=workspace_id, type=WorkspaceType.CODING)
             return await self.store.create_workspace(fresh), True

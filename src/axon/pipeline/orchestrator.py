@@ -44,7 +44,7 @@ from axon.pipeline.windows import DEFAULT_MODEL
 from axon.ports import SearchHit, SearchRequest
 from axon.retrieval import MAX_QUERY_CHARS
 from axon.retrieval.context_cache import ContextCache
-from axon.security.principal import FULL_ACCESS, Principal, ensure_access
+from axon.security.principal import FULL_ACCESS, Principal
 from axon.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class Pipeline:
             max_prompt_chars=settings.max_prompt_chars,
             max_token_limit=settings.max_token_limit,
             default_model=settings.default_model or DEFAULT_MODEL,
-            auto_create_workspaces=settings.auto_create_workspaces,
+            auto_create=settings.auto_create_ids,
         )
         self.analyzer = Analyzer()
         self.synthesizer = Synthesizer()
@@ -133,10 +133,9 @@ class Pipeline:
         degraded: list[Degradation] = []
         with timed(latency, "collect"):
             self._check_model(request.model)
-            # Before the collector, which may create the workspace.
-            ensure_access(principal, request.workspace_id)
+            # The collector checks access before it may create the workspace.
+            collected = await self.collector.collect(request, principal)
             await self._check_budget(request, principal)
-            collected = await self.collector.collect(request)
         with timed(latency, "analyze"):
             analysis = await analyze_cached(
                 self.analyzer,

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from axon.config import Settings, split_list
-from axon.errors import Forbidden, InvalidInput, NotFound
+from axon.errors import Forbidden, InvalidInput
 from axon.folders import inside_workspace_roots
 from axon.models import Workspace
 from axon.ports import DocumentStore
+from axon.workspaces import all_workspaces, find_workspace
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,6 @@ def _real(path: str) -> Path:
 
 def allowed_roots(settings: Settings) -> list[Path]:
     return [_real(root) for root in split_list(settings.gate_allowed_roots)]
-
-
-async def _registered(store: DocumentStore) -> list[Workspace]:
-    workspaces: list[Workspace] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_workspaces(200, cursor)
-        workspaces += page.items
-        if page.next_cursor is None:
-            return workspaces
-        cursor = page.next_cursor
 
 
 def _existing_folder(root: Path, field: str) -> Path:
@@ -71,13 +61,7 @@ def _gateable(real: Path, workspace: Workspace | None, settings: Settings) -> bo
 async def target_for_workspace(
     store: DocumentStore, settings: Settings, workspace_id: str, *, trusted: bool = False
 ) -> GateTarget:
-    workspace = await store.get_workspace(workspace_id)
-    if workspace is None:
-        raise NotFound(
-            f"workspace '{workspace_id}' not found",
-            code="WORKSPACE_NOT_FOUND",
-            details=[{"field": "workspaceId", "message": "no such workspace"}],
-        )
+    workspace = await find_workspace(store, workspace_id)
     if not workspace.path:
         raise InvalidInput.field("workspaceId", f"workspace '{workspace_id}' has no folder")
     real = _real(workspace.path)
@@ -93,7 +77,7 @@ async def target_for_path(
     if not path.startswith(("/", "~")):
         raise InvalidInput.field("workspacePath", "must be an absolute path")
     real = _real(path)
-    registered = [w for w in await _registered(store) if w.path]
+    registered = [w for w in await all_workspaces(store) if w.path]
     workspace = next((w for w in registered if _real(w.path or "") == real), None)
     # A folder inside a registered workspace is gated as part of it.
     holder = workspace or next(

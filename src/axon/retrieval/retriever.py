@@ -44,7 +44,8 @@ from axon.retrieval.entities import QueryEntities, candidate_paths, extract_enti
 from axon.retrieval.partitions import global_partition, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import RankingWeights
-from axon.security.principal import ensure_access, workspace_not_found
+from axon.security.principal import ensure_access
+from axon.workspaces import find_workspace
 
 CANDIDATES = 200  # per partition and per list, before fusion
 RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
@@ -126,12 +127,10 @@ class HybridRetriever:
 
     async def _partitions(self, request: SearchRequest) -> list[tuple[Tier, list[str]]]:
         principal = request.principal
-        ensure_access(principal, request.workspace_id)
         workspace = request.workspace
         if workspace is None or workspace.id != request.workspace_id:
-            workspace = await self.store.get_workspace(request.workspace_id)
-        if workspace is None:
-            raise workspace_not_found(request.workspace_id)
+            workspace = await find_workspace(self.store, request.workspace_id, principal=principal)
+        ensure_access(principal, workspace.id)
         tiers = sorted(set(request.tiers or list(Tier)), key=TIER_ORDER.__getitem__)
         plan: list[tuple[Tier, list[str]]] = []
         for tier in tiers:

@@ -16,7 +16,9 @@ untenanted ones and those of its own tenant (see `global_partitions`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from axon.errors import NotFound
 from axon.models import ApiKey, Context, Tier
@@ -64,14 +66,21 @@ PRINCIPAL_STATE = "principal"
 
 
 def ensure_access(principal: Principal, workspace_id: str, field: str = "workspaceId") -> None:
-    """Raise 404 WORKSPACE_NOT_FOUND unless the caller may use the workspace."""
+    """Raise 404 WORKSPACE_NOT_FOUND unless the caller may use the workspace. Entry points
+    resolve names first (`axon.workspaces.find_workspace`, whose 404 suggests names the
+    caller may see); this is the check every later layer repeats on the resolved id."""
     if not principal.can_access(workspace_id):
         raise workspace_not_found(workspace_id, field)
 
 
-def workspace_not_found(workspace_id: str, field: str = "workspaceId") -> NotFound:
-    return NotFound(
-        f"workspace '{workspace_id}' not found",
-        code="WORKSPACE_NOT_FOUND",
-        details=[{"field": field, "message": "no such workspace"}],
-    )
+def workspace_not_found(
+    workspace_id: str, field: str = "workspaceId", suggestions: Sequence[str] = ()
+) -> NotFound:
+    """The one 404 for a workspace the caller cannot use, whether it is missing or not
+    the caller's; `suggestions` must only hold ids the caller may see."""
+    message = f"workspace '{workspace_id}' not found"
+    detail: dict[str, Any] = {"field": field, "message": "no such workspace"}
+    if suggestions:
+        message += "; did you mean " + " or ".join(f"'{s}'" for s in suggestions) + "?"
+        detail["suggestions"] = list(suggestions)
+    return NotFound(message, code="WORKSPACE_NOT_FOUND", details=[detail])

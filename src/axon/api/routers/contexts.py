@@ -18,7 +18,7 @@ from axon.api.deps import (
 from axon.errors import Forbidden, NotFound
 from axon.models import ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
-from axon.security.principal import Principal, ensure_access
+from axon.security.principal import Principal
 from axon.services import Services
 from axon.workspaces import ContextCreate, ContextUpdate, add_context, update_context
 
@@ -40,8 +40,9 @@ def _check_global_write(principal: Principal, tier: Tier | None) -> None:
 async def create(
     body: ContextCreate, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    ensure_access(principal, body.workspace_id)
+    workspace = await require_workspace(services, principal, body.workspace_id)
     _check_global_write(principal, body.tier)
+    body = body.model_copy(update={"workspace_id": workspace.id})  # a short name resolved
     context = await add_context(services.store, body, services.search_index, principal.tenant)
     return context.dump()
 

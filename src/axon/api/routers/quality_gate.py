@@ -7,11 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from axon.api.deps import CallerKeyDep, PrincipalDep, ServicesDep, require_output_scope
+from axon.api.deps import (
+    CallerKeyDep,
+    PrincipalDep,
+    ServicesDep,
+    require_output_scope,
+    require_workspace,
+)
 from axon.errors import Forbidden, NotFound
 from axon.models import ID_PATTERN, Job, JobState
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
-from axon.security.principal import ensure_access
 
 router = APIRouter(prefix="/api/v1/quality-gate", tags=["quality-gate"])
 
@@ -35,8 +40,9 @@ async def execute(
     Answers 202 with the run's id at once, or, with `wait: true`, the finished
     result (200) when it completes within AXON_GATE_WAIT_SECONDS.
     """
-    if body.workspace_id is not None:
-        ensure_access(principal, body.workspace_id)
+    workspace_id = body.workspace_id
+    if workspace_id is not None:
+        workspace_id = (await require_workspace(services, principal, workspace_id)).id
     elif principal.restricted:
         # A folder is nobody's workspace: only an unrestricted key may gate one.
         raise Forbidden(
@@ -45,7 +51,7 @@ async def execute(
             details=[{"field": "workspacePath", "message": "not allowed for this API key"}],
         )
     target = await resolve_target(
-        services.store, services.settings, body.workspace_id, body.workspace_path
+        services.store, services.settings, workspace_id, body.workspace_path
     )
     workspace_id = target.workspace.id if target.workspace else None
     job = await services.jobs.submit(JOB_KIND, job_params(body, target), workspace_id)

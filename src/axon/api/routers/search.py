@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from axon.api.deps import PrincipalDep, ServicesDep
+from axon.api.deps import PrincipalDep, ServicesDep, require_workspace
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.models import ID_PATTERN, ContextType, Tier
 from axon.ports import SearchRequest
@@ -37,9 +37,12 @@ class SearchBody(BaseModel):
 async def search(
     body: SearchBody, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
+    # Resolved first: a short name or a typo gets its answer (suggesting only names this
+    # caller may use) before any cached result is looked up.
+    workspace = await require_workspace(services, principal, body.workspace_id)
     request = SearchRequest(
         query=body.query,
-        workspace_id=body.workspace_id,
+        workspace_id=workspace.id,
         tiers=body.tiers,
         types=body.types,
         limit=body.limit,

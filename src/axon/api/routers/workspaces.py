@@ -17,7 +17,6 @@ from axon.api.deps import (
 from axon.errors import Forbidden, NotFound
 from axon.folders import allowed_workspace_folder
 from axon.models import Page, Workspace
-from axon.security.principal import ensure_access
 from axon.services import Services
 from axon.stores.pagination import decode_cursor, encode_cursor
 from axon.workspaces import WorkspaceCreate, WorkspaceUpdate, create_workspace, update_workspace
@@ -76,7 +75,7 @@ async def show(
 ) -> dict[str, Any]:
     workspace = await require_workspace(services, principal, workspace_id, field="id")
     # Read from the index itself, so it is right whichever process embeds.
-    status = await services.search_index.embedding_status(workspace_id)
+    status = await services.search_index.embedding_status(workspace.id)
     return {**workspace.dump(), "embeddings": status.dump()}
 
 
@@ -87,18 +86,18 @@ async def patch(
     services: ServicesDep,
     principal: PrincipalDep,
 ) -> dict[str, Any]:
-    ensure_access(principal, workspace_id, field="id")
+    workspace = await require_workspace(services, principal, workspace_id, field="id")
     if body.path is not None:
         body.path = allowed_workspace_folder(body.path, services.settings)
-    return (await update_workspace(services.store, workspace_id, body)).dump()
+    return (await update_workspace(services.store, workspace.id, body)).dump()
 
 
 @router.delete("/{workspace_id}", status_code=204)
 async def delete(
     workspace_id: WorkspaceIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Response:
-    ensure_access(principal, workspace_id, field="id")
-    if not await services.store.delete_workspace(workspace_id):
-        raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
-    await services.search_index.remove_workspace(workspace_id)
+    workspace = await require_workspace(services, principal, workspace_id, field="id")
+    if not await services.store.delete_workspace(workspace.id):
+        raise NotFound(f"workspace '{workspace.id}' not found", code="WORKSPACE_NOT_FOUND")
+    await services.search_index.remove_workspace(workspace.id)
     return Response(status_code=204)
