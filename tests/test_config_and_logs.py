@@ -7,6 +7,7 @@ import logging
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 import time
@@ -103,6 +104,9 @@ def _serve_start_lines(tmp_path: Path, env: dict[str, str], *, tty: bool) -> str
     try:
         deadline = time.monotonic() + 60
         while b"Uvicorn running" not in out and time.monotonic() < deadline:
+            ready, _, _ = select.select([reader], [], [], 1.0)
+            if not ready:  # nothing yet: check the deadline again
+                continue
             try:
                 chunk = os.read(reader.fileno(), 4096)
             except OSError:  # a pty reports EIO once the child has gone

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+import venv
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,13 @@ import httpx
 import pytest
 
 from axon.config import Settings
-from tests.quality_projects import hanging_project, node_project, python_project, write
+from tests.quality_projects import (
+    PYPROJECT,
+    hanging_project,
+    node_project,
+    python_project,
+    write,
+)
 from tests.test_api_foundation import assert_error
 
 SECRET = "sk-axon-test-SECRET-4242"
@@ -367,3 +374,22 @@ async def test_runs_as_a_job(client: httpx.AsyncClient, allowed: Path) -> None:
     assert run["progress"]["checks"] == {"lint:ruff": "failed"}
     job = (await client.get(f"/api/v1/jobs/{run_id}")).json()
     assert job["kind"] == "quality_gate"
+
+
+async def test_a_missing_tool_names_the_interpreter_and_why(
+    client: httpx.AsyncClient, allowed: Path
+) -> None:
+    """A project whose own .venv lacks pytest: the error says which Python ran it."""
+    project = write(
+        allowed / "calc",
+        {"pyproject.toml": PYPROJECT, "tests/test_calc.py": "def test_ok():\n    pass\n"},
+    )
+    await asyncio.to_thread(venv.create, project / ".venv", with_pip=False)
+    result = await gate(client, workspacePath=str(project), checks=["tests"])
+    tests = check(result, "tests:pytest")
+    python = project / ".venv" / "bin" / "python"
+    assert tests["status"] == "error"
+    assert tests["reason"].startswith(
+        f"pytest is not installed for {python} (the workspace's .venv); install it there"
+    ), tests["reason"]
+    assert result["python"] == {"path": str(python), "chosen": "the workspace's .venv"}

@@ -345,13 +345,15 @@ def test_the_workspace_virtualenv_is_preferred(tmp_path: Path) -> None:
     from axon.config import load_settings
     from axon.quality.config import GateConfig
     from axon.quality.environment import tool_environment
-    from axon.quality.plan import find_python
+    from axon.quality.interpreter import find_python
 
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
     (venv / "bin" / "python").symlink_to(sys.executable)
-    python = find_python(tmp_path, GateConfig(), "/usr/bin")
+    found = find_python(tmp_path, GateConfig(), "/usr/bin", {})
+    assert found is not None
+    python = found.path
     assert python == venv / "bin" / "python"  # not resolved: the venv's own path
     env = tool_environment(load_settings(), python.parent, source={"PATH": "/usr/bin"})
     assert env["PATH"] == f"{venv / 'bin'}:/usr/bin" and env["VIRTUAL_ENV"] == str(venv)

@@ -92,7 +92,8 @@ MAX_SUGGESTIONS = 3
 
 
 async def all_workspaces(store: DocumentStore, limit: int | None = None) -> list[Workspace]:
-    """Every registered workspace (at most `limit`), page by page."""
+    """Every workspace (at most `limit`), in the store's order (for listings that are
+    not paged)."""
     found: list[Workspace] = []
     cursor: str | None = None
     while limit is None or len(found) < limit:

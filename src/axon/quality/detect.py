@@ -70,7 +70,7 @@ def _read_text(path: Path) -> str:
     return ""
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError:
@@ -108,7 +108,7 @@ def _python_project(root: Path) -> _PythonProject | None:
     )
     if not _any_file(root, markers) and not has_code:
         return None
-    pyproject = _read_toml(root / "pyproject.toml")
+    pyproject = read_toml(root / "pyproject.toml")
     project = pyproject.get("project") or {}
     deps = json.dumps(
         [project.get("dependencies"), project.get("optional-dependencies"),

@@ -46,6 +46,7 @@ class CheckSpec:
     report: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     problem: str | None = None
+    interpreter: str | None = None  # the Python it runs with and why that one, for messages
 
     @property
     def id(self) -> str:
@@ -103,6 +104,13 @@ class CheckResult(CamelModel):
     output_truncated: bool = False
 
 
+class PythonUsed(CamelModel):
+    """The interpreter the Python checks ran with, and how it was chosen."""
+
+    path: str
+    chosen: str
+
+
 class GateResult(CamelModel):
     run_id: str
     workspace_id: str | None = None
@@ -113,4 +121,5 @@ class GateResult(CamelModel):
     started_at: UtcDatetime
     finished_at: UtcDatetime
     duration_ms: float
+    python: PythonUsed | None = None
     context_ids: list[str] = Field(default_factory=list)

@@ -9,18 +9,17 @@ not read.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from axon.config import Settings
-from axon.quality.config import GateConfig, GateConfigError, PinnedCheck, load_config
-from axon.quality.detect import Toolbox, detect, pytest_report_args
+from axon.quality.config import GateConfigError, PinnedCheck, load_config
+from axon.quality.detect import Toolbox, detect, pytest_report_args, read_toml
 from axon.quality.environment import tool_environment
+from axon.quality.interpreter import Interpreter, find_python
 from axon.quality.models import CheckKind, CheckSpec
 from axon.quality.sandbox import Launcher
 
-_VENVS = (".venv", "venv", "env")
 _MYPY_JSON_SINCE = (1, 11)
 _NOTHING_FOUND = {
     CheckKind.TESTS: "no test runner or tests found",
@@ -34,23 +33,7 @@ class Plan:
     checks: list[CheckSpec]
     skipped: dict[CheckKind, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-
-
-def find_python(root: Path, config: GateConfig, path: str) -> Path | None:
-    """The configured interpreter, else the workspace's own virtualenv, else PATH's python3."""
-    if config.python is not None:
-        configured = Path(config.python).expanduser()
-        configured = configured if configured.is_absolute() else root / configured
-        if not configured.is_file():
-            raise GateConfigError([f"python: {configured} does not exist"])
-        return configured
-    for venv in _VENVS:
-        # Not resolved: a venv's python is a symlink, and resolving it would leave the venv.
-        candidate = root / venv / "bin" / "python"
-        if candidate.is_file() and (root / venv / "pyvenv.cfg").is_file():
-            return candidate
-    found = shutil.which("python3", path=path) or shutil.which("python", path=path)
-    return Path(found) if found else None
+    python: Interpreter | None = None  # for Python checks; named in the report
 
 
 def _module_or_name(argv: list[str]) -> str:
@@ -168,9 +151,12 @@ async def make_plan(
     base_env = tool_environment(settings)
     try:
         config = load_config(root)
-        python = find_python(root, config, base_env.get("PATH", ""))
+        interpreter = find_python(
+            root, config, base_env.get("PATH", ""), read_toml(root / "pyproject.toml")
+        )
     except GateConfigError as exc:
         return _error_plan(kinds, str(exc), settings.gate_check_timeout)
+    python = interpreter.path if interpreter is not None else None
     in_venv = python is not None and (python.parent.parent / "pyvenv.cfg").is_file()
     env = tool_environment(settings, python.parent if in_venv and python else None)
     timeout = min(config.timeout or settings.gate_check_timeout, settings.gate_check_timeout)
@@ -178,7 +164,7 @@ async def make_plan(
         root=root, path=env.get("PATH", ""), python=python, reports=reports, timeout=timeout
     )
     detected = detect(box)
-    plan = Plan(checks=[], env=env)
+    plan = Plan(checks=[], env=env, python=interpreter)
     for kind in kinds:
         pinned = config.checks.get(kind)
         if pinned is not None and not pinned.enabled:
@@ -202,8 +188,16 @@ async def make_plan(
         ):
             spec.argv = [a for i, a in enumerate(spec.argv) if not _is_output_json(spec.argv, i)]
             spec.parser = "mypy"
+    for spec in plan.checks:
+        if interpreter is not None and _runs_with(spec, interpreter.path):
+            spec.interpreter = interpreter.describe()
     _unique_ids(plan.checks)
     return plan
+
+
+def _runs_with(spec: CheckSpec, python: Path) -> bool:
+    """The check runs `python` itself or a tool installed beside it."""
+    return bool(spec.argv) and Path(spec.argv[0]).parent == python.parent
 
 
 def _is_output_json(argv: list[str], index: int) -> bool:

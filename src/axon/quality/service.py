@@ -35,6 +35,7 @@ from axon.quality.models import (
     CheckSpec,
     CheckStatus,
     GateResult,
+    PythonUsed,
     Severity,
 )
 from axon.quality.parsers import PARSERS, ToolOutput
@@ -210,6 +211,13 @@ class _Runner:
         return result
 
 
+def _python_used(plan: Plan) -> PythonUsed | None:
+    """Named in the report when a Python check ran with it."""
+    if plan.python is None or not any(spec.interpreter for spec in plan.checks):
+        return None
+    return PythonUsed(path=str(plan.python.path), chosen=plan.python.chosen)
+
+
 async def run_gate(
     settings: Settings,
     store: DocumentStore,
@@ -264,6 +272,7 @@ async def run_gate(
         started_at=started_at,
         finished_at=utcnow(),
         duration_ms=round((time.monotonic() - clock) * 1000, 1),
+        python=_python_used(plan),
     )
     if target.workspace is not None:
         result.context_ids = await record_failures(store, search_index, target.workspace.id, result)

@@ -46,7 +46,11 @@ def _unread(spec: CheckSpec, outcome: ProcessOutcome) -> tuple[CheckStatus, str 
             (CheckStatus.PASSED, None) if code == 0 else (CheckStatus.FAILED, f"exit code {code}")
         )
     if missing := _NO_MODULE.search(outcome.stderr + outcome.stdout):
-        return CheckStatus.ERROR, f"{missing.group(1)} is not installed for this interpreter"
+        python = spec.interpreter or "the interpreter it ran with"
+        return CheckStatus.ERROR, (
+            f"{missing.group(1)} is not installed for {python}; install it there, or name "
+            "the project's interpreter as python in .axon/quality-gate.toml"
+        )
     if spec.tool == "pytest" and code == _PYTEST_NO_TESTS:
         return CheckStatus.SKIPPED, "no tests were collected"
     cut = "; the output was cut at the size limit" if outcome.truncated else ""
