@@ -12,7 +12,9 @@ from pydantic.alias_generators import to_camel
 
 from axon.errors import InvalidInput, NotFound
 from axon.models import (
+    CHILD_SEPARATOR,
     ID_PATTERN,
+    WORKSPACE_ID_PATTERN,
     Context,
     ContextType,
     Tier,
@@ -63,7 +65,7 @@ class WorkspaceUpdate(_Input):
 
 
 class ContextCreate(_Input):
-    workspace_id: str = Field(pattern=ID_PATTERN)
+    workspace_id: str = Field(pattern=WORKSPACE_ID_PATTERN)
     tier: Tier = Tier.WORKSPACE
     type: ContextType
     title: str | None = Field(default=None, max_length=500)
@@ -105,9 +107,14 @@ async def all_workspaces(store: DocumentStore, limit: int | None = None) -> list
     return found if limit is None else found[:limit]
 
 
+async def children_of(store: DocumentStore, root_id: str) -> list[Workspace]:
+    """A root workspace's sub-project workspaces."""
+    return [w for w in await all_workspaces(store) if w.parent_id == root_id]
+
+
 def short_name(workspace_id: str) -> str:
-    """A child's name within its root (`work/api` -> `api`); other ids are their own."""
-    return workspace_id.rpartition("/")[2]
+    """A child's name within its root (`work.api` -> `api`); other ids are their own."""
+    return workspace_id.rpartition(CHILD_SEPARATOR)[2]
 
 
 def suggest_ids(wanted: str, ids: list[str]) -> list[str]:
@@ -139,7 +146,7 @@ async def find_workspace(
     if workspace is not None and principal.can_access(workspace.id):
         return workspace
     visible = await _visible_workspaces(store, principal)
-    if "/" not in workspace_id:
+    if CHILD_SEPARATOR not in workspace_id:
         children = [w for w in visible if w.parent_id and short_name(w.id) == workspace_id]
         if len(children) == 1:
             return children[0]

@@ -12,7 +12,6 @@ stored, so feedback works on it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from axon.errors import InvalidInput
 from axon.llm.types import ChatMessage
-from axon.models import ID_PATTERN
+from axon.models import WORKSPACE_ID_RE
 from axon.pipeline import Pipeline, Prepared, PromptRequest
 from axon.pipeline.types import Source
 from axon.security.principal import FULL_ACCESS, Principal
@@ -28,7 +27,6 @@ from axon.security.principal import FULL_ACCESS, Principal
 WORKSPACE_HEADER = "x-axon-workspace"
 INTERACTION_HEADER = "X-Axon-Interaction-Id"
 MODEL_PREFIX = "axon"
-_WORKSPACE_RE = re.compile(ID_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +56,7 @@ def select(model: str, header: str | None) -> Selection:
             "name a workspace: model 'axon/<workspace>' (or 'axon/<workspace>/<provider:model>')"
             " or the X-Axon-Workspace header",
         )
-    if not _WORKSPACE_RE.match(workspace):
+    if not WORKSPACE_ID_RE.match(workspace):
         raise InvalidInput.field("model", f"'{workspace}' is not a valid workspace id")
     return Selection(workspace, upstream)
 

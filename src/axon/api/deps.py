@@ -8,7 +8,15 @@ from typing import Annotated, Protocol, TypeVar
 from fastapi import Depends, Path, Query, Request
 
 from axon.errors import Forbidden
-from axon.models import CONTEXT_ID_PATTERN, ID_PATTERN, ApiKey, ApiScope, Job, Page, Workspace
+from axon.models import (
+    CONTEXT_ID_PATTERN,
+    WORKSPACE_ID_PATTERN,
+    ApiKey,
+    ApiScope,
+    Job,
+    Page,
+    Workspace,
+)
 from axon.quality.service import JOB_KIND as GATE_JOB_KIND
 from axon.security.keys import allows
 from axon.security.principal import (
@@ -55,7 +63,9 @@ def require_output_scope(job: Job, key: ApiKey | None) -> None:
         )
 
 
-WorkspaceIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="workspace id")]
+WorkspaceIdPath = Annotated[
+    str, Path(pattern=WORKSPACE_ID_PATTERN, description="workspace id (a child: root.name)")
+]
 ContextIdPath = Annotated[str, Path(pattern=CONTEXT_ID_PATTERN, description="context id")]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="page size")]
 CursorQuery = Annotated[str | None, Query(max_length=512, description="opaque cursor")]

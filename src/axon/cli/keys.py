@@ -56,13 +56,15 @@ def create(
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
     from axon.cli._output import print_json
-    from axon.models import ID_PATTERN, utcnow
+    from axon.models import ID_PATTERN, WORKSPACE_ID_PATTERN, utcnow
     from axon.security.keys import new_api_key
 
     if not name.strip() or len(name) > 200:
         fail("the key name must be 1 to 200 characters")
-    for value in [*(workspace or []), *([tenant] if tenant is not None else [])]:
-        if not re.fullmatch(ID_PATTERN, value):
+    # A key may be limited to a root's child (`root.child`); a tenant is a plain id.
+    ids = [(w, WORKSPACE_ID_PATTERN) for w in workspace or []]
+    for value, pattern in ids + ([(tenant, ID_PATTERN)] if tenant is not None else []):
+        if not re.fullmatch(pattern, value):
             fail(f"'{value}' is not a valid id: 1 to 64 letters, digits, '_' or '-'")
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     record, token = new_api_key(

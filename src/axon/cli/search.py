@@ -54,7 +54,7 @@ def search(
     if as_json:
         print_json(response)
     else:
-        _print_hits(response["results"], content)
+        _print_hits(response["results"], content, workspace)
 
 
 def _search_on_server(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -92,9 +92,10 @@ def _search_here(body: dict[str, Any]) -> dict[str, Any]:
     return run_with_services(run)
 
 
-def _print_hits(results: list[dict[str, Any]], with_content: bool) -> None:
+def _print_hits(results: list[dict[str, Any]], with_content: bool, searched: str) -> None:
     """One block per hit, by score: `score  path:start-end`, then what it is."""
     from axon.cli._text import clean, location, snippet
+    from axon.workspaces import short_name
 
     if not results:
         typer.echo("no results")
@@ -105,6 +106,8 @@ def _print_hits(results: list[dict[str, Any]], with_content: bool) -> None:
     typer.echo(f"{len(ranked)} results, best first (score, location):")
     for n, r in enumerate(ranked, 1):
         where = location(r["path"], r["startLine"], r["endLine"], r["title"] or r["id"])
+        if r["workspaceId"] != searched:  # a root's search: say which sub-project it is from
+            where = f"{short_name(r['workspaceId'])}: {where}"
         typer.echo(f"{n:>3}. {r['score']:.3f}  {where}")
         about = [clean(r["symbol"])] if r["symbol"] else []
         about += [r["type"], f"{r['tier']} tier"]

@@ -1,7 +1,10 @@
 """Root folders: each sub-project found by its manifests becomes a child workspace.
 
-A child's id is derived from the root's id and the sub-project's absolute
-path, so it is the same on every run and after restarts.
+A child's id is the root's id and the sub-project's folder, `<root>.<folder>`
+(`work.api`, `work.services-billing` for services/billing), so it reads well, is
+the same on every run, and `--workspace api` finds it by its short name. Children
+indexed under the former hashed ids (`work--api-1a2b3c`) are no longer wanted on
+the next run, so that run removes them and indexes the new ids.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from dataclasses import dataclass
 
 from axon.indexing.ignore import builtin_reason
 from axon.indexing.manifests import PARSERS
-from axon.models import Workspace, WorkspaceType
+from axon.models import CHILD_SEPARATOR, Workspace, WorkspaceType
 from axon.ports import DocumentStore
-from axon.workspaces import slugify
+from axon.workspaces import children_of, slugify
 
 PROJECT_MARKERS = frozenset({*PARSERS, "setup.py", "requirements.txt", ".git"})
 VAULT_MARKERS = frozenset({".obsidian", ".logseq", ".foam"})
@@ -63,10 +66,17 @@ def find_subprojects(root: str) -> list[SubProject]:
     return sorted(found, key=lambda p: p.path)
 
 
-def child_id(root_id: str, abs_path: str) -> str:
-    digest = hashlib.sha256(os.path.abspath(abs_path).encode("utf-8", "surrogatepass"))
-    name = slugify(os.path.basename(abs_path))[:24]
-    return f"{root_id[:30]}--{name}-{digest.hexdigest()[:6]}"
+def child_ids(root_id: str, projects: list[SubProject]) -> list[str]:
+    """One readable id per sub-project, in order; folders whose names slug the same
+    (`a/b` and `a-b`) keep the first as is and tell the others apart by a short hash."""
+    ids: list[str] = []
+    for project in projects:
+        name = slugify(project.path.replace("/", "-"))
+        if f"{root_id}{CHILD_SEPARATOR}{name}" in ids:
+            digest = hashlib.sha256(project.path.encode("utf-8", "surrogatepass")).hexdigest()
+            name = f"{name[:57]}-{digest[:6]}"
+        ids.append(f"{root_id}{CHILD_SEPARATOR}{name}")
+    return ids
 
 
 async def sync_children(
@@ -75,8 +85,7 @@ async def sync_children(
     """Create or update a child workspace per sub-project of `root`; return (children,
     ids of former children whose folder is no longer a sub-project)."""
     children: list[Workspace] = []
-    for project in projects:
-        wid = child_id(root.id, project.abs_path)
+    for project, wid in zip(projects, child_ids(root.id, projects), strict=True):
         existing = await store.get_workspace(wid)
         if existing is None:
             existing = await store.create_workspace(
@@ -93,12 +102,5 @@ async def sync_children(
             existing = await store.update_workspace(wid, {"type": project.type}) or existing
         children.append(existing)
     wanted = {c.id for c in children}
-    stale: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_workspaces(200, cursor)
-        stale += [w.id for w in page.items if w.parent_id == root.id and w.id not in wanted]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    stale = [w.id for w in await children_of(store, root.id) if w.id not in wanted]
     return children, stale

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from axon.errors import Conflict, InvalidInput
-from axon.models import ID_PATTERN, Workspace, WorkspaceType
+from axon.models import WORKSPACE_ID_PATTERN, Workspace, WorkspaceType
 from axon.pipeline.types import Source, Strategy, TaskType
 from axon.pipeline.windows import MIN_BUDGET, context_window
 from axon.ports import DocumentStore
@@ -99,7 +99,7 @@ class PromptRequest(_Input):
     """Body of POST /api/v1/prompts/process."""
 
     prompt: Clean = Field(min_length=1)
-    workspace_id: str = Field(pattern=ID_PATTERN)
+    workspace_id: str = Field(pattern=WORKSPACE_ID_PATTERN)
     source: Source = Source.API
     metadata: PromptMetadata = Field(default_factory=PromptMetadata)
     conversation: list[Turn] = Field(default_factory=list, max_length=MAX_CONVERSATION_TURNS)

@@ -23,7 +23,7 @@ from pydantic.alias_generators import to_camel
 from axon.config import Settings
 from axon.errors import InvalidInput
 from axon.jobs import JobContext, register_job
-from axon.models import ID_PATTERN, utcnow
+from axon.models import WORKSPACE_ID_PATTERN, utcnow
 from axon.ports import DocumentStore, SearchIndex
 from axon.quality.access import GateTarget, target_for_path, target_for_workspace
 from axon.quality.contexts import record_failures
@@ -58,7 +58,7 @@ ProgressCallback = Callable[[str, str], Awaitable[None]]
 class GateRequest(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    workspace_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    workspace_id: str | None = Field(default=None, pattern=WORKSPACE_ID_PATTERN)
     workspace_path: str | None = Field(default=None, min_length=1, max_length=4096)
     checks: list[CheckKind] | None = Field(default=None, min_length=1, max_length=3)
     wait: bool = False

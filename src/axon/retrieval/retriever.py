@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from axon.embeddings.pieces import query_embedding_text
 from axon.errors import InvalidInput
-from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
+from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS, WorkspaceType
 from axon.models import TIER_ORDER, Context, Tier, utcnow
 from axon.ports import (
     DocumentStore,
@@ -45,7 +45,7 @@ from axon.retrieval.partitions import global_partition, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import RankingWeights
 from axon.security.principal import ensure_access
-from axon.workspaces import find_workspace
+from axon.workspaces import children_of, find_workspace
 
 CANDIDATES = 200  # per partition and per list, before fusion
 RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
@@ -132,18 +132,24 @@ class HybridRetriever:
             workspace = await find_workspace(self.store, request.workspace_id, principal=principal)
         ensure_access(principal, workspace.id)
         tiers = sorted(set(request.tiers or list(Tier)), key=TIER_ORDER.__getitem__)
+        # A root's searches cover its sub-projects too; each hit keeps its child's id.
+        covered = [workspace.id]
+        if workspace.type is WorkspaceType.ROOT:
+            children = await children_of(self.store, workspace.id)
+            # Only the sub-projects this caller may use.
+            covered += [child.id for child in children if principal.can_access(child.id)]
         plan: list[tuple[Tier, list[str]]] = []
         for tier in tiers:
             if tier is Tier.GLOBAL:
                 tenants = [None] + ([principal.tenant] if principal.tenant else [])
                 plan.append((tier, [global_partition(t) for t in tenants]))
             elif tier is Tier.HYBRID:
-                owners = [workspace.id] + ([workspace.parent_id] if workspace.parent_id else [])
+                owners = covered + ([workspace.parent_id] if workspace.parent_id else [])
                 # A relative the caller may not use shares nothing with it.
                 visible = [o for o in owners if principal.can_access(o)]
                 plan.append((tier, [partition_for(owner, tier) for owner in visible]))
             else:
-                plan.append((tier, [partition_for(workspace.id, tier)]))
+                plan.append((tier, [partition_for(owner, tier) for owner in covered]))
         return plan
 
     async def _query_vector(self, query: str) -> NDArray[np.float32] | None:

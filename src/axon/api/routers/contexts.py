@@ -16,7 +16,7 @@ from axon.api.deps import (
     visible_page,
 )
 from axon.errors import Forbidden, NotFound
-from axon.models import ID_PATTERN, Context, ContextType, Tier
+from axon.models import WORKSPACE_ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
 from axon.security.principal import Principal
 from axon.services import Services
@@ -51,7 +51,9 @@ async def create(
 async def list_all(
     services: ServicesDep,
     principal: PrincipalDep,
-    workspace_id: Annotated[str | None, Query(alias="workspaceId", pattern=ID_PATTERN)] = None,
+    workspace_id: Annotated[
+        str | None, Query(alias="workspaceId", pattern=WORKSPACE_ID_PATTERN)
+    ] = None,
     tier: Annotated[Tier | None, Query()] = None,
     type: Annotated[ContextType | None, Query()] = None,
     path: Annotated[str | None, Query(max_length=4096)] = None,

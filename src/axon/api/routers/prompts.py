@@ -22,7 +22,7 @@ from axon.api.errors import error_body
 from axon.api.rendering import json_response
 from axon.api.sse import EventStreamResponse, sse_event
 from axon.errors import AxonError
-from axon.models import ID_PATTERN
+from axon.models import WORKSPACE_ID_PATTERN
 from axon.pipeline import Answer, Pipeline, Prepared, PromptRequest
 
 router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"])
@@ -96,7 +96,9 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
 async def history(
     services: ServicesDep,
     principal: PrincipalDep,
-    workspace_id: Annotated[str | None, Query(alias="workspaceId", pattern=ID_PATTERN)] = None,
+    workspace_id: Annotated[
+        str | None, Query(alias="workspaceId", pattern=WORKSPACE_ID_PATTERN)
+    ] = None,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:

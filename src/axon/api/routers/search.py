@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from axon.api.deps import PrincipalDep, ServicesDep, require_workspace
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
-from axon.models import ID_PATTERN, ContextType, Tier
+from axon.models import WORKSPACE_ID_PATTERN, ContextType, Tier
 from axon.ports import SearchRequest
 from axon.retrieval.results import search_response
 
@@ -25,7 +25,7 @@ class SearchBody(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
-    workspace_id: str = Field(pattern=ID_PATTERN)
+    workspace_id: str = Field(pattern=WORKSPACE_ID_PATTERN)
     tiers: list[Tier] | None = Field(default=None, min_length=1, max_length=3)
     types: list[ContextType] | None = Field(default=None, min_length=1, max_length=20)
     limit: int = Field(default=10, ge=1, le=MAX_LIMIT)

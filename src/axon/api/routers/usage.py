@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from axon.api.deps import PrincipalDep, ServicesDep, require_workspace
 from axon.llm.gateway import Gateway
-from axon.models import ID_PATTERN, LlmUsage
+from axon.models import WORKSPACE_ID_PATTERN, LlmUsage
 from axon.services import Services
 
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
@@ -46,7 +46,8 @@ async def usage(
     services: ServicesDep,
     principal: PrincipalDep,
     workspace_id: Annotated[
-        str | None, Query(alias="workspaceId", pattern=ID_PATTERN, description="one workspace")
+        str | None,
+        Query(alias="workspaceId", pattern=WORKSPACE_ID_PATTERN, description="one workspace"),
     ] = None,
 ) -> dict[str, Any]:
     """Totals since the data directory was created; without workspaceId, of every
