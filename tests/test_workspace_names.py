@@ -26,11 +26,11 @@ async def _register(services: Services, *ids: str) -> None:
 
 
 def test_suggestions_prefer_a_case_match_then_look_alikes() -> None:
-    ids = ["flask", "requests", "sphinx", "work/api", "Flask-Login"]
+    ids = ["flask", "requests", "sphinx", "work.api", "Flask-Login"]
     assert suggest_ids("Flask", ids)[0] == "flask"
     assert suggest_ids("flsk", ids)[0] == "flask"
     assert suggest_ids("request", ids) == ["requests"]
-    assert suggest_ids("ap", ids) == ["work/api"]  # a child by its short name
+    assert suggest_ids("ap", ids) == ["work.api"]  # a child by its short name
     assert suggest_ids("zzzz", ids) == []
 
 

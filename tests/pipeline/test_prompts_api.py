@@ -20,7 +20,7 @@ from axon.services import Services, build_services
 @pytest.fixture
 def auto_create_workspaces() -> str:
     # The workspaces these tests send prompts to without indexing them first.
-    return "shop,proj,big,w,hist,fb,fb2,cap,down"
+    return "test-workspace,shop,proj,big,w,hist,fb,fb2,cap,down"
 
 
 PROCESS = "/api/v1/prompts/process"
