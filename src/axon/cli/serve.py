@@ -40,11 +40,11 @@ def serve(
         settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("axon.serve").info("%s", settings.store_location)
     with cli_errors():
         # A misconfigured embedder or a backend without its driver fails here, in one line.
         require_drivers(settings)
         build_embedder(settings)
+    logging.getLogger("axon.serve").info("%s", settings.store_location)
     # CLI commands of the same data folder find this server by the file and ask it.
     announce(settings.data_dir, settings.host, settings.port, settings.auth_enabled)
     previous = signal.getsignal(signal.SIGTERM)
