@@ -115,7 +115,11 @@ async def test_prompt_processing_records_retrieval_time(client: httpx.AsyncClien
     before = count((await client.get("/metrics")).text)
     r = await client.post(
         "/api/v1/prompts/process",
-        json={"prompt": "What is this project about?", "workspaceId": "m-ws", "source": "api"},
+        json={
+            "prompt": "What is this project about?",
+            "workspaceId": "test-workspace",  # created on first use
+            "source": "api",
+        },
     )
     assert r.status_code == 200, r.text
     assert count((await client.get("/metrics")).text) == before + 1

@@ -25,7 +25,7 @@ from tests.fakes.llm_server import FakeLLMServer, Step
 @pytest.fixture
 def auto_create_workspaces() -> str:
     # The workspaces these tests send prompts to without indexing them first.
-    return "sse,x,llm,j,cancel"
+    return "test-workspace,sse,x,llm,j,cancel"
 
 
 ROOT = Path(__file__).resolve().parents[2]
