@@ -13,6 +13,15 @@ from enum import StrEnum
 MAX_QUERY_CHARS = 32_000
 MAX_LIMIT = 100
 
+# A root's child is `<root>.<sub-project>` (`work.api`): readable, and safe in URL paths
+# and in `axon/<workspace>/<model>` model names, where a `/` would be ambiguous.
+CHILD_SEPARATOR = "."
+
+
+def short_name(workspace_id: str) -> str:
+    """A child's name within its root (`work.api` -> `api`); other ids are their own."""
+    return workspace_id.rpartition(CHILD_SEPARATOR)[2]
+
 
 class Tier(StrEnum):
     WORKSPACE = "workspace"

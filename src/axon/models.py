@@ -26,9 +26,6 @@ T = TypeVar("T")
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ID_RE = re.compile(ID_PATTERN)
-# A root's child is `<root>.<sub-project>` (`work.api`): readable, and safe in URL paths
-# and in `axon/<workspace>/<model>` model names, where a `/` would be ambiguous.
-CHILD_SEPARATOR = "."
 WORKSPACE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})?$"
 WORKSPACE_ID_RE = re.compile(WORKSPACE_ID_PATTERN)
 CONTEXT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"

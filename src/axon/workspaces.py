@@ -11,8 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from axon.errors import InvalidInput, NotFound
+from axon.kinds import CHILD_SEPARATOR, short_name
 from axon.models import (
-    CHILD_SEPARATOR,
     ID_PATTERN,
     WORKSPACE_ID_PATTERN,
     Context,
@@ -110,11 +110,6 @@ async def all_workspaces(store: DocumentStore, limit: int | None = None) -> list
 async def children_of(store: DocumentStore, root_id: str) -> list[Workspace]:
     """A root workspace's sub-project workspaces."""
     return [w for w in await all_workspaces(store) if w.parent_id == root_id]
-
-
-def short_name(workspace_id: str) -> str:
-    """A child's name within its root (`work.api` -> `api`); other ids are their own."""
-    return workspace_id.rpartition(CHILD_SEPARATOR)[2]
 
 
 def suggest_ids(wanted: str, ids: list[str]) -> list[str]:

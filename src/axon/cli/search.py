@@ -95,7 +95,7 @@ def _search_here(body: dict[str, Any]) -> dict[str, Any]:
 def _print_hits(results: list[dict[str, Any]], with_content: bool, searched: str) -> None:
     """One block per hit, by score: `score  path:start-end`, then what it is."""
     from axon.cli._text import clean, location, snippet
-    from axon.workspaces import short_name
+    from axon.kinds import short_name
 
     if not results:
         typer.echo("no results")

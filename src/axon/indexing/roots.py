@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from axon.indexing.ignore import builtin_reason
 from axon.indexing.manifests import PARSERS
-from axon.models import CHILD_SEPARATOR, Workspace, WorkspaceType
+from axon.kinds import CHILD_SEPARATOR
+from axon.models import Workspace, WorkspaceType
 from axon.ports import DocumentStore
 from axon.workspaces import children_of, slugify
 
