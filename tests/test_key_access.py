@@ -17,7 +17,16 @@ from typer.testing import CliRunner
 from axon.api.app import create_app
 from axon.cli import app as cli
 from axon.config import Settings
-from axon.models import ApiScope, Context, ContextType, Job, JobState, Tier
+from axon.models import (
+    ApiScope,
+    Context,
+    ContextType,
+    Job,
+    JobState,
+    Tier,
+    Workspace,
+    WorkspaceType,
+)
 from axon.security.keys import new_api_key
 from axon.security.principal import FULL_ACCESS, Principal, ensure_access
 from axon.services import Services, build_services
@@ -99,6 +108,71 @@ async def test_a_restricted_key_sees_and_changes_only_its_workspaces(secured: Cl
         "/api/v1/quality-gate/execute", json={"workspacePath": "/tmp"}, headers=mine
     )
     assert r.status_code == 403 and r.json()["error"]["code"] == "WORKSPACE_FORBIDDEN"
+
+
+async def test_suggestions_name_only_workspaces_the_key_may_use(secured: Client) -> None:
+    http, services = secured
+    admin = await _key(services)
+    for ws in ("flask", "shop", "shop-eu"):
+        await _workspace(http, admin, ws)
+    for child in ("work.api", "other.api"):  # two roots' children share a short name
+        root = child.partition(".")[0]
+        await services.store.create_workspace(
+            Workspace(id=child, name=child, type=WorkspaceType.CODING, parent_id=root)
+        )
+    mine = await _key(services, "shop", "work.api")
+
+    async def message(ws: str, headers: dict[str, str]) -> str:
+        # Every route that takes a workspace answers a miss the same way.
+        answers = [
+            await http.get(f"/api/v1/workspaces/{ws}", headers=headers),
+            await http.post(f"/api/v1/workspaces/{ws}/scan", headers=headers),
+            await http.get("/api/v1/usage", params={"workspaceId": ws}, headers=headers),
+            await http.post(
+                "/api/v1/contexts/search", json={"query": "q", "workspaceId": ws}, headers=headers
+            ),
+            await http.post(
+                "/api/v1/prompts/process", json={"prompt": "p", "workspaceId": ws}, headers=headers
+            ),
+            await http.post(
+                "/api/v1/contexts",
+                json={"workspaceId": ws, "type": "note", "content": "x"},
+                headers=headers,
+            ),
+            await http.post(
+                "/api/v1/quality-gate/execute", json={"workspaceId": ws}, headers=headers
+            ),
+        ]
+        for r in answers:
+            _not_found(r)
+        messages = {r.json()["error"]["message"] for r in answers}
+        assert len(messages) == 1, messages
+        details = answers[0].json()["error"]["details"][0]
+        assert details.get("suggestions", []) == _suggested(messages.copy().pop())
+        return messages.pop()
+
+    # The unrestricted key is told about every look-alike ...
+    assert (await message("flsk", admin)).endswith("did you mean 'flask'?")
+    assert (await message("shp", admin)).endswith("did you mean 'shop' or 'shop-eu'?")
+    assert "'other.api' or 'work.api'" in await message("api", admin)  # ambiguous
+    # ... the restricted one only about its own: an existing workspace it may not use
+    # is missing to it, and never named.
+    assert await message("flsk", mine) == "workspace 'flsk' not found"
+    assert await message("shp", mine) == "workspace 'shp' not found; did you mean 'shop'?"
+    assert await message("shop-eu", mine) == ("workspace 'shop-eu' not found; did you mean 'shop'?")
+    assert await message("flask", mine) == "workspace 'flask' not found"
+    assert await message("other.api", mine) == (
+        "workspace 'other.api' not found; did you mean 'work.api'?"
+    )
+    # A short name counts among the key's own workspaces only: here it is unambiguous.
+    found = await http.get("/api/v1/workspaces/api", headers=mine)
+    assert found.status_code == 200 and found.json()["id"] == "work.api"
+    assert await services.store.get_workspace("flsk") is None  # nothing auto-created
+
+
+def _suggested(message: str) -> list[str]:
+    _, _, tail = message.partition("; did you mean ")
+    return [s.strip("'") for s in tail.rstrip("?").split(" or ")] if tail else []
 
 
 async def test_records_of_other_workspaces_are_hidden(secured: Client) -> None:

@@ -158,6 +158,15 @@ async def _refusals(session: ClientSession, copilot: CopilotServer) -> None:
         assert "VALIDATION_ERROR" in text and "not yours" not in text and "hunter2" not in text
     missing = await session.call_tool("search_context", {"query": "x", "workspace": "nowhere"})
     assert "[WORKSPACE_NOT_FOUND]" in _error_text(missing)
+    # A typo gets the API's suggestions, from the search tool and the pipeline alike.
+    for name, args in (
+        ("search_context", {"query": "x", "workspace": "biling"}),
+        ("build_context", {"prompt": "x", "workspace": "Billing"}),
+        ("read_source", {"workspace": "billnig", "path": "billing/invoice.py"}),
+    ):
+        text = _error_text(await session.call_tool(name, args))
+        assert f"[WORKSPACE_NOT_FOUND] workspace '{args['workspace']}' not found" in text
+        assert "did you mean 'billing'?" in text, text
     bad = await session.call_tool("search_context", {"query": "", "workspace": "billing"})
     assert bad.is_error
     unknown = await session.call_tool("feedback", {"interactionId": "int_missing", "helpful": True})

@@ -37,7 +37,13 @@ from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_targ
 from axon.retrieval import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.security.keys import allows
 from axon.services import Services
-from axon.workspaces import ContextCreate, WorkspaceCreate, add_context, all_workspaces
+from axon.workspaces import (
+    ContextCreate,
+    WorkspaceCreate,
+    add_context,
+    all_workspaces,
+    find_workspace,
+)
 from axon.workspaces import create_workspace as create_workspace_record
 
 P = ParamSpec("P")
@@ -178,10 +184,9 @@ def _require(ctx: Context, needed: ApiScope) -> None:
 
 
 async def _workspace(services: Services, workspace_id: str) -> Workspace:
-    workspace = await services.store.get_workspace(workspace_id)
-    if workspace is None:
-        raise NotFound(f"workspace '{workspace_id}' not found", code="WORKSPACE_NOT_FOUND")
-    return workspace
+    """The workspace (a child also by its short name); a miss is the API's 404, with
+    its "did you mean" suggestions, as a tool error."""
+    return await find_workspace(services.store, workspace_id, "workspace")
 
 
 def _snippet(content: str) -> str:
