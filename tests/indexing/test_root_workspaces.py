@@ -95,6 +95,26 @@ def test_cli_short_name_labels_and_ambiguity(
     assert "api: api/server.py" in table.stdout  # labelled with its sub-project
 
 
+def test_a_child_searched_by_its_short_name_is_not_labelled(
+    settings: Settings, tree: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AXON_EMBEDDER", "none")
+
+    async def seed() -> None:
+        built = await build_services(settings)
+        try:
+            root = await add_workspace(built, tree("root"), WorkspaceType.ROOT, wid="mono")
+            await run_index(built, root)
+        finally:
+            await built.close()
+
+    asyncio.run(seed())
+    for name in ("api", "mono.api"):
+        found = CliRunner().invoke(cli, ["search", "create_app", "-w", name])
+        assert found.exit_code == 0, found.output
+        assert "api/server.py" in found.stdout and "api: api/server.py" not in found.stdout
+
+
 async def test_hashed_child_ids_are_replaced_on_the_next_index(
     services: Services, tree: Callable[[str], Path]
 ) -> None:

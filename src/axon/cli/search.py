@@ -106,7 +106,9 @@ def _print_hits(results: list[dict[str, Any]], with_content: bool, searched: str
     typer.echo(f"{len(ranked)} results, best first (score, location):")
     for n, r in enumerate(ranked, 1):
         where = location(r["path"], r["startLine"], r["endLine"], r["title"] or r["id"])
-        if r["workspaceId"] != searched:  # a root's search: say which sub-project it is from
+        # A root's search: say which sub-project a hit is from (not the one asked for,
+        # by its id or its short name).
+        if searched not in (r["workspaceId"], short_name(r["workspaceId"])):
             where = f"{short_name(r['workspaceId'])}: {where}"
         typer.echo(f"{n:>3}. {r['score']:.3f}  {where}")
         about = [clean(r["symbol"])] if r["symbol"] else []
