@@ -7,8 +7,8 @@ data dir; then, per round, a fresh `axon serve` process starts on it and the
 client waits until it may send traffic: until `/health/ready` answers 200 (a
 server that has no warm-up answers at once). It then times the first
 `POST /api/v1/contexts/search` and 10 more (other queries, so no result cache
-answers them), and prints the first beside the median of the rest. Ports
-4690-4699.
+answers them), and prints the first beside the median of the rest. Round i serves on
+port `--port` + i (default 4690).
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def _round(env: dict[str, str], port: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--port", type=int, default=PORT, help="first round's port")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     with (
@@ -114,7 +115,7 @@ def main() -> None:
         for name in ("MONGODB_URI", "REDIS_URL", "QDRANT_URL"):
             env.pop(name, None)
         _index(tree, env)
-        rounds = [_round(env, PORT + i) for i in range(args.rounds)]
+        rounds = [_round(env, args.port + i) for i in range(args.rounds)]
     first = statistics.median(r["firstSearchMs"] for r in rounds)
     later = statistics.median(r["laterMedianMs"] for r in rounds)
     print(
