@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import tarfile
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from axon.indexing.chunking import chunk_file, to_contexts
 from axon.indexing.languages import detect_language
@@ -46,11 +50,12 @@ def checkout(mirror: Path, commit: str) -> Iterator[Path]:
         yield root
 
 
-def read_files(root: Path) -> dict[str, str]:
-    """Workspace-relative path -> text for every indexable, non-test file."""
+def read_files(root: Path, *, tests: bool = False) -> dict[str, str]:
+    """Workspace-relative path -> text for every indexable file (test files only with
+    `tests`)."""
     files: dict[str, str] = {}
     for scanned in scan(str(root), MAX_FILE_BYTES).files:
-        if is_test_path(scanned.path):
+        if not tests and is_test_path(scanned.path):
             continue
         loaded = load(scanned, MAX_FILE_BYTES)
         if not isinstance(loaded, str):
@@ -66,3 +71,28 @@ def chunk_files(workspace_id: str, files: dict[str, str]) -> list[Context]:
         counts = [count_tokens(c.content) for c in chunks]
         contexts += to_contexts(workspace_id, path, language, chunks, counts)
     return contexts
+
+
+_WORD = re.compile(r"\w+")
+
+
+def plain_bm25(docs: dict[str, str], query: str, k1: float = 1.2, b: float = 0.75) -> list[str]:
+    """BM25 with plain lower-case word tokens over whole documents (files, or chunks
+    keyed by any id): the reference system every retrieval benchmark reports beside Axon."""
+    keys = list(docs)
+    counts = [Counter(_WORD.findall(docs[k].lower())) for k in keys]
+    lengths = np.array([sum(d.values()) for d in counts], dtype=np.float64)
+    avgdl = lengths.mean() if len(counts) else 1.0
+    df: Counter[str] = Counter()
+    for d in counts:
+        df.update(d.keys())
+    n = len(counts)
+    scores = np.zeros(n)
+    for term, qtf in Counter(_WORD.findall(query.lower())).items():
+        if term not in df:
+            continue
+        idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+        tf = np.array([d.get(term, 0) for d in counts], dtype=np.float64)
+        scores += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avgdl))
+    order = np.argsort(-scores, kind="stable")
+    return [keys[i] for i in order if scores[i] > 0]
