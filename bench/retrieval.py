@@ -225,7 +225,8 @@ async def run(args: argparse.Namespace) -> str:
             context_share.append(len(gold & included) / len(gold))
             line = (
                 f"{inst['instance_id']:<34} axon={a or '-':>4} bm25={b or '-':>4} "
-                f"fn={axon_scores.fn_ranks[-1] or '-':>4} ctx={'all' if in_context[-1] else '-':>3} "
+                f"fn={axon_scores.fn_ranks[-1] or '-':>4} "
+                f"ctx={'all' if in_context[-1] else '-':>3} "
                 f"files={len(files):>5} contexts={contexts:>6} "
                 f"index={index_times[-1]:6.1f}s search={latencies[-1] * 1000:6.1f}ms"
             )
@@ -268,7 +269,7 @@ def main() -> None:
     parser.add_argument("--mirrors", default="/work/.mirror")
     parser.add_argument("--mirror", action="append", default=[], help="owner/name=PATH")
     parser.add_argument(
-        "--trees", type=Path, help="manifest.json written by bench/val_trees.py (instead of mirrors)"
+        "--trees", type=Path, help="manifest.json of bench/val_trees.py (instead of mirrors)"
     )
     parser.add_argument("--embedder", default="local", choices=["local", "none"])
     parser.add_argument("--cache-dir", default="/tmp/axon-bench-cache", type=Path)

@@ -28,6 +28,7 @@ def test_python_symbols_methods_decorators_and_summary() -> None:
     chunks = chunk_file(path, text, "python", WorkspaceType.CODING)
     found = {c.symbol: c for c in chunks if c.symbol}
     assert {k: c.symbol_kind for k, c in found.items()} == {
+        "UNIT": "module-code",
         "Circle": "class",
         "Circle.area": "method",
         "Circle.diameter": "method",

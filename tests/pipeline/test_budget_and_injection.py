@@ -10,7 +10,12 @@ from axon.pipeline.analyzer import Analyzer
 from axon.pipeline.collector import PromptMetadata, PromptRequest, strip_controls
 from axon.pipeline.compress import compress
 from axon.pipeline.injector import MESSAGE_OVERHEAD, REPLY_PRIMING, Injector, fence_for
-from axon.pipeline.synthesizer import SPLITS, Synthesizer, candidates_from_request
+from axon.pipeline.synthesizer import (
+    CONTAINER_SHARE,
+    SPLITS,
+    Synthesizer,
+    candidates_from_request,
+)
 from axon.pipeline.types import Candidate, ContextKind, ItemStatus, Strategy, TaskType
 from axon.pipeline.windows import context_window
 from axon.tokens import count_tokens
@@ -250,3 +255,29 @@ def test_prompt_token_counts_are_exact_for_every_strategy() -> None:
                 assert all(p in sent for p in prompt.split("\n\n") if p.strip())
             else:
                 assert prompt in sent  # the request itself is untouched
+
+
+def test_a_large_class_context_is_capped_by_its_share_of_the_budget() -> None:
+    """A central class's own code (long docstring, config table, elided members) once
+    took a third of the context; a class is now held to CONTAINER_SHARE of the budget,
+    a method of the same size is not."""
+    table = "".join(f'        "SETTING_{n}": None,  # what setting {n} does\n' for n in range(150))
+    body = (
+        "class App:\n"
+        '    """The application object."""\n\n'
+        "    default_config = {\n" + table + "    }\n\n"
+        "    def _find_error_handler(self, e, blueprints):\n        ...\n"
+    )
+    analysis = analyzer.analyze("How does App pick an error handler? _find_error_handler")
+    as_class = _code(1, body, symbolKind="class")
+    as_method = _code(2, body.replace("class App", "class Other"), symbolKind="method")
+    budget = 8000
+    assert as_class.tokens > budget * CONTAINER_SHARE  # large enough to be capped
+    context = Synthesizer().synthesize(
+        analysis, [as_class, as_method], budget, model="gpt-4o", window=128_000
+    )
+    entries = {e.id: e for e in context.report.entries}
+    assert entries["ctx1"].status is ItemStatus.TRUNCATED
+    assert entries["ctx1"].tokens <= budget * CONTAINER_SHARE
+    assert "def _find_error_handler(self, e, blueprints):" in context.items[0].content
+    assert entries["ctx2"].status is ItemStatus.INCLUDED  # not a container: whole

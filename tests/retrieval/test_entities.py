@@ -51,3 +51,10 @@ def test_paths_modules_and_symbols() -> None:
     assert "shop.pricing.apply_discount" in found.modules
     assert {"finish", "apply_discount", "PaymentGateway", "lookup_rate"} <= set(found.symbols)
     assert "shop/pricing.py" in candidate_paths(found)
+
+
+def test_constants_in_upper_snake_case_are_symbols() -> None:
+    found = extract_entities("why is SEND_FILE_MAX_AGE_DEFAULT ignored, and _PRIVATE_LIMIT? README")
+    assert "SEND_FILE_MAX_AGE_DEFAULT" in found.symbols
+    assert "PRIVATE_LIMIT" in found.symbols
+    assert "README" not in found.symbols  # one capitalised word is prose, not a constant

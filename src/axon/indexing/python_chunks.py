@@ -1,4 +1,5 @@
-"""Python files chunked with `ast`: functions, classes, methods, and a file summary."""
+"""Python files chunked with `ast`: functions, classes, methods, the module-level code
+between them, and a file summary."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import ast
 from dataclasses import dataclass, field
 
 from axon.indexing.chunks import Chunk, fit
+from axon.indexing.module_code import Statement, module_chunks
 from axon.indexing.summary import FileSummary
 from axon.models import ContextType
 
@@ -75,6 +77,48 @@ def _blocks(node: ast.If | ast.Try | ast.With) -> list[list[ast.stmt]]:
     return [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
 
 
+def _has_definition(node: ast.If | ast.Try | ast.With) -> bool:
+    return any(isinstance(n, _DEFS) for n in ast.walk(node))
+
+
+def _bound_names(node: ast.stmt) -> tuple[str, ...]:
+    """Names a module-level statement binds (`X = ...`, `X: T = ...`, `a, b = ...`)."""
+    names: list[str] = []
+    for sub in ast.walk(node):
+        targets: list[ast.expr] = []
+        if isinstance(sub, ast.Assign):
+            targets = sub.targets
+        elif isinstance(sub, ast.AnnAssign | ast.AugAssign):
+            targets = [sub.target]
+        for target in targets:
+            elts = target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
+            names += [e.id for e in elts if isinstance(e, ast.Name)]
+    return tuple(names)
+
+
+def _statements(body: list[ast.stmt], docstring: ast.stmt | None) -> list[Statement]:
+    """Top-level statements that are not definitions; blocks holding definitions
+    (`if TYPE_CHECKING:`, `try: ... except`) are looked into."""
+    found: list[Statement] = []
+    for node in body:
+        if isinstance(node, _DEFS):
+            continue
+        if isinstance(node, ast.If | ast.Try | ast.With) and _has_definition(node):
+            for block in _blocks(node):
+                found += _statements(block, None)
+            continue
+        only_imports = all(
+            isinstance(n, ast.Import | ast.ImportFrom)
+            for n in ast.walk(node)
+            if isinstance(n, ast.stmt) and not isinstance(n, ast.If | ast.Try | ast.With)
+        )
+        end = node.end_lineno or node.lineno
+        found.append(
+            Statement(node.lineno, end, only_imports or node is docstring, _bound_names(node))
+        )
+    return found
+
+
 def _summary(tree: ast.Module, lines: list[str], summary: FileSummary) -> None:
     summary.doc = ast.get_docstring(tree, clean=True)
     for node in tree.body:
@@ -102,4 +146,8 @@ def chunk_python(path: str, text: str) -> list[Chunk] | None:
     walk.visit(tree.body, None)
     summary = FileSummary(path, "python", len(lines))
     _summary(tree, lines, summary)
-    return [summary.chunk(), *walk.chunks]
+    first = tree.body[0] if tree.body else None
+    docstring = first if summary.doc is not None else None
+    covered = [(c.start_line, c.end_line) for c in walk.chunks]
+    module = module_chunks(lines, covered, _statements(tree.body, docstring), comment="#")
+    return [summary.chunk(), *sorted(walk.chunks + module, key=lambda c: c.start_line)]

@@ -20,6 +20,7 @@ import tree_sitter_rust
 import tree_sitter_typescript
 
 from axon.indexing.chunks import Chunk, fit
+from axon.indexing.module_code import Statement, module_chunks
 from axon.indexing.summary import FileSummary
 from axon.models import ContextType
 
@@ -287,6 +288,40 @@ class _Walk:
                     self.names.append(f"{kind} {name}")
 
 
+_BINDINGS = frozenset(
+    {"variable_declarator", "const_spec", "var_spec", "const_item", "static_item"}
+)
+
+
+def _bound_names(node: tree_sitter.Node) -> tuple[str, ...]:
+    """Names a top-level declaration binds (`const X = ...`, Go `const`/`var` specs,
+    Rust `const`/`static`), looked for a few levels down (export, groups)."""
+    names: list[str] = []
+    level = [node]
+    for _ in range(3):
+        below: list[tree_sitter.Node] = []
+        for item in level:
+            if item.type in _BINDINGS:
+                name = _text(item.child_by_field_name("name"))
+                if name:
+                    names.append(name)
+            else:
+                below += item.named_children
+        level = below
+    return tuple(names)
+
+
+def _statements(root: tree_sitter.Node, spec: LangSpec) -> list[Statement]:
+    found = []
+    for child in root.named_children:
+        if child.type in _COMMENTS:
+            continue  # `//` lines right above a group join it (module_chunks)
+        summary_only = child.type in spec.imports or child.type == spec.package
+        start, end = child.start_point.row + 1, child.end_point.row + 1
+        found.append(Statement(start, end, summary_only, _bound_names(child)))
+    return found
+
+
 def _leading_doc(root: tree_sitter.Node) -> str | None:
     comments = []
     for child in root.named_children:
@@ -311,4 +346,7 @@ def chunk_tree_sitter(path: str, text: str, language: str) -> list[Chunk]:
             summary.imports.append(" ".join(_text(child).split())[:200])
         elif spec.package is not None and child.type == spec.package:
             summary.package = " ".join(_text(child).split()).rstrip(";")
-    return [summary.chunk(), *walk.chunks]
+    lines = text.splitlines(keepends=True)
+    covered = [(c.start_line, c.end_line) for c in walk.chunks]
+    module = module_chunks(lines, covered, _statements(root, spec), comment="//")
+    return [summary.chunk(), *sorted(walk.chunks + module, key=lambda c: c.start_line)]

@@ -80,6 +80,12 @@ def budgeted_non_code_types(task: TaskType) -> list[ContextType]:
 
 
 MAX_ITEM_SHARE = 0.5  # no single item may take more than half the budget
+# A class (trait, impl, ...) context is the container's own code with member bodies
+# elided; a large one (a framework's central class: long docstring, config tables) would
+# crowd out the methods a question is about, so it gets a smaller share, compressed to
+# its signatures and the lines matching the query.
+CONTAINER_SHARE = 0.1
+CONTAINER_KINDS = frozenset({"class", "interface", "trait", "impl", "enum", "record"})
 MIN_COMPRESSED = 48  # below this many tokens a compressed item is not worth sending
 # What the user is looking at outranks what search found.
 _ORIGIN_RANK = {
@@ -185,6 +191,7 @@ def candidates_from_hits(hits: Sequence[SearchHit]) -> list[Candidate]:
                 language=ctx.language,
                 tier=ctx.tier.value,
                 content_hash=ctx.content_hash,
+                symbol_kind=ctx.symbol_kind,
             )
         )
     return found
@@ -210,10 +217,15 @@ class Synthesizer:
         remaining = dict(shares)
         terms = [*analysis.entities.all_terms(), *analysis.keywords]
         item_cap = max(MIN_COMPRESSED, int(report.budget * MAX_ITEM_SHARE))
+        container_cap = max(MIN_COMPRESSED, int(report.budget * CONTAINER_SHARE))
+
+        def cap(item: Candidate) -> int:
+            return container_cap if item.symbol_kind in CONTAINER_KINDS else item_cap
+
         chosen: dict[str, tuple[Candidate, ReportEntry]] = {}
         deferred: list[Candidate] = []
         for item in unique:  # pass 1: each kind within its own share
-            placed = self._place(item, min(remaining[item.kind], item_cap), terms)
+            placed = self._place(item, min(remaining[item.kind], cap(item)), terms)
             if placed is None:
                 deferred.append(item)
                 continue
@@ -221,7 +233,7 @@ class Synthesizer:
             chosen[item.id] = placed
         pool = report.budget - sum(e.tokens for _, e in chosen.values())
         for item in deferred:  # pass 2: what the other kinds left unused
-            placed = self._place(item, min(pool, item_cap), terms) if pool > 0 else None
+            placed = self._place(item, min(pool, cap(item)), terms) if pool > 0 else None
             if placed is None:
                 reason = "no budget left" if pool <= 0 else f"does not fit the {pool} tokens left"
                 chosen[item.id] = (item, _entry(item, ItemStatus.DROPPED, reason, 0))

@@ -94,6 +94,7 @@ class Candidate(CamelModel):
     language: str | None = None
     tier: str | None = None
     content_hash: str | None = None
+    symbol_kind: str | None = None  # a retrieved context's (`class`, `method`, ...)
 
 
 class ReportEntry(CamelModel):

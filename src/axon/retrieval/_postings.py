@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter
 from axon.retrieval._masks import TIER_CODES, TYPE_CODES, RowCodes
+from axon.retrieval.tokenize import symbol_keys
 
 K1 = 1.2
 B = 0.75
@@ -85,7 +86,7 @@ class Postings:
         symbols: dict[str, list[int]] = {}
         path_docs: dict[str, list[int]] = {}
         for i, (path, symbol) in enumerate(zip(self.row_paths, self.row_symbols, strict=True)):
-            for name in _symbol_keys(symbol):
+            for name in symbol_keys(symbol):
                 symbols.setdefault(name, []).append(i)
             if path:
                 path_docs.setdefault(path, []).append(i)
@@ -151,11 +152,3 @@ class Postings:
             tail = "/".join(parts[start:])
             found += [p for p in self._suffixes.get(tail, ()) if p.strip("/") == tail]
         return list(dict.fromkeys(found))
-
-
-def _symbol_keys(symbol: str | None) -> set[str]:
-    """`Request.register_hook` is found by its full name and by `register_hook`."""
-    if not symbol:
-        return set()
-    low = symbol.lower()
-    return {low, low.rsplit(".", 1)[-1]}

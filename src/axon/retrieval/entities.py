@@ -2,7 +2,7 @@
 
 Pure functions over text, shared by retrieval (boosts) and the prompt analyzer.
 Everything is found by shape, never by a list of known projects: a path has a
-separator or a file extension, a symbol is CamelCase, snake_case, `called()` or
+separator or a file extension, a symbol is CamelCase, snake_case, UPPER_SNAKE, `called()` or
 `quoted`, an error is a `...Error`/`...Exception` name or a `Name: message` line.
 """
 
@@ -35,6 +35,9 @@ _CAMEL = re.compile(
     r"(?<![\w.])(?:[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]\w*|[a-z]+[0-9]*[A-Z]\w*)\b"
 )
 _SNAKE = re.compile(r"(?<![\w.])_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Constants and settings (`MAX_CART_ITEMS`, `SEND_FILE_MAX_AGE_DEFAULT`); each `_`
+# starts a new part, so no run can be split two ways.
+_UPPER_SNAKE = re.compile(r"(?<![\w.])_*[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 _ERROR_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt)\b")
 # Horizontal space only (`\s*` after `^` would span lines, scanning the rest of the text
 # from every line start), and a module prefix split at its dots, one way only.
@@ -125,9 +128,9 @@ def extract_entities(text: str) -> QueryEntities:
         dotted = m.group()
         if not _NOT_CODE.search(dotted) and not _PATH.fullmatch(dotted):
             _add(found.modules, dotted)
-    for rx in (_CAMEL, _SNAKE):
+    for rx in (_CAMEL, _SNAKE, _UPPER_SNAKE):
         for m in rx.finditer(text):
-            _add(found.symbols, m.group().strip("_") if rx is _SNAKE else m.group())
+            _add(found.symbols, m.group() if rx is _CAMEL else m.group().strip("_"))
     for dotted in found.modules:
         _add(found.symbols, dotted.rsplit(".", 1)[-1])
     return found

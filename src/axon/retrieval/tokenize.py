@@ -49,3 +49,15 @@ def tokenize(text: str) -> list[str]:
 
 def term_counts(text: str) -> Counter[str]:
     return Counter(tokenize(text))
+
+
+def symbol_keys(symbol: str | None) -> set[str]:
+    """The keys an exact symbol look-up finds a context by: `Request.register_hook` by
+    its full name and by `register_hook`; a module-level group named
+    `app_ctx, current_app, g` by each of its names."""
+    if not symbol:
+        return set()
+    keys: set[str] = set()
+    for name in symbol.lower().split(", "):
+        keys |= {name, name.rsplit(".", 1)[-1]}
+    return keys

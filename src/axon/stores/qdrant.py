@@ -29,6 +29,7 @@ from qdrant_client import models as qm
 
 from axon.errors import ServiceUnavailable
 from axon.ports import FusedHit, IndexFilter, LexicalDoc, VectorItem
+from axon.retrieval.tokenize import symbol_keys
 
 DENSE = "dense"
 LEXICAL = "lexical"
@@ -91,14 +92,6 @@ def path_suffixes(path: str) -> list[str]:
     """`/a/b/c.py` -> ["/a/b/c.py", "/b/c.py", "/c.py"]: what a path entity may name."""
     parts = path.strip("/").split("/")
     return ["/" + "/".join(parts[i:]) for i in range(len(parts))]
-
-
-def symbol_keys(symbol: str | None) -> list[str]:
-    """`Request.register_hook` is found by its full name and by `register_hook`."""
-    if not symbol:
-        return []
-    low = symbol.lower()
-    return sorted({low, low.rsplit(".", 1)[-1]})
 
 
 def _match(key: str, value: str) -> qm.FieldCondition:
@@ -435,7 +428,7 @@ class QdrantLexicalIndex:
                     "path": d.path,
                     "rootedPath": _rooted(d.path) if d.path else None,
                     "pathSuffixes": path_suffixes(d.path) if d.path else [],
-                    "symbolKeys": symbol_keys(d.symbol),
+                    "symbolKeys": sorted(symbol_keys(d.symbol)),
                     "contentHash": d.content_hash,
                 }
                 vector: dict[str, Any] = {LEXICAL: doc_vector(d.terms, self.avg_doc_terms)}
