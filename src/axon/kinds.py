@@ -42,6 +42,17 @@ class ContextType(StrEnum):
     PATTERN = "pattern"
 
 
+class Role(StrEnum):
+    """What a context is for in its project; the task decides how much each counts."""
+
+    IMPLEMENTATION = "implementation"
+    TEST = "test"
+    DOCS = "docs"
+    EXAMPLE = "example"
+    CONFIG = "config"
+    GENERATED = "generated"
+
+
 class WorkspaceType(StrEnum):
     CODING = "coding"
     PKM = "pkm"

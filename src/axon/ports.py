@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from axon.kinds import TaskType
 from axon.models import (
     ApiKey,
     Context,
@@ -172,6 +173,9 @@ class SearchRequest:
     # Who asks: the workspace must be theirs, and relatives' hybrid and tenants'
     # global contexts are searched only as far as they may see them.
     principal: Principal = FULL_ACCESS
+    # The task the prompt analyzer found, if any: with the query's own shape it decides
+    # how much tests, docs and examples count next to the implementation.
+    task_type: TaskType | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +187,7 @@ class ScoreBreakdown:
     usage: float = 0.0
     confidence: float = 0.0
     final: float = 0.0
+    role: float = 1.0  # the factor the context's role got for the query's intent
 
 
 @dataclass(frozen=True, slots=True)

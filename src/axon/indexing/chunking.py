@@ -10,6 +10,7 @@ from axon.indexing.chunks import MAX_CHUNK_CHARS, Chunk, window_chunks
 from axon.indexing.languages import PROSE, Family, family_of
 from axon.indexing.markdown import chunk_markdown
 from axon.indexing.python_chunks import chunk_python
+from axon.indexing.roles import role_of
 from axon.indexing.treesitter_chunks import chunk_tree_sitter
 from axon.models import Context, ContextType, Tier, WorkspaceType, content_hash, utcnow
 
@@ -77,7 +78,7 @@ def to_contexts(
                 content=chunk.content,
                 content_hash=content_hash(chunk.content),
                 token_count=tokens,
-                metadata=chunk.metadata,
+                metadata={**chunk.metadata, "role": role_of(path, chunk.type, language).value},
                 tier=Tier.WORKSPACE,
                 created_at=now,
                 updated_at=now,

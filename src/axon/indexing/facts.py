@@ -21,6 +21,8 @@ from axon.indexing.chunks import Chunk
 from axon.indexing.ignore import VIRTUAL_DIR
 from axon.indexing.languages import PROSE, detect_language
 from axon.indexing.manifests import Manifest, is_manifest, parse_manifest
+from axon.indexing.roles import path_role
+from axon.kinds import Role
 from axon.models import ContextType
 
 FACTS_PATH = f"{VIRTUAL_DIR}/project-facts"
@@ -589,6 +591,10 @@ _CONVENTION_READERS: dict[str, Callable[[str, dict[str, Any]], None]] = {
 }
 
 
+def _is_test(path: str) -> bool:
+    return path_role(path, detect_language(path)) is Role.TEST
+
+
 def project_facts(
     paths: Iterable[str],
     lines_by_path: dict[str, int],
@@ -600,6 +606,10 @@ def project_facts(
     facts = _Facts(sorted(paths), read)
     _layout(facts)
     if code:
+        # The stack is the project's own: a test suite's fixtures (a sample Spring app,
+        # a Go module to parse) say nothing about what the project is built with.
+        facts.paths = [p for p in facts.paths if not _is_test(p)]
+        lines_by_path = {p: n for p, n in lines_by_path.items() if not _is_test(p)}
         _languages(facts, lines_by_path)
         _manifests(facts)
         _stack(facts)

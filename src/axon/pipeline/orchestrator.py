@@ -213,6 +213,7 @@ class Pipeline:
             reserve_limit=NON_CODE_LIMIT if other_types else 0,
             workspace=collected.workspace,
             principal=principal,
+            task_type=analysis.task_type,
         )
         # On timeout the search is not cancelled: a cold index (loaded on first use) keeps
         # loading in the background, so the next prompt finds it warm.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from axon.config import Settings
+from axon.kinds import Role, TaskType
 from axon.models import Context, ContextType
 
 # Entity boosts, in units of normalised relevance (the best candidate has relevance 1).
@@ -94,3 +97,96 @@ def kind_prior(context: Context, weights: RankingWeights) -> float:
     if context.type is ContextType.FILE and context.language in _PROSE_LANGUAGES:
         return weights.prose
     return 1.0
+
+
+class Intent(StrEnum):
+    """What a search is for, which decides how much each role counts."""
+
+    CODE = "code"  # a bug report, a feature, a question about behaviour
+    HOWTO = "howto"  # "how do I ...": the docs and examples answer it
+    OVERVIEW = "overview"  # "what is this project": the README, the project facts
+    TESTS = "tests"  # writing or finding tests
+
+
+R = Role
+# Relative weights of each role's relevance per intent. Under CODE a test that shares
+# the issue's words comes after the implementation it exercises; docs keep the prose
+# weight (`kind_prior`), which HOWTO and OVERVIEW lift back.
+ROLE_MIX: dict[Intent, dict[Role, float]] = {
+    Intent.CODE: {
+        R.IMPLEMENTATION: 1.0,
+        R.TEST: 0.55,
+        R.DOCS: 1.0,
+        R.EXAMPLE: 0.6,
+        R.CONFIG: 0.9,
+        R.GENERATED: 0.3,
+    },
+    Intent.HOWTO: {
+        R.IMPLEMENTATION: 0.6,
+        R.TEST: 0.4,
+        R.DOCS: 2.0,
+        R.EXAMPLE: 1.2,
+        R.CONFIG: 0.9,
+        R.GENERATED: 0.3,
+    },
+    Intent.OVERVIEW: {
+        R.IMPLEMENTATION: 0.5,
+        R.TEST: 0.3,
+        R.DOCS: 2.0,
+        R.EXAMPLE: 0.6,
+        R.CONFIG: 1.2,
+        R.GENERATED: 0.3,
+    },
+    Intent.TESTS: {
+        R.IMPLEMENTATION: 1.0,
+        R.TEST: 1.0,
+        R.DOCS: 1.0,
+        R.EXAMPLE: 0.8,
+        R.CONFIG: 0.9,
+        R.GENERATED: 0.3,
+    },
+}
+ROOT_DOC_FACTOR = 1.5  # a README at the top of the project, under OVERVIEW
+
+# Read in the opening of a query only: an issue quoting "how to reproduce" deep in its
+# text is still a bug report. Word-bounded alternatives, no nested repetition.
+_OPENING = 240
+_HOWTO = re.compile(
+    r"\bhow (?:do|can|should|would|could) (?:i|we|you|one)\b|\bhow to\b"
+    r"|\bis there a way to\b|\bexample (?:of|for)\b",
+    re.IGNORECASE,
+)
+_OVERVIEW = re.compile(
+    r"\bwhat (?:is|does) (?:this|the) (?:project|repo|repository|library|package|codebase)\b"
+    r"|\b(?:project|repository|codebase) (?:overview|summary)\b|\boverview of (?:this|the)\b",
+    re.IGNORECASE,
+)
+_TESTS = re.compile(
+    r"\b(?:write|add|where are|which|missing) (?:a |an |the |unit |more )?tests?\b",
+    re.IGNORECASE,
+)
+_TASK_INTENTS = {
+    TaskType.TEST: Intent.TESTS,
+    TaskType.DOCUMENTATION: Intent.HOWTO,
+    TaskType.DEPLOYMENT: Intent.HOWTO,
+}
+
+
+def intent_of(query: str, task_type: TaskType | None = None) -> Intent:
+    """The query's own shape first ("how do I", "what is this project"), then the task
+    the prompt analyzer found, else CODE."""
+    opening = query[:_OPENING]
+    if _OVERVIEW.search(opening):
+        return Intent.OVERVIEW
+    if _HOWTO.search(opening):
+        return Intent.HOWTO
+    if _TESTS.search(opening):
+        return Intent.TESTS
+    return _TASK_INTENTS.get(task_type, Intent.CODE) if task_type else Intent.CODE
+
+
+def role_factor(role: Role, intent: Intent, path: str | None) -> float:
+    factor = ROLE_MIX[intent][role]
+    if intent is Intent.OVERVIEW and role is Role.DOCS and path and "/" not in path:
+        factor *= ROOT_DOC_FACTOR
+    return factor

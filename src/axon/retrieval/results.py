@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from axon.indexing.roles import context_role
 from axon.ports import SearchHit
 
 
@@ -23,6 +24,7 @@ def hit_to_dict(hit: SearchHit, rank: int, with_content: bool = True) -> dict[st
         "type": str(ctx.type),
         "title": ctx.title,
         "language": ctx.language,
+        "role": str(context_role(ctx)),
         "score": round(hit.score, 6),
         "breakdown": {
             "lexical": round(b.lexical, 6),
@@ -31,6 +33,7 @@ def hit_to_dict(hit: SearchHit, rank: int, with_content: bool = True) -> dict[st
             "freshness": round(b.freshness, 6),
             "usage": round(b.usage, 6),
             "confidence": round(b.confidence, 6),
+            "role": round(b.role, 6),
             "final": round(b.final, 6),
         },
         "matchedEntities": list(hit.matched_entities),

@@ -7,7 +7,10 @@ One search, step by step:
 3. relevance = weighted sum of the normalised lexical and dense scores, plus boosts;
 4. load the candidates, drop cross-tier duplicates (same content hash: the highest
    tier wins), apply the caller's filters;
-5. final = weights . (relevance, freshness, usage, confidence); MMR for diversity;
+5. relevance times the kind prior (prose) and the role factor (the context's role
+   under the query's intent: tests after the implementation for a bug report, docs
+   first for "how do I"); a file the query names keeps its full weight;
+6. final = weights . (relevance, freshness, usage, confidence); MMR for diversity;
    results of the same file grouped together.
 """
 
@@ -24,6 +27,7 @@ from numpy.typing import NDArray
 
 from axon.embeddings.pieces import query_embedding_text
 from axon.errors import InvalidInput
+from axon.indexing.roles import context_role
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS, WorkspaceType
 from axon.models import TIER_ORDER, Context, Tier, utcnow
 from axon.ports import (
@@ -43,7 +47,7 @@ from axon.retrieval.diversity import group_by_file, jaccard_matrix, line_sketch,
 from axon.retrieval.entities import QueryEntities, candidate_paths, extract_entities
 from axon.retrieval.partitions import global_partition, partition_for
 from axon.retrieval.query import query_terms
-from axon.retrieval.ranking import RankingWeights
+from axon.retrieval.ranking import Intent, RankingWeights, intent_of, role_factor
 from axon.security.principal import ensure_access
 from axon.workspaces import children_of, find_workspace
 
@@ -75,6 +79,8 @@ class _Candidate:
     final: float = 0.0
     main: bool = False  # found by the main lists (a plain search would see it)
     reserved: bool = False  # found by the lists of the reserved types
+    named_path: bool = False  # its file is one the query names
+    role: float = 1.0  # the role factor its relevance got
 
 
 @runtime_checkable
@@ -228,6 +234,7 @@ class HybridRetriever:
                 if name in path_names:
                     # A bare file name (`utils.py`) is weaker evidence than a path.
                     base = ranking.PATH_BOOST * (1.0 if "/" in name else 0.5)
+                    cand.named_path = True
                 else:
                     base = ranking.SYMBOL_BOOST
                 cand.boosts += base / defined_by[name] ** 0.5
@@ -354,9 +361,10 @@ class HybridRetriever:
         contexts = {c.id: c for c in found}
         names = [*entities.symbols, *entities.errors]
         seen_hashes: dict[str, Tier] = {}
+        intent = intent_of(request.query, request.task_type)
         # The main candidates first, exactly as a search without reserved types.
-        kept = self._keep(ranked, contexts, request.filters, names, seen_hashes)
-        kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes)
+        kept = self._keep(ranked, contexts, request.filters, names, seen_hashes, intent)
+        kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes, intent)
         top = max((c.relevance for c in kept), default=0.0) or 1.0
         now = utcnow()
         for cand in kept + kept_extra:
@@ -379,6 +387,7 @@ class HybridRetriever:
                     usage=c.usage,
                     confidence=c.confidence,
                     final=c.final,
+                    role=c.role,
                 ),
                 matched_entities=tuple(dict.fromkeys(c.entities)),
             )
@@ -393,9 +402,11 @@ class HybridRetriever:
         filters: dict[str, object] | None,
         names: list[str],
         seen_hashes: dict[str, Tier],
+        intent: Intent,
     ) -> list[_Candidate]:
         """Candidates whose context exists and passes the filters, without cross-tier
-        copies, with boosts for names their text contains and the kind prior."""
+        copies, with boosts for names their text contains, the kind prior and the role
+        factor."""
         kept: list[_Candidate] = []
         for cand in sorted(ranked, key=lambda c: TIER_ORDER[c.tier]):
             context = contexts.get(cand.id)
@@ -411,6 +422,9 @@ class HybridRetriever:
             self._contains_boost(cand, names)
             cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST)
             cand.relevance *= ranking.kind_prior(context, self.weights)
+            if not cand.named_path:  # a file the query names is wanted, whatever it is
+                cand.role = role_factor(context_role(context), intent, context.path)
+                cand.relevance *= cand.role
             kept.append(cand)
         return kept
 
