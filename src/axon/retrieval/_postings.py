@@ -99,6 +99,22 @@ class Postings:
         tid = self.vocab.get(term)
         return 0 if tid is None else int(self.df[tid])
 
+    def containing_all(self, terms: Sequence[str]) -> NDArray[np.int32]:
+        """Rows holding every one of `terms` (posting lists intersected, rarest first;
+        each list is sorted by row)."""
+        tids = [self.vocab.get(t) for t in terms]
+        if not tids or any(t is None for t in tids):
+            return np.zeros(0, dtype=np.int32)
+        known = sorted((int(t) for t in tids if t is not None), key=lambda t: int(self.df[t]))
+        rows = self.docs[self.ptr[known[0]] : self.ptr[known[0] + 1]]
+        for tid in known[1:]:
+            if not len(rows):
+                break
+            rows = np.intersect1d(
+                rows, self.docs[self.ptr[tid] : self.ptr[tid + 1]], assume_unique=True
+            )
+        return rows
+
     def scores(self, query: dict[str, float]) -> NDArray[np.float64]:
         """Per-document sum of term weight x query weight, touching only the postings of
         the query's terms."""

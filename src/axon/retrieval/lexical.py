@@ -139,6 +139,27 @@ class _Segment:
             found.append(self._top(parts[0] if len(parts) == 1 else np.concatenate(parts), k))
         return found
 
+    def containing_all(
+        self, terms: Sequence[str], flt: IndexFilter | None, limit: int
+    ) -> list[str]:
+        """Ids of up to `limit` documents holding every term, best BM25 on those terms
+        first."""
+        query = {t: 1.0 for t in terms}
+        found: list[tuple[float, str]] = []
+        for postings in (self.base, self.delta):
+            if not postings.ids:
+                continue
+            rows = postings.containing_all(terms)
+            mask = self._allowed(postings, flt)
+            if mask is not None and len(rows):
+                rows = rows[mask[rows]]
+            if not len(rows):
+                continue
+            scores = postings.scores(query)[rows]
+            found += [(-score, postings.ids[i]) for score, i in zip(scores, rows, strict=True)]
+        found.sort()
+        return [cid for _, cid in found[:limit]]
+
     def _query(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25 query weights: IDF of each known term, raised by its repetitions."""
         n = self.size
@@ -400,6 +421,15 @@ class NumpyLexicalIndex:
         if segment.postings_read(terms) > OFFLOAD_POSTINGS:
             return await asyncio.to_thread(segment.search_many, terms, asks)
         return segment.search_many(terms, asks)
+
+    async def containing_all(
+        self, partition: str, terms: Sequence[str], filters: IndexFilter | None, limit: int
+    ) -> list[str]:
+        """Ids of up to `limit` contexts holding every one of `terms` (the exact-match
+        channel verifies the literal text itself)."""
+        if not terms:
+            return []
+        return (await self._segment(partition)).containing_all(terms, filters, limit)
 
     async def match_entities(
         self,

@@ -16,6 +16,9 @@ from axon.models import Context, ContextType
 SYMBOL_BOOST = 0.5  # the context defines a symbol the query names
 PATH_BOOST = 0.6  # the context's file is a path (or module) the query names
 CONTAINS_BOOST = 0.15  # the context's text contains a named symbol or error
+# The context holds an error message or quoted string of the query: as strong as the
+# best word match (a literal message outweighs any statistics of its words).
+EXACT_BOOST = 1.0
 MAX_BOOST = 1.0
 USAGE_SATURATION = 100  # usageCount at which the usage signal reaches 1
 

@@ -41,7 +41,7 @@ from axon.ports import (
     SearchRequest,
     VectorIndex,
 )
-from axon.retrieval import ranking
+from axon.retrieval import exact, ranking
 from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.diversity import group_by_file, jaccard_matrix, line_sketch, mmr
 from axon.retrieval.entities import QueryEntities, candidate_paths, extract_entities
@@ -92,6 +92,15 @@ class SearchesMany(Protocol):
     ) -> list[list[tuple[str, float]]]: ...
 
 
+@runtime_checkable
+class FindsAllTerms(Protocol):
+    """A lexical index that lists the contexts holding every one of some terms."""
+
+    async def containing_all(
+        self, partition: str, terms: Sequence[str], filters: IndexFilter | None, limit: int
+    ) -> list[str]: ...
+
+
 def _parse_query(query: str) -> tuple[QueryEntities, list[str]]:
     entities = extract_entities(query)
     return entities, query_terms(query, entities)
@@ -127,6 +136,8 @@ class HybridRetriever:
         self.embedder = embedder if embedder is not None and embedder.dimension > 0 else None
         self.weights = weights
         self._searches_many = lexical if isinstance(lexical, SearchesMany) else None
+        # Without it (the Qdrant adapter) the exact-match channel is off.
+        self._finds_all = lexical if isinstance(lexical, FindsAllTerms) else None
         # Without a cache given, every search reads its candidates from the store.
         self.contexts = contexts if contexts is not None else ContextCache(store, ttl=0)
         self.hybrid = vectors if isinstance(vectors, HybridSearch) else None
@@ -299,6 +310,36 @@ class HybridRetriever:
         reserved = await self.lexical.search(partition, terms, RESERVE_CANDIDATES, reserve)
         return dict(main), dict(reserved)
 
+    async def _exact_matches(
+        self,
+        phrases: list[str],
+        searched: list[tuple[str, Tier, IndexFilter]],
+        pool: dict[str, _Candidate],
+    ) -> None:
+        """The exact-match channel (`exact.py`): contexts holding a phrase of the query
+        literally get EXACT_BOOST, joining the candidates if the lists missed them."""
+        if not phrases or self._finds_all is None:
+            return
+        for phrase in phrases:
+            selecting = exact.selecting_terms(phrase)
+            found: dict[str, Tier] = {}
+            for partition, tier, flt in searched:
+                ids = await self._finds_all.containing_all(
+                    partition, selecting, flt, exact.CANDIDATES
+                )
+                for cid in ids:
+                    found.setdefault(cid, tier)
+            for context in await self.contexts.get_contexts(list(found)):
+                share = exact.match(phrase, context.content)
+                if share <= 0:
+                    continue
+                cand = pool.get(context.id)
+                if cand is None:
+                    cand = pool[context.id] = _Candidate(context.id, found[context.id])
+                cand.main = True
+                cand.boosts += ranking.EXACT_BOOST * share
+                cand.entities += (phrase,)
+
     def _contains_boost(self, cand: _Candidate, names: Sequence[str]) -> None:
         assert cand.context is not None
         text = cand.context.content
@@ -330,6 +371,7 @@ class HybridRetriever:
             # Parsing a long query is CPU work: on a worker thread the loop keeps serving.
             entities, terms = await asyncio.to_thread(_parse_query, request.query)
             reserve_types = list(request.reserve_types or []) if request.reserve_limit else []
+            searched: list[tuple[str, Tier, IndexFilter]] = []
             for tier, partitions in plan:
                 tier_filter = IndexFilter(tiers=[tier], types=request.types)
                 reserve = IndexFilter(tiers=[tier], types=reserve_types) if reserve_types else None
@@ -337,6 +379,8 @@ class HybridRetriever:
                     await self._gather(
                         partition, tier, terms, query_vector, entities, tier_filter, pool, reserve
                     )
+                    searched.append((partition, tier, tier_filter))
+            await self._exact_matches(exact.phrases(request.query, entities), searched, pool)
         finally:
             query_vector.cancel()  # a no-op once it has finished
         if not pool:
