@@ -63,6 +63,13 @@ def test_indexing_records_the_role_and_old_contexts_get_the_same_rule() -> None:
         ("apply_discount returns a negative total", TaskType.BUG_FIX, Intent.CODE),
         ("cover apply_discount", TaskType.TEST, Intent.TESTS),
         ("the discount is wrong\n" + "x " * 200 + "\nhow to reproduce: run it", None, Intent.CODE),
+        # An issue report asking "how to" early is still about code, not the docs.
+        (
+            "Ignore missing keys when merging carts?\nUsers wonder how to merge carts "
+            "with different items.\n" + "The merge raises KeyError for absent items. " * 12,
+            None,
+            Intent.CODE,
+        ),
     ],
 )
 def test_intent_from_the_query_and_the_task(

@@ -151,8 +151,10 @@ ROLE_MIX: dict[Intent, dict[Role, float]] = {
 }
 ROOT_DOC_FACTOR = 1.5  # a README at the top of the project, under OVERVIEW
 
-# Read in the opening of a query only: an issue quoting "how to reproduce" deep in its
-# text is still a bug report. Word-bounded alternatives, no nested repetition.
+# Only a question is read for its shape, and only its opening: an issue report that
+# asks "how to concatenate ..." in its second sentence is still a report about code.
+# Word-bounded alternatives, no nested repetition.
+SHORT_QUERY = 400
 _OPENING = 240
 _HOWTO = re.compile(
     r"\bhow (?:do|can|should|would|could) (?:i|we|you|one)\b|\bhow to\b"
@@ -176,9 +178,9 @@ _TASK_INTENTS = {
 
 
 def intent_of(query: str, task_type: TaskType | None = None) -> Intent:
-    """The query's own shape first ("how do I", "what is this project"), then the task
-    the prompt analyzer found, else CODE."""
-    opening = query[:_OPENING]
+    """A short query's own shape first ("how do I", "what is this project"), then the
+    task the prompt analyzer found, else CODE."""
+    opening = query[:_OPENING] if len(query) <= SHORT_QUERY else ""
     if _OVERVIEW.search(opening):
         return Intent.OVERVIEW
     if _HOWTO.search(opening):
