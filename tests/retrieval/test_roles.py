@@ -62,6 +62,12 @@ def test_indexing_records_the_role_and_old_contexts_get_the_same_rule() -> None:
         ("How does Flask decide which error handler to call?", None, Intent.CODE),
         ("apply_discount returns a negative total", TaskType.BUG_FIX, Intent.CODE),
         ("cover apply_discount", TaskType.TEST, Intent.TESTS),
+        # A long issue report is about code whatever task its words suggest.
+        (
+            "The docs build fails: " + "sphinx raises in autodoc. " * 20,
+            TaskType.DOCUMENTATION,
+            Intent.CODE,
+        ),
         ("the discount is wrong\n" + "x " * 200 + "\nhow to reproduce: run it", None, Intent.CODE),
         # An issue report asking "how to" early is still about code, not the docs.
         (

@@ -178,9 +178,14 @@ _TASK_INTENTS = {
 
 
 def intent_of(query: str, task_type: TaskType | None = None) -> Intent:
-    """A short query's own shape first ("how do I", "what is this project"), then the
-    task the prompt analyzer found, else CODE."""
-    opening = query[:_OPENING] if len(query) <= SHORT_QUERY else ""
+    """For a short query (a question, an instruction): its own shape first ("how do
+    I", "what is this project"), then the task the prompt analyzer found; else CODE."""
+    if len(query) > SHORT_QUERY:
+        # An issue report: whatever task the analyzer guessed from its words (a report
+        # about a docs tool reads as "documentation", one quoting pytest as "test"),
+        # the implementation comes first.
+        return Intent.CODE
+    opening = query[:_OPENING]
     if _OVERVIEW.search(opening):
         return Intent.OVERVIEW
     if _HOWTO.search(opening):
