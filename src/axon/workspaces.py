@@ -140,7 +140,7 @@ async def find_workspace(
     workspace = await store.get_workspace(workspace_id)
     if workspace is not None and principal.can_access(workspace.id):
         return workspace
-    visible = await _visible_workspaces(store, principal)
+    visible = await visible_workspaces(store, principal, MAX_SCANNED_FOR_SUGGESTIONS)
     if CHILD_SEPARATOR not in workspace_id:
         children = [w for w in visible if w.parent_id and short_name(w.id) == workspace_id]
         if len(children) == 1:
@@ -149,9 +149,12 @@ async def find_workspace(
     raise workspace_not_found(workspace_id, field, suggestions)
 
 
-async def _visible_workspaces(store: DocumentStore, principal: Principal) -> list[Workspace]:
+async def visible_workspaces(
+    store: DocumentStore, principal: Principal, limit: int | None = None
+) -> list[Workspace]:
+    """The workspaces the caller may use (at most `limit` of an unrestricted caller's)."""
     if principal.workspaces is None:
-        return await all_workspaces(store, MAX_SCANNED_FOR_SUGGESTIONS)
+        return await all_workspaces(store, limit)
     # A restricted key names its workspaces: read those, not the whole registry.
     found = [await store.get_workspace(i) for i in sorted(principal.workspaces)]
     return [w for w in found if w is not None]

@@ -4,22 +4,27 @@ Each tool is a thin shell over the core services the REST routes use (the
 retriever, the pipeline, `axon.workspaces`, the scan and gate jobs, feedback),
 with a description written for a model and a typed, structured result. Over
 HTTP (`/mcp` on the API server) the security middleware has already checked the
-key; each tool then checks the scope it needs (read: search, build, read, list;
-write: remember, feedback, index, gate). On stdio the caller is the local user,
-as with the CLI. Failures come back as tool errors `[CODE] message`, never a
-traceback.
+key (and its requests-per-minute limit); each tool then checks the scope it needs
+(read: search, build, read, list; write: remember, feedback, index, gate) and acts
+as the key's `Principal`: only its workspaces are listed, readable or changeable
+(another answers like a missing one, as on the REST API), and search and
+build_context see the global tier of its tenant only. On stdio the caller is the
+local user, as with the CLI. Failures come back as tool errors `[CODE] message`,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.types import Resource
+from mcp.types import ListResourcesResult, PaginatedRequestParams, Resource
 from pydantic import BaseModel, Field, ValidationError
 
 from axon import __version__
@@ -36,13 +41,19 @@ from axon.ports import ContextFilter, SearchRequest
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
 from axon.retrieval import MAX_LIMIT, MAX_QUERY_CHARS
 from axon.security.keys import allows
+from axon.security.principal import (
+    FULL_ACCESS,
+    PRINCIPAL_STATE,
+    Principal,
+    ensure_global_write,
+)
 from axon.services import Services
 from axon.workspaces import (
     ContextCreate,
     WorkspaceCreate,
     add_context,
-    all_workspaces,
     find_workspace,
+    visible_workspaces,
 )
 from axon.workspaces import create_workspace as create_workspace_record
 
@@ -169,24 +180,38 @@ def _tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+def _request_state(request: object) -> dict[str, Any]:
+    """What the API's middleware left in the HTTP request's scope (nothing on stdio)."""
+    state = getattr(request, "scope", {}).get("state", {}) if request is not None else {}
+    return state if isinstance(state, dict) else {}
+
+
 def _caller_key(ctx: Context) -> ApiKey | None:
     """The API key the HTTP request carried (None on stdio, or with auth off)."""
-    request = ctx.request_context.request
-    state = getattr(request, "scope", {}).get("state", {}) if request is not None else {}
-    key = state.get("api_key")
+    key = _request_state(ctx.request_context.request).get("api_key")
     return key if isinstance(key, ApiKey) else None
 
 
-def _require(ctx: Context, needed: ApiScope) -> None:
+def _principal_of(request: object) -> Principal:
+    """Who is calling: the key's Principal over HTTP; on stdio, or with auth off, the
+    local user, who may use everything."""
+    principal = _request_state(request).get(PRINCIPAL_STATE)
+    return principal if isinstance(principal, Principal) else FULL_ACCESS
+
+
+def _require(ctx: Context, needed: ApiScope) -> Principal:
+    """The caller, once it is known to hold the scope the tool needs."""
     key = _caller_key(ctx)
     if key is not None and not allows(key, needed):
         raise Forbidden(f"this API key lacks the '{needed}' scope", code="FORBIDDEN")
+    return _principal_of(ctx.request_context.request)
 
 
-async def _workspace(services: Services, workspace_id: str) -> Workspace:
-    """The workspace (a child also by its short name); a miss is the API's 404, with
-    its "did you mean" suggestions, as a tool error."""
-    return await find_workspace(services.store, workspace_id, "workspace")
+async def _workspace(services: Services, principal: Principal, workspace_id: str) -> Workspace:
+    """The workspace (a child also by its short name) if the caller may use it; a miss,
+    or another key's workspace, is the API's 404 with its "did you mean" suggestions
+    (of the caller's own workspaces only), as a tool error."""
+    return await find_workspace(services.store, workspace_id, "workspace", principal)
 
 
 def _snippet(content: str) -> str:
@@ -206,9 +231,9 @@ def _summary(job: Any) -> JobSummary:
     )
 
 
-async def project_facts(services: Services, workspace_id: str) -> str:
+async def project_facts(services: Services, principal: Principal, workspace_id: str) -> str:
     """The workspace's project facts (stack, layout, conventions) as markdown."""
-    workspace = await _workspace(services, workspace_id)
+    workspace = await _workspace(services, principal, workspace_id)
     page = await services.store.list_contexts(
         ContextFilter(workspace_id=workspace.id, path=FACTS_PATH), 200
     )
@@ -227,9 +252,16 @@ class AxonMCP(MCPServer[Any]):
         super().__init__("axon", version=__version__, instructions=INSTRUCTIONS)
         self._services = services
 
-    async def list_resources(self) -> list[Resource]:
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        # The SDK's listing knows no caller; this one is the caller's view.
+        principal = _principal_of(ctx.request)
+        return ListResourcesResult(resources=await self.resources_for(principal))
+
+    async def resources_for(self, principal: Principal) -> list[Resource]:
         listed = await super().list_resources()
-        for workspace in await all_workspaces(self._services().store):
+        for workspace in await visible_workspaces(self._services().store, principal):
             listed.append(
                 Resource(
                     uri=FACTS_URI.format(workspace_id=workspace.id),
@@ -247,9 +279,10 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
     server = AxonMCP(services)
 
     @server.resource(FACTS_URI, mime_type="text/markdown", description="project facts")
-    async def facts(workspace_id: str) -> str:
+    async def facts(workspace_id: str, ctx: Context) -> str:
         try:
-            return await project_facts(services(), workspace_id)
+            principal = _principal_of(ctx.request_context.request)
+            return await project_facts(services(), principal, workspace_id)
         except AxonError as exc:
             raise ResourceNotFoundError(f"[{exc.code}] {exc.message}") from None
 
@@ -270,16 +303,18 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
             str | None, Field(max_length=4096, description="e.g. src/api/")
         ] = None,
     ) -> SearchResults:
-        _require(ctx, ApiScope.READ)
+        principal = _require(ctx, ApiScope.READ)
         svc = services()
-        await _workspace(svc, workspace)
+        found = await _workspace(svc, principal, workspace)
         request = SearchRequest(
             query=query,
-            workspace_id=workspace,
+            workspace_id=found.id,
             limit=limit,
             types=types or None,
             tiers=tiers or None,
             filters={"pathPrefix": pathPrefix} if pathPrefix else None,
+            workspace=found,
+            principal=principal,
         )
         hits = await svc.retriever.search(request)
         results = [
@@ -313,8 +348,10 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         budget: Annotated[int | None, Field(ge=1, description="token budget")] = None,
         taskType: TaskType | None = None,
     ) -> BuiltContext:
-        _require(ctx, ApiScope.READ)
+        principal = _require(ctx, ApiScope.READ)
         pipeline = services().pipeline
+        # Building context calls no model, so it spends none of the key's LLM budget.
+        unbudgeted = dataclasses.replace(principal, budget_usd=None)
         run = await pipeline.prepare(
             PromptRequest(
                 prompt=prompt,
@@ -322,7 +359,8 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
                 source=Source.MCP,
                 budget=budget,
                 task_type=taskType,
-            )
+            ),
+            unbudgeted,
         )
         items = [
             ContextItem(
@@ -356,8 +394,8 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         startLine: Annotated[int | None, Field(ge=1)] = None,
         endLine: Annotated[int | None, Field(ge=1)] = None,
     ) -> SourceText:
-        _require(ctx, ApiScope.READ)
-        found = await _workspace(services(), workspace)
+        principal = _require(ctx, ApiScope.READ)
+        found = await _workspace(services(), principal, workspace)
         lines = await asyncio.to_thread(read_lines, found, path, startLine, endLine)
         return SourceText(
             path=lines.path,
@@ -380,13 +418,15 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         tier: Tier = Tier.WORKSPACE,
         title: Annotated[str | None, Field(max_length=500)] = None,
     ) -> Remembered:
-        _require(ctx, ApiScope.WRITE)
+        principal = _require(ctx, ApiScope.WRITE)
         svc = services()
+        found = await _workspace(svc, principal, workspace)
+        ensure_global_write(principal, tier)
         context_type, metadata = _KINDS[kind]
         created = await add_context(
             svc.store,
             ContextCreate(
-                workspace_id=workspace,
+                workspace_id=found.id,
                 tier=tier,
                 type=context_type,
                 title=title,
@@ -394,6 +434,7 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
                 metadata={**metadata, "source": "mcp"},
             ),
             svc.search_index,
+            principal.tenant,
         )
         return Remembered(
             id=created.id,
@@ -414,17 +455,24 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         interactionId: Annotated[str | None, Field(max_length=200)] = None,
         contextIds: Annotated[list[str] | None, Field(min_length=1, max_length=100)] = None,
     ) -> FeedbackResult:
-        _require(ctx, ApiScope.WRITE)
+        principal = _require(ctx, ApiScope.WRITE)
         store = services().store
         if (interactionId is None) == (contextIds is None):
             raise InvalidInput.field("interactionId", "give interactionId or contextIds")
         if interactionId is not None:
+            interaction = await store.get_interaction(interactionId)
+            if interaction is not None and not principal.can_access(interaction.workspace_id):
+                raise NotFound(
+                    f"interaction '{interactionId}' not found", code="INTERACTION_NOT_FOUND"
+                )
             stored, confidences = await record_feedback(
                 store, interactionId, FeedbackRequest(helpful=helpful)
             )
             return FeedbackResult(feedbackId=stored.id, contextConfidence=confidences)
         assert contextIds is not None
-        confidences = await vote_on_contexts(store, contextIds, 1.0 if helpful else 0.0)
+        # Only the contexts the caller can see (as in its search results) take its vote.
+        readable = [c.id for c in await store.get_contexts(contextIds) if principal.can_read(c)]
+        confidences = await vote_on_contexts(store, readable, 1.0 if helpful else 0.0)
         if not confidences:
             raise NotFound("none of the contextIds exist", code="CONTEXT_NOT_FOUND")
         return FeedbackResult(feedbackId=None, contextConfidence=confidences)
@@ -441,15 +489,15 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         path: Annotated[str | None, Field(max_length=4096, description="folder")] = None,
         full: bool = False,
     ) -> JobSummary:
-        _require(ctx, ApiScope.WRITE)
+        principal = _require(ctx, ApiScope.WRITE)
         svc = services()
         if (workspace is None) == (path is None):
             raise InvalidInput.field("workspace", "give a workspace id or a folder path")
         if workspace is not None:
-            target = await _workspace(svc, workspace)
+            target = await _workspace(svc, principal, workspace)
         else:
             assert path is not None
-            target = await _registered(svc, path)
+            target = await _registered(svc, principal, path)
         job = await start_scan(svc, target, full=full)
         while job.state not in _FINISHED:
             await asyncio.sleep(_POLL_SECONDS)
@@ -472,9 +520,10 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
             list[Literal["tests", "lint", "types"]] | None, Field(min_length=1, max_length=3)
         ] = None,
     ) -> JobSummary:
-        _require(ctx, ApiScope.WRITE)
+        principal = _require(ctx, ApiScope.WRITE)
         svc = services()
-        body = GateRequest.model_validate({"workspaceId": workspace, "checks": checks})
+        found = await _workspace(svc, principal, workspace)
+        body = GateRequest.model_validate({"workspaceId": found.id, "checks": checks})
         target = await resolve_target(svc.store, svc.settings, body.workspace_id, None)
         workspace_id = target.workspace.id if target.workspace else None
         job = await svc.jobs.submit(JOB_KIND, job_params(body, target), workspace_id)
@@ -484,8 +533,8 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
     @server.tool(description="List the workspaces Axon has indexed, with their facts resource.")
     @_tool_errors
     async def list_workspaces(ctx: Context) -> WorkspaceList:
-        _require(ctx, ApiScope.READ)
-        found = await all_workspaces(services().store)
+        principal = _require(ctx, ApiScope.READ)
+        found = await visible_workspaces(services().store, principal)
         return WorkspaceList(
             workspaces=[
                 WorkspaceInfo(
@@ -502,12 +551,19 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
     return server
 
 
-async def _registered(services: Services, path: str) -> Workspace:
+async def _registered(services: Services, principal: Principal, path: str) -> Workspace:
     """The workspace of a folder: an existing one with that folder, else a new one."""
     # A folder from an MCP client is held to the API's rule (inside AXON_WORKSPACE_ROOTS).
     path = allowed_workspace_folder(path, services.settings)
     data = WorkspaceCreate(name=path.rstrip("/").rsplit("/", 1)[-1] or "workspace", path=path)
-    for workspace in await all_workspaces(services.store):
+    for workspace in await visible_workspaces(services.store, principal):
         if workspace.path == data.path:
             return workspace
+    if principal.restricted:
+        # A new workspace gets a new id, which is not one of the key's (as the API's rule).
+        raise Forbidden(
+            "this API key may only index the workspaces it is limited to: give one by id",
+            code="WORKSPACE_FORBIDDEN",
+            details=[{"field": "path", "message": "not one of this API key's workspaces"}],
+        )
     return await create_workspace_record(services.store, data)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from axon.errors import NotFound
+from axon.errors import Forbidden, NotFound
 from axon.models import ApiKey, Context, Tier
 
 
@@ -84,3 +84,14 @@ def workspace_not_found(
         message += "; did you mean " + " or ".join(f"'{s}'" for s in suggestions) + "?"
         detail["suggestions"] = list(suggestions)
     return NotFound(message, code="WORKSPACE_NOT_FOUND", details=[detail])
+
+
+def ensure_global_write(principal: Principal, tier: Tier | None) -> None:
+    """Global contexts reach every workspace's prompts. A restricted key writes them only
+    within its tenant; one without a tenant would be writing for everybody."""
+    if tier is Tier.GLOBAL and principal.restricted and principal.tenant is None:
+        raise Forbidden(
+            "this API key may not write global contexts: it has workspaces but no tenant",
+            code="TIER_FORBIDDEN",
+            details=[{"field": "tier", "message": "global needs an unrestricted key or a tenant"}],
+        )

@@ -18,22 +18,11 @@ from axon.api.deps import (
 from axon.errors import Forbidden, NotFound
 from axon.models import WORKSPACE_ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
-from axon.security.principal import Principal
+from axon.security.principal import Principal, ensure_global_write
 from axon.services import Services
 from axon.workspaces import ContextCreate, ContextUpdate, add_context, update_context
 
 router = APIRouter(prefix="/api/v1/contexts", tags=["contexts"])
-
-
-def _check_global_write(principal: Principal, tier: Tier | None) -> None:
-    """Global contexts reach every workspace's prompts. A restricted key writes them only
-    within its tenant; one without a tenant would be writing for everybody."""
-    if tier is Tier.GLOBAL and principal.restricted and principal.tenant is None:
-        raise Forbidden(
-            "this API key may not write global contexts: it has workspaces but no tenant",
-            code="TIER_FORBIDDEN",
-            details=[{"field": "tier", "message": "global needs an unrestricted key or a tenant"}],
-        )
 
 
 @router.post("", status_code=201)
@@ -41,7 +30,7 @@ async def create(
     body: ContextCreate, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     workspace = await require_workspace(services, principal, body.workspace_id)
-    _check_global_write(principal, body.tier)
+    ensure_global_write(principal, body.tier)
     body = body.model_copy(update={"workspace_id": workspace.id})  # a short name resolved
     context = await add_context(services.store, body, services.search_index, principal.tenant)
     return context.dump()
@@ -106,7 +95,7 @@ async def patch(
     context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     await _writable(services, principal, context_id)
-    _check_global_write(principal, body.tier)
+    ensure_global_write(principal, body.tier)
     return (await update_context(services.store, context_id, body, services.search_index)).dump()
 
 
