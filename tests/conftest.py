@@ -225,13 +225,10 @@ class CopilotServer:
     settings: Settings
 
 
-@pytest.fixture
-async def copilot(
-    settings: Settings, fake: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CopilotServer]:
-    """A real uvicorn Axon with auth on, an indexed workspace `billing`, a read and a
-    write key, and OpenAI (default) and Anthropic configured against the fake."""
-    for name, value in {
+def upstream_env(fake: FakeLLMServer) -> dict[str, str]:
+    """OpenAI (the default, gpt-4o) and Anthropic configured against the fake, no
+    retries, no embedder."""
+    return {
         "OPENAI_API_KEY": "sk-test-openai",
         "OPENAI_BASE_URL": f"{fake.url}/v1",
         "ANTHROPIC_API_KEY": "sk-ant-test",
@@ -239,6 +236,17 @@ async def copilot(
         "DEFAULT_MODEL": "gpt-4o",
         "LLM_MAX_RETRIES": "0",
         "AXON_EMBEDDER": "none",
+    }
+
+
+@pytest.fixture
+async def copilot(
+    settings: Settings, fake: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[CopilotServer]:
+    """A real uvicorn Axon with auth on, an indexed workspace `billing`, a read and a
+    write key, and OpenAI (default) and Anthropic configured against the fake."""
+    for name, value in {
+        **upstream_env(fake),
         "AXON_AUTH": "on",
         "AXON_AUTO_CREATE_WORKSPACES": "false",
     }.items():

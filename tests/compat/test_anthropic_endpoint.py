@@ -37,6 +37,7 @@ def test_message_whole_with_context_usage_and_feedback(copilot: CopilotServer) -
     assert message.stop_reason == "end_turn"
     assert message.usage.input_tokens == 42 and message.usage.output_tokens == 5
     interaction = raw.headers["x-axon-interaction-id"]
+    assert "warning" not in raw.headers  # retrieval worked
 
     (seen,) = copilot.fake.seen("openai")  # the default upstream is OpenAI
     upstream = "\n".join(m["content"] for m in seen.body["messages"])

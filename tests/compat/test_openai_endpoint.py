@@ -46,6 +46,7 @@ def test_sync_completion_carries_context_usage_and_interaction(copilot: CopilotS
     interaction = raw.headers["x-axon-interaction-id"]
     extension = completion.model_extra["axon"]  # type: ignore[index]
     assert extension["interactionId"] == interaction
+    assert extension["degraded"] == [] and "warning" not in raw.headers
     assert any(e["path"] == "billing/invoice.py" for e in extension["context"]["entries"])
 
     upstream = _upstream_text(copilot)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from axon.api.rendering import warning_header
 from axon.errors import InvalidInput
 from axon.llm.types import ChatMessage
 from axon.models import WORKSPACE_ID_RE
@@ -26,6 +27,7 @@ from axon.security.principal import FULL_ACCESS, Principal
 
 WORKSPACE_HEADER = "x-axon-workspace"
 INTERACTION_HEADER = "X-Axon-Interaction-Id"
+WARNING_HEADER = "Warning"
 MODEL_PREFIX = "axon"
 
 
@@ -126,3 +128,15 @@ def enriched_messages(run: Prepared, conversation: Conversation) -> tuple[ChatMe
 def enriched_prompt(run: Prepared) -> str:
     """The request as the injector wrote it: the prompt with its references."""
     return run.prompt.messages[-1].content
+
+
+def response_headers(run: Prepared) -> dict[str, str]:
+    """Axon's headers on a compatible answer: the interaction id (for feedback) and, when
+    the pipeline degraded (say retrieval failed, so no context was injected), a
+    `Warning`, as on /api/v1/prompts/process: the answer is a 200 but no full one. A
+    stream's headers go out before the model answers, so they carry what happened
+    before it; a whole answer's also carry a model failure answered context-only."""
+    headers = {INTERACTION_HEADER: run.interaction_id}
+    if run.degraded:
+        headers[WARNING_HEADER] = warning_header([d.message for d in run.degraded])
+    return headers

@@ -7,7 +7,9 @@ message_delta, message_stop) and errors Anthropic's shape. The workspace is
 chosen as on the OpenAI endpoint (`api/compat.py`); the answer comes from
 whichever upstream the gateway routes to. Text conversations only: content
 blocks other than text and fields such as tools are refused with a clear 400
-rather than dropped.
+rather than dropped. Axon's additions are those of the OpenAI endpoint: the
+`X-Axon-Interaction-Id` and, when degraded, `Warning` headers, and an `axon` field
+in a whole message.
 """
 
 from __future__ import annotations
@@ -180,7 +182,6 @@ async def messages(
         max_tokens=body.max_tokens,
         temperature=base.temperature if body.temperature is None else body.temperature,
     )
-    headers = {compat.INTERACTION_HEADER: run.interaction_id}
     if body.stream:
         parts = pipeline.stream(run, request)
         first = await anext(parts)
@@ -188,7 +189,7 @@ async def messages(
             await pipeline.finish(run, first)
             raise first.error
         stream = EventStreamResponse(_events(pipeline, run, body.model, first, parts))
-        stream.headers.update(headers)
+        stream.headers.update(compat.response_headers(run))
         return stream
     answer = await pipeline.complete(run, request)
     await pipeline.finish(run, answer)
@@ -213,7 +214,7 @@ async def messages(
         },
     )
     response = json_response(message.model_dump())
-    response.headers.update(headers)
+    response.headers.update(compat.response_headers(run))
     return response
 
 

@@ -3,8 +3,9 @@
 Unmodified OpenAI clients work against Axon's base URL: responses and stream
 chunks have OpenAI's shapes (`chat.completion`, `chat.completion.chunk`,
 `usage`, `[DONE]`) and errors OpenAI's (`api/dialects.py`). Axon's additions
-ride beside them: the `X-Axon-Interaction-Id` header (for feedback) and, in a
-whole response, an `axon` field with the context report. Fields Axon does not
+ride beside them: the `X-Axon-Interaction-Id` header (for feedback), a `Warning`
+header when the answer is degraded (retrieval failed: no context), and, in a
+whole response, an `axon` field with the context report and `degraded`. Fields Axon does not
 use (tools, response_format, seed, ...) and non-text content (images, tool
 calls and results) go to the upstream as sent when it speaks OpenAI's wire.
 """
@@ -263,7 +264,6 @@ async def chat_completions(
     pipeline = services.pipeline
     run = await compat.prepare(pipeline, selection, conversation.prompt, Source.OPENAI, principal)
     request = _chat_request(pipeline, run, body, conversation)
-    headers = {compat.INTERACTION_HEADER: run.interaction_id}
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
         parts = pipeline.stream(run, request)
@@ -273,7 +273,7 @@ async def chat_completions(
             raise first.error
         events = _chunks(pipeline, run, body.model, first, parts, include_usage)
         stream = EventStreamResponse(events)
-        stream.headers.update(headers)
+        stream.headers.update(compat.response_headers(run))
         return stream
     answer = await pipeline.complete(run, request)
     await pipeline.finish(run, answer)
@@ -299,7 +299,7 @@ async def chat_completions(
         axon=_extension(run, answer),
     )
     response = json_response(completion.model_dump(exclude_none=True))
-    response.headers.update(headers)
+    response.headers.update(compat.response_headers(run))
     return response
 
 

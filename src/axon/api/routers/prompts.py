@@ -19,7 +19,7 @@ from axon.api.deps import (
     visible_page,
 )
 from axon.api.errors import error_body
-from axon.api.rendering import json_response
+from axon.api.rendering import json_response, warning_header
 from axon.api.sse import EventStreamResponse, sse_event
 from axon.errors import AxonError
 from axon.models import WORKSPACE_ID_PATTERN
@@ -46,15 +46,6 @@ async def process(body: PromptRequest, services: ServicesDep, principal: Princip
         # The answer is still a 200, but no client should take it for a full one.
         response.headers["Warning"] = warning_header([d.message for d in run.degraded])
     return response
-
-
-def warning_header(messages: list[str]) -> str:
-    """`199 axon "..."` (RFC 9111's miscellaneous warning) per problem, printable ASCII."""
-    parts = []
-    for message in messages:
-        text = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else " " for ch in message)
-        parts.append(f'199 axon "{text[:200]}"')
-    return ", ".join(parts)
 
 
 async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
