@@ -12,6 +12,10 @@ the same run:
     p50(Axon TTFT) - p50(direct TTFT) <= p50(context time) + 3 ms
 
     nice -n 10 .venv/bin/python bench/proxy.py --requests 200
+
+With --before SRC (a checkout of older sources), a second server runs those sources
+on a copy of the same index, its requests interleaved with the first's, so before and
+after are measured in the same run under the same load.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -69,43 +75,66 @@ async def _ttft(client: openai.AsyncOpenAI, model: str, question: str) -> tuple[
     return first, raw.headers.get("x-axon-interaction-id", "")
 
 
-async def measure(axon_url: str, fake_url: str, workspace: str, requests: int) -> None:
+@dataclass
+class Target:
+    """One Axon server under test and what it measured."""
+
+    name: str
+    url: str
+    ttft: list[float] = field(default_factory=list)
+    context: list[float] = field(default_factory=list)
+
+
+async def measure(targets: list[Target], fake_url: str, workspace: str, requests: int) -> None:
     direct = openai.AsyncOpenAI(base_url=f"{fake_url}/v1", api_key="sk-bench", max_retries=0)
-    proxied = openai.AsyncOpenAI(base_url=f"{axon_url}/v1", api_key="sk-bench", max_retries=0)
+    clients = [
+        openai.AsyncOpenAI(base_url=f"{t.url}/v1", api_key="sk-bench", max_retries=0)
+        for t in targets
+    ]
+    https = [httpx.AsyncClient(base_url=t.url, timeout=30) for t in targets]
     plain: list[float] = []
-    through: list[float] = []
-    context: list[float] = []
-    async with httpx.AsyncClient(base_url=axon_url, timeout=30) as http:
-        for warm in QUESTIONS[:3]:  # load the model, the arrays and connections
+    for warm in QUESTIONS[:3]:  # load the model, the arrays and connections
+        await _ttft(direct, "gpt-4o", warm)
+        for proxied in clients:
             await _ttft(proxied, f"axon/{workspace}", warm)
-            await _ttft(direct, "gpt-4o", warm)
-        for i in range(requests):
-            question = f"{QUESTIONS[i % len(QUESTIONS)]} (case {i})"
-            plain.append((await _ttft(direct, "gpt-4o", question))[0])
+    for i in range(requests):
+        question = f"{QUESTIONS[i % len(QUESTIONS)]} (case {i})"
+        plain.append((await _ttft(direct, "gpt-4o", question))[0])
+        # Interleaved, and in turn first, so no set-up always follows another.
+        order = list(range(len(targets)))
+        order = order[i % len(order) :] + order[: i % len(order)]
+        for k in order:
+            target, proxied, http = targets[k], clients[k], https[k]
             seconds, interaction = await _ttft(proxied, f"axon/{workspace}", question)
-            through.append(seconds)
+            target.ttft.append(seconds)
             stored = (await http.get(f"/api/v1/interactions/{interaction}")).json()
             latency = stored["latencyMs"]
-            context.append(sum(latency.get(stage, 0.0) for stage in CONTEXT_STAGES) / 1000)
+            stages = sum(latency.get(stage, 0.0) for stage in CONTEXT_STAGES)
+            target.context.append(stages / 1000)
     await direct.close()
-    await proxied.close()
-    p50_plain, p50_through, p50_context = (
-        statistics.median(plain) * 1000,
-        statistics.median(through) * 1000,
-        statistics.median(context) * 1000,
-    )
-    added = p50_through - p50_plain
+    for proxied in clients:
+        await proxied.close()
+    for http in https:
+        await http.aclose()
     print(f"requests per set-up: {requests} (streamed, one at a time, interleaved)")
-    print(f"{'':28} {'p50 ms':>9} {'p95 ms':>9}")
-    print(f"{'direct to the fake: TTFT':28} {p50_plain:9.2f} {_quantile(plain, 0.95) * 1000:9.2f}")
-    print(f"{'through Axon: TTFT':28} {p50_through:9.2f} {_quantile(through, 0.95) * 1000:9.2f}")
-    print(f"{'pipeline context time':28} {p50_context:9.2f} {_quantile(context, 0.95) * 1000:9.2f}")
-    verdict = "met" if added <= p50_context + 3 else "NOT met"
-    print(
-        f"added TTFT at p50: {added:.2f} ms; goal <= context time + 3 ms = "
-        f"{p50_context + 3:.2f} ms: {verdict} (proxy overhead beyond the pipeline: "
-        f"{added - p50_context:.2f} ms)"
-    )
+    print(f"{'':36} {'p50 ms':>9} {'p95 ms':>9}")
+    p50_plain = statistics.median(plain) * 1000
+    print(f"{'direct to the fake: TTFT':36} {p50_plain:9.2f} {_quantile(plain, 0.95) * 1000:9.2f}")
+    for target in targets:
+        for label, values in (("TTFT", target.ttft), ("pipeline context time", target.context)):
+            name = f"{target.name}: {label}"
+            p50, p95 = statistics.median(values) * 1000, _quantile(values, 0.95) * 1000
+            print(f"{name:36} {p50:9.2f} {p95:9.2f}")
+    for target in targets:
+        p50_through = statistics.median(target.ttft) * 1000
+        p50_context = statistics.median(target.context) * 1000
+        added = p50_through - p50_plain
+        verdict = "met" if added <= p50_context + 3 else "NOT met"
+        print(
+            f"{target.name}: added TTFT at p50 {added:.2f} ms; goal <= context time + 3 ms = "
+            f"{p50_context + 3:.2f} ms: {verdict} (proxy overhead beyond the pipeline: "
+            f"{added - p50_context:.2f} ms)"
+        )
 
 
 def main() -> None:
@@ -113,9 +142,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror/psf+requests/repo"))
     parser.add_argument("--embedder", default="local", help="AXON_EMBEDDER for the server")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout (e.g. `git archive <commit>`) served as well, interleaved: before/after",
+    )
     args = parser.parse_args()
     axon = str(Path(sys.executable).with_name("axon"))
-    fake_port, axon_port = free_port(), free_port()
+    fake_port, axon_port, before_port = free_port(), free_port(), free_port()
     with (
         tempfile.TemporaryDirectory(prefix="axon-proxy-") as data,
         checkout(args.mirror, "HEAD") as tree,
@@ -147,24 +181,40 @@ def main() -> None:
         fake = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.llm_server", "--port", str(fake_port)], cwd=REPO
         )
-        server = subprocess.Popen(
-            [axon, "serve", "--port", str(axon_port)], env=env, stdout=subprocess.DEVNULL
+        processes = [fake]
+        targets = [Target("through Axon", f"http://127.0.0.1:{axon_port}")]
+        processes.append(
+            subprocess.Popen(
+                [axon, "serve", "--port", str(axon_port)], env=env, stdout=subprocess.DEVNULL
+            )
         )
-        try:
-            wait_for_port(fake_port)
-            wait_for_port(axon_port, timeout=120)
-            asyncio.run(
-                measure(
-                    f"http://127.0.0.1:{axon_port}",
-                    f"http://127.0.0.1:{fake_port}",
-                    "requests",
-                    args.requests,
+        if args.before:
+            # The older sources shadow the installed package; their own copy of the index,
+            # so neither server writes into the other's data.
+            older = f"{data}-before"
+            shutil.copytree(data, older)
+            before_env = env | {"AXON_DATA_DIR": older, "PYTHONPATH": str(args.before / "src")}
+            processes.append(
+                subprocess.Popen(
+                    [axon, "serve", "--port", str(before_port)],
+                    env=before_env,
+                    stdout=subprocess.DEVNULL,
                 )
             )
+            targets.append(Target("before", f"http://127.0.0.1:{before_port}"))
+        try:
+            wait_for_port(fake_port)
+            for target in targets:
+                wait_for_port(int(target.url.rsplit(":", 1)[1]), timeout=120)
+            asyncio.run(
+                measure(targets, f"http://127.0.0.1:{fake_port}", "requests", args.requests)
+            )
         finally:
-            for process in (server, fake):
+            for process in processes:
                 process.terminate()
                 process.wait(15)
+            if args.before:
+                shutil.rmtree(f"{data}-before", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,10 @@ from axon.stores.pagination import encode_cursor
 from axon.workspaces import find_workspace
 
 
-def get_services(request: Request) -> Services:
+# The dependencies are `async def` though they never wait: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hop (and GIL hand-off) per dependency on
+# every request.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -37,7 +40,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def caller_key(request: Request) -> ApiKey | None:
+async def caller_key(request: Request) -> ApiKey | None:
     """The API key the request authenticated with; None when authentication is off."""
     key: ApiKey | None = request.scope.get("state", {}).get("api_key")
     return key
@@ -71,7 +74,7 @@ LimitQuery = Annotated[int, Query(ge=1, le=200, description="page size")]
 CursorQuery = Annotated[str | None, Query(max_length=512, description="opaque cursor")]
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """The caller the security middleware identified; with auth off, everyone."""
     principal = getattr(request.state, PRINCIPAL_STATE, None)
     return principal if isinstance(principal, Principal) else FULL_ACCESS

@@ -327,7 +327,9 @@ async def _chunks(
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
         return _data({**head, "choices": [choice]})
 
-    yield chunk({"role": "assistant", "content": ""})
+    # The role chunk goes out in the same write as the first token (or whatever comes
+    # first): one wake-up of the client less before its first token.
+    role = chunk({"role": "assistant", "content": ""})
     answer: Answer | None = None
     try:
         part = first
@@ -336,21 +338,22 @@ async def _chunks(
                 answer = part
                 break
             if isinstance(part, str):
-                yield chunk({"content": part})
+                yield role + chunk({"content": part})
             else:
-                yield chunk({"tool_calls": [dict(c) for c in part.tool_calls]})
+                yield role + chunk({"tool_calls": [dict(c) for c in part.tool_calls]})
+            role = b""
             part = await anext(parts)
         await pipeline.finish(run, answer)
     except AxonError as exc:
-        yield _data(openai_error(exc.status, exc.code, exc.message, exc.details)[1])
+        yield role + _data(openai_error(exc.status, exc.code, exc.message, exc.details)[1])
         return
     finally:
         await parts.aclose()
     if answer.error is not None:  # broke mid-answer: stored with the partial text
         err = answer.error
-        yield _data(openai_error(err.status, err.code, err.message, err.details)[1])
+        yield role + _data(openai_error(err.status, err.code, err.message, err.details)[1])
         return
-    yield chunk({}, answer.finish_reason)
+    yield role + chunk({}, answer.finish_reason)
     if include_usage:
         usage = _usage(answer, run).model_dump()
         yield _data({**head, "choices": [], "usage": usage})
