@@ -71,6 +71,12 @@ def test_no_route_dependency_runs_in_the_thread_pool(app: FastAPI) -> None:
     assert all(inspect.iscoroutinefunction(r.endpoint) for r in routes)
 
 
+def test_the_copilot_routes_are_matched_first(app: FastAPI) -> None:
+    # Routing walks the routers in order on every request; the copilot paths lead.
+    first = [r.path for r in _api_routes(app.routes)][:3]
+    assert first == ["/v1/chat/completions", "/v1/models", "/v1/models/{model_id:path}"]
+
+
 async def _writes(app: FastAPI, path: str, body: dict[str, Any]) -> list[bytes]:
     """The response body writes of one request, in order."""
     payload = json.dumps(body).encode()

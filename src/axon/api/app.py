@@ -43,7 +43,11 @@ from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
 from axon.startup import StartupWork
 
+# Routing tries the routers in this order on every request: the copilot endpoints,
+# the hottest paths, come first (their /v1/ paths overlap no other router's).
 ROUTERS = (
+    openai_compat.router,
+    anthropic_compat.router,
     health.router,
     workspaces.router,
     search.router,  # before contexts: POST /contexts/search is not a context id
@@ -56,8 +60,6 @@ ROUTERS = (
     prompts.router,
     interactions.router,
     usage.router,
-    openai_compat.router,
-    anthropic_compat.router,
 )
 
 
