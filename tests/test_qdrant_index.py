@@ -277,7 +277,15 @@ async def test_hybrid_fusion_inside_qdrant_equals_the_embedded_fusion(
             assert len(found) == 2
             for (lexical_list, dense_list), hits in zip(lists, found, strict=True):
                 got = {h.id: h for h in hits}
-                assert got.keys() == lexical_list.keys() | dense_list.keys(), query
+                wanted = lexical_list.keys() | dense_list.keys()
+                # Chunks tied on the k-th lexical score may be cut either way; any other
+                # difference in the candidates is a fusion bug.
+                edge = min(lexical_list.values(), default=0.0)
+                for cid in got.keys() ^ wanted:
+                    score = got[cid].lexical if cid in got else lexical_list[cid]
+                    assert score == pytest.approx(edge, rel=1e-3), (query, cid)
+                got = {cid: hit for cid, hit in got.items() if cid in wanted}
+                hits = [h for h in hits if h.id in got]
                 top = sorted(got, key=lambda c: -expected[c])[:10]
                 assert [h.id for h in hits[:10]] == top, query
                 for cid, hit in got.items():
