@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,10 @@ from axon.indexing.languages import detect_language
 from axon.indexing.scanner import load, scan
 from axon.models import Context, WorkspaceType
 from axon.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from axon.indexing import IndexReport
+    from axon.services import Services
 
 MAX_FILE_BYTES = 1024 * 1024
 # Test files are not ranked (shared/bench/README.md); the retrieval benchmark keeps them
@@ -96,3 +101,23 @@ def plain_bm25(docs: dict[str, str], query: str, k1: float = 1.2, b: float = 0.7
         scores += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avgdl))
     order = np.argsort(-scores, kind="stable")
     return [keys[i] for i in order if scores[i] > 0]
+
+
+async def index_tree(services: Services, workspace_id: str, root: Path) -> IndexReport:
+    """Register `root` as a coding workspace and index it completely, vectors included:
+    progressive indexing would otherwise leave them pending and the searches lexical."""
+    from axon.indexing import index_workspace
+    from axon.models import Workspace
+
+    workspace = Workspace(
+        id=workspace_id, name=workspace_id, type=WorkspaceType.CODING, path=str(root)
+    )
+    await services.store.create_workspace(workspace)
+    [report] = await index_workspace(
+        services.store,
+        services.search_index,
+        workspace,
+        max_file_bytes=services.settings.index_max_file_bytes,
+    )
+    await services.search_index.complete_embeddings(workspace_id)
+    return report

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import checkout, plain_bm25, read_files
+from _corpus import checkout, index_tree, plain_bm25, read_files
 
 SUITE = Path(__file__).resolve().parent / "flask_questions.json"
 
@@ -52,8 +52,6 @@ async def run(args: argparse.Namespace) -> str:
     os.environ["AXON_CACHE_TTL_QUERY_RESULTS"] = "0"
     os.environ["AXON_CACHE_TTL_ANALYSES"] = "0"
     from axon.config import load_settings
-    from axon.indexing import index_workspace
-    from axon.models import Workspace, WorkspaceType
     from axon.pipeline.collector import PromptRequest
     from axon.ports import SearchRequest
     from axon.services import build_services
@@ -67,17 +65,7 @@ async def run(args: argparse.Namespace) -> str:
     try:
         with checkout(mirror, suite["commit"]) as root:
             files = read_files(root, tests=True)
-            workspace = Workspace(
-                id=workspace_id, name=workspace_id, type=WorkspaceType.CODING, path=str(root)
-            )
-            await services.store.create_workspace(workspace)
-            [report] = await index_workspace(
-                services.store,
-                services.search_index,
-                workspace,
-                max_file_bytes=services.settings.index_max_file_bytes,
-            )
-            await services.search_index.complete_embeddings(workspace_id)
+            report = await index_tree(services, workspace_id, root)
             for q in suite["questions"]:
                 targets = q["targets"]
                 hits = await services.retriever.search(

@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import TEST_IGNORE, checkout, is_test_path, plain_bm25, read_files
+from _corpus import TEST_IGNORE, checkout, index_tree, is_test_path, plain_bm25, read_files
 
 DATASET = Path("/work/shared/bench/swebench_lite_dev.json")
 FUNCTION_KS = (5, 10)
@@ -155,9 +155,7 @@ async def run(args: argparse.Namespace) -> str:
     os.environ["AXON_CACHE_TTL_QUERY_RESULTS"] = "0"
     os.environ["AXON_CACHE_TTL_ANALYSES"] = "0"
     from axon.config import load_settings
-    from axon.indexing import index_workspace
     from axon.kinds import MAX_QUERY_CHARS
-    from axon.models import Workspace, WorkspaceType
     from axon.pipeline.collector import PromptRequest
     from axon.ports import SearchRequest
     from axon.services import build_services
@@ -189,18 +187,8 @@ async def run(args: argparse.Namespace) -> str:
                 if not with_tests:
                     (root / ".axonignore").write_text(TEST_IGNORE)
                 files = read_files(root, tests=with_tests)
-                workspace = Workspace(
-                    id=workspace_id, name=workspace_id, type=WorkspaceType.CODING, path=str(root)
-                )
                 started = time.perf_counter()
-                await services.store.create_workspace(workspace)
-                [report] = await index_workspace(
-                    services.store,
-                    services.search_index,
-                    workspace,
-                    max_file_bytes=services.settings.index_max_file_bytes,
-                )
-                await services.search_index.complete_embeddings(workspace_id)
+                report = await index_tree(services, workspace_id, root)
                 # The first search builds the in-memory arrays: count it as indexing.
                 await services.retriever.search(SearchRequest("warm up", workspace_id, limit=1))
                 index_times.append(time.perf_counter() - started)

@@ -270,3 +270,16 @@ async def copilot(
         await built.close()
     with LiveServer(configured) as server:
         yield CopilotServer(server.url, "billing", project, read_key, write_key, fake, configured)
+
+
+async def corrupt_search_index(services: Services, data_dir: Path) -> None:
+    """A real fault, not a stub: close the search index and overwrite its file, so the
+    retriever's next search reopens it and fails."""
+    await services.closers[0]()
+
+    def corrupt() -> None:
+        for leftover in data_dir.glob("search.db*"):
+            leftover.unlink()
+        (data_dir / "search.db").write_bytes(b"this is not a database" * 100)
+
+    await asyncio.to_thread(corrupt)

@@ -6,7 +6,6 @@ with a `Warning: 199 axon "..."` header (whole and streamed) and the failure und
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from axon.config import Settings, load_settings
 from axon.models import ContextType
 from axon.services import Services, build_services
 from axon.workspaces import ContextCreate, WorkspaceCreate, add_context, create_workspace
-from tests.conftest import upstream_env
+from tests.conftest import corrupt_search_index, upstream_env
 from tests.fakes.llm_server import DEFAULT_TEXT, FakeLLMServer
 
 BASE = "http://axon.test"
@@ -46,15 +45,7 @@ async def broken_index(
             ),
             services.search_index,
         )
-        # Close the index, overwrite its file; the retriever reopens it and fails.
-        await services.closers[0]()
-
-        def corrupt() -> None:
-            for leftover in data_dir.glob("search.db*"):
-                leftover.unlink()
-            (data_dir / "search.db").write_bytes(b"this is not a database" * 100)
-
-        await asyncio.to_thread(corrupt)
+        await corrupt_search_index(services, data_dir)
         yield create_app(services=services)
     finally:
         await services.close()

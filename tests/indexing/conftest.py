@@ -1,8 +1,14 @@
-"""Fixture trees copied to a temporary folder, and a helper to index them."""
+"""Fixture trees copied to a temporary folder, helpers to index them, and a large
+generated tree with an `axon index` of it killed part-way."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,3 +67,55 @@ async def contexts_of(services: Services, workspace_id: str) -> list[Context]:
 
 def by_symbol(contexts: list[Context], path: str) -> dict[str, Context]:
     return {c.symbol: c for c in contexts if c.path == path and c.symbol is not None}
+
+
+# Four contexts per file: the file summary, the function, the class and its method.
+GENERATED_MODULE = (
+    "def function_{n}(value: int) -> int:\n"
+    '    """Add {n} to the value."""\n'
+    "    return value + {n}\n\n\n"
+    "class Thing{n}:\n"
+    "    def method(self) -> int:\n"
+    "        return {n}\n"
+)
+
+
+def generated_tree(root: Path, files: int) -> Path:
+    """`files` small modules, a hundred per package folder."""
+    for n in range(files):
+        folder = root / f"pkg{n // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"mod_{n}.py").write_text(GENERATED_MODULE.format(n=n))
+    return root
+
+
+async def start_index(
+    env: dict[str, str], root: Path, workspace_id: str
+) -> asyncio.subprocess.Process:
+    """`axon index ROOT -w WORKSPACE_ID` in its own process, output discarded."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from axon.cli import main; main()",
+        "index",
+        str(root),
+        "-w",
+        workspace_id,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def kill_9_after(
+    proc: asyncio.subprocess.Process, services: Services, workspace_id: str, files: int = 100
+) -> None:
+    """SIGKILL the index run `proc` once `files` files of the workspace are stored."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if len(await services.store.get_file_states(workspace_id)) >= files:
+            break
+        await asyncio.sleep(0.01)
+    assert proc.returncode is None, "the index finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    await asyncio.wait_for(proc.wait(), 30)

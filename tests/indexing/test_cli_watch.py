@@ -6,7 +6,6 @@ import asyncio
 import os
 import pty
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,14 @@ from axon.indexing.report import IndexReport
 from axon.indexing.watcher import watch_workspace
 from axon.ports import SearchRequest
 from axon.services import Services, build_services
-from tests.indexing.conftest import add_workspace, contexts_of, run_index
+from tests.indexing.conftest import (
+    add_workspace,
+    contexts_of,
+    generated_tree,
+    kill_9_after,
+    run_index,
+    start_index,
+)
 
 runner = CliRunner()
 
@@ -143,45 +149,14 @@ async def test_watch_makes_a_saved_file_searchable(
         await asyncio.wait_for(watcher, 10)
 
 
-_GENERATED = (
-    "def function_{n}(value: int) -> int:\n"
-    "    return value + {n}\n\n\n"
-    "class Thing{n}:\n"
-    "    def method(self) -> int:\n"
-    "        return {n}\n"
-)
-
-
 async def test_kill_mid_index_leaves_every_file_old_or_new(
     settings: Settings, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    root = tmp_path / "many"
-    for n in range(1200):
-        folder = root / f"pkg{n // 100}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"mod_{n}.py").write_text(_GENERATED.format(n=n))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from axon.cli import main; main()",
-        "index",
-        str(root),
-        "-w",
-        "big",
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    root = generated_tree(tmp_path / "many", 1200)
+    proc = await start_index(cli_env, root, "big")
     services = await build_services(settings)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if len(await services.store.get_file_states("big")) >= 100:
-                break
-            await asyncio.sleep(0.01)
-        assert proc.returncode is None, "the index finished before it could be interrupted"
-        proc.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(proc.wait(), 30)
+        await kill_9_after(proc, services, "big")
         states = await services.store.get_file_states("big")
         assert 100 <= len(states) < 1200
         contexts = await contexts_of(services, "big")

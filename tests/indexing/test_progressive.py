@@ -10,10 +10,8 @@ import asyncio
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -28,18 +26,16 @@ from axon.ports import ContextFilter, EmbeddingStatus, SearchRequest
 from axon.retrieval.search_index import HybridSearchIndex
 from axon.services import Services, build_services
 from tests.embeddings.fake_server import FakeEmbeddingServer, running_fake
-from tests.indexing.conftest import run_index
+from tests.indexing.conftest import (
+    GENERATED_MODULE,
+    generated_tree,
+    kill_9_after,
+    run_index,
+    start_index,
+)
 from tests.indexing.test_scan_api import finished_job
 
 DIMENSION = 64
-_GENERATED = (
-    "def function_{n}(value: int) -> int:\n"
-    '    """Add {n} to the value."""\n'
-    "    return value + {n}\n\n\n"
-    "class Thing{n}:\n"
-    "    def method(self) -> int:\n"
-    "        return {n}\n"
-)
 
 
 @pytest.fixture
@@ -76,14 +72,6 @@ async def embedding_services(embed_env: dict[str, str]) -> AsyncIterator[Service
         await services.close()
 
 
-def _generated_tree(root: Path, files: int) -> Path:
-    for n in range(files):
-        folder = root / f"pkg{n // 100}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"mod_{n}.py").write_text(_GENERATED.format(n=n))
-    return root
-
-
 async def _completeness(services: Services, workspace_id: str) -> dict[str, int]:
     """Stored contexts without a lexical row of their content, and without a vector of it."""
     index = services.search_index
@@ -115,7 +103,7 @@ async def test_files_are_searchable_lexically_before_their_vectors(
     embedding_services: Services, tmp_path: Path, fake: FakeEmbeddingServer
 ) -> None:
     services = embedding_services
-    root = _generated_tree(tmp_path / "tree", 30)
+    root = generated_tree(tmp_path / "tree", 30)
     workspace = await services.store.create_workspace(
         Workspace(id="prog", name="prog", type=WorkspaceType.CODING, path=str(root))
     )
@@ -148,7 +136,7 @@ async def test_files_are_searchable_lexically_before_their_vectors(
     assert hits[0].context.symbol == "function_17" and hits[0].breakdown.dense > 0
 
     # A changed file: its new contexts wait again, with the old vector replaced after.
-    (root / "pkg0" / "mod_3.py").write_text(_GENERATED.format(n=3) + "\nCHANGED = 1\n")
+    (root / "pkg0" / "mod_3.py").write_text(GENERATED_MODULE.format(n=3) + "\nCHANGED = 1\n")
     await run_index(services, workspace)
     status = await services.search_index.embedding_status("prog")
     assert status.pending >= 1
@@ -159,29 +147,11 @@ async def test_files_are_searchable_lexically_before_their_vectors(
 async def test_kill_9_mid_index_then_a_plain_run_completes_lexical_rows_and_vectors(
     embed_env: dict[str, str], settings: Settings, tmp_path: Path
 ) -> None:
-    root = _generated_tree(tmp_path / "many", 1200)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from axon.cli import main; main()",
-        "index",
-        str(root),
-        "-w",
-        "big",
-        env=embed_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    root = generated_tree(tmp_path / "many", 1200)
+    proc = await start_index(embed_env, root, "big")
     services = await build_services(load_settings())
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if len(await services.store.get_file_states("big")) >= 100:
-                break
-            await asyncio.sleep(0.01)
-        assert proc.returncode is None, "the index finished before it could be interrupted"
-        proc.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(proc.wait(), 30)
+        await kill_9_after(proc, services, "big")
         after_kill = await _completeness(services, "big")
         # Every stored file is searchable lexically; vectors may lag (they come later).
         assert after_kill["lexicalMissing"] == 0, after_kill
@@ -212,7 +182,7 @@ async def test_kill_9_mid_index_then_a_plain_run_completes_lexical_rows_and_vect
 def test_cli_waits_for_vectors_only_when_asked_or_when_nothing_else_will(
     embed_env: dict[str, str], tmp_path: Path
 ) -> None:
-    root = _generated_tree(tmp_path / "tree", 20)
+    root = generated_tree(tmp_path / "tree", 20)
     quick = _cli(embed_env, "index", str(root), "-w", "cli", "--no-wait-embeddings")
     assert quick.returncode == 0, quick.stderr
     assert re.search(
@@ -232,7 +202,7 @@ async def test_scan_job_hands_vectors_to_an_embed_job_and_the_api_shows_progress
     embedding_services: Services, tmp_path: Path
 ) -> None:
     services = embedding_services
-    root = _generated_tree(tmp_path / "tree", 40)
+    root = generated_tree(tmp_path / "tree", 40)
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://axon.test") as client:
@@ -259,7 +229,7 @@ async def test_scan_job_hands_vectors_to_an_embed_job_and_the_api_shows_progress
 def test_plain_progress_lines_when_stdout_is_not_a_terminal(
     embed_env: dict[str, str], tmp_path: Path
 ) -> None:
-    root = _generated_tree(tmp_path / "tree", 400)
+    root = generated_tree(tmp_path / "tree", 400)
     env = {**embed_env, "AXON_EMBEDDER": "none"}
     result = _cli(env, "index", str(root), "-w", "lines", "--progress-interval", "0.02")
     assert result.returncode == 0, result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from axon.api.app import create_app
 from axon.config import load_settings
 from axon.ports import ContextFilter, SearchRequest
 from axon.services import Services, build_services
+from tests.conftest import corrupt_search_index
 
 
 @pytest.fixture
@@ -348,16 +348,7 @@ async def test_retrieval_failure_degrades_to_an_answer_without_context(
 ) -> None:
     await client.post("/api/v1/workspaces", json={"id": "down", "name": "down"})
     await _add_context(client, "down", content="def beat():\n    pass", symbol="beat")
-    # Corrupt the search index on disk (a real fault, not a stub): close it, overwrite
-    # the file; the retriever reopens it on the next search and fails.
-    await services.closers[0]()
-
-    def corrupt() -> None:
-        for leftover in data_dir.glob("search.db*"):
-            leftover.unlink()
-        (data_dir / "search.db").write_bytes(b"this is not a database" * 100)
-
-    await asyncio.to_thread(corrupt)
+    await corrupt_search_index(services, data_dir)
     response = await client.post(PROCESS, json={"prompt": "explain beat()", "workspaceId": "down"})
     assert response.status_code == 200, response.text
     data = response.json()
