@@ -79,7 +79,13 @@ async def test_readiness_waits_for_the_model_and_pending_embeddings_are_complete
                 assert time.monotonic() < deadline, record
                 await asyncio.sleep(0.1)
             assert record["embeddings"] == {"done": 5, "pending": 0, "total": 5}
-            jobs = (await http.get("/api/v1/jobs")).json()["items"]
+            # The job writes the last vectors before it records its own end.
+            while True:
+                jobs = (await http.get("/api/v1/jobs")).json()["items"]
+                if all(j["state"] not in ("queued", "running") for j in jobs):
+                    break
+                assert time.monotonic() < deadline, jobs
+                await asyncio.sleep(0.1)
             assert [(j["kind"], j["workspaceId"], j["state"]) for j in jobs] == [
                 ("embed", "warm", "succeeded")
             ]
