@@ -36,6 +36,7 @@ from tests import servers
 from tests.pipeline.analyzer_table import HELD_OUT, LABELLED
 
 from _corpus import checkout, chunk_files, read_files
+from axon.api.prompt_result import prompt_result
 from axon.config import load_settings
 from axon.models import Workspace, WorkspaceType
 from axon.pipeline import PromptRequest
@@ -111,9 +112,10 @@ async def in_process(services: Services, n: int) -> dict[str, Any]:
     for request in requests:
         began = time.perf_counter()
         run = await pipeline.prepare(request)
-        result = await pipeline.finish(run, await pipeline.complete(run))
+        answer = await pipeline.complete(run)
+        prompt_result(run, answer, await pipeline.finish(run, answer))  # as the API shapes it
         totals.append((time.perf_counter() - began) * 1000)
-        for stage, ms in result["latency"].items():
+        for stage, ms in run.latency.items():
             stages.setdefault(stage, []).append(ms)
     await pipeline.drain()
     retrieval: list[float] = []

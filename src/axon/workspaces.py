@@ -7,10 +7,12 @@ import os
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from axon.errors import InvalidInput, NotFound
+from axon.freeform import FreeJson, FreeJsonPatch
 from axon.kinds import CHILD_SEPARATOR, short_name
 from axon.models import (
     ID_PATTERN,
@@ -55,13 +57,24 @@ class WorkspaceCreate(_Input):
     name: str = Field(min_length=1, max_length=200)
     type: WorkspaceType = WorkspaceType.CODING
     path: AbsolutePath | None = Field(default=None, min_length=1, max_length=4096)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: FreeJson = Field(default_factory=dict)
 
 
+def _refuse_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
+# In the patches a field left out stays unchanged (None: not given). Where the stored
+# value cannot be null, an explicit `null` is refused (422 naming the field), and the
+# schema does not offer null.
 class WorkspaceUpdate(_Input):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     path: AbsolutePath | None = Field(default=None, min_length=1, max_length=4096)
-    settings: dict[str, Any] | None = None
+    settings: FreeJsonPatch = None
+
+    _not_null = field_validator("name", "settings", mode="before")(_refuse_null)
 
 
 class ContextCreate(_Input):
@@ -76,16 +89,22 @@ class ContextCreate(_Input):
     language: str | None = Field(default=None, max_length=64)
     symbol: str | None = Field(default=None, max_length=500)
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: FreeJson = Field(default_factory=dict)
 
 
 class ContextUpdate(_Input):
-    tier: Tier | None = None
-    type: ContextType | None = None
+    tier: Tier | SkipJsonSchema[None] = None
+    type: ContextType | SkipJsonSchema[None] = None
     title: str | None = Field(default=None, max_length=500)
-    content: str | None = Field(default=None, min_length=1, max_length=MAX_CONTEXT_CHARS)
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-    metadata: dict[str, Any] | None = None
+    content: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=MAX_CONTEXT_CHARS
+    )
+    confidence: float | SkipJsonSchema[None] = Field(default=None, ge=0.0, le=1.0)
+    metadata: FreeJsonPatch = None
+
+    _not_null = field_validator("tier", "type", "content", "confidence", "metadata", mode="before")(
+        _refuse_null
+    )
 
 
 # A miss lists the registered workspaces to suggest names; this bounds that scan.
@@ -227,9 +246,6 @@ async def update_context(
     if changes.get("content") is not None:
         changes["content_hash"] = content_hash(changes["content"])
         changes["token_count"] = count_tokens(changes["content"])
-    for key in ("tier", "type", "content"):
-        if key in changes and changes[key] is None:
-            raise InvalidInput.field(key, f"{key} cannot be null")
     changes["updated_at"] = utcnow()
     updated = await store.update_context(context_id, changes)
     if updated is None:

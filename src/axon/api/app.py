@@ -18,6 +18,7 @@ from axon.api.middleware import (
     Scope,
     Send,
 )
+from axon.api.openapi import install_openapi
 from axon.api.routers import (
     admin,
     anthropic_compat,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     route, mcp_sessions = mcp_route(lambda: app.state.services, settings.host)
     app.router.routes.append(route)
     install_security(app, settings)
+    install_openapi(app, settings)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -110,16 +110,16 @@ def ask(
                 sys.stdout.write(part)
                 sys.stdout.flush()
         assert answer is not None
-        result = await pipeline.finish(prepared, answer)
+        await pipeline.finish(prepared, answer)
         await pipeline.drain()
         if answer.error is not None:
             if answer.text:  # part of the answer was printed before the model failed
                 print()
                 fail(f"the answer broke off: {answer.error.message}")
             fail(f"no answer: {answer.error.message}")
-        for problem in result["degraded"]:
-            if problem["stage"] != "retrieve":  # that one was said before the answer
-                err.print(f"[yellow]warning:[/yellow] {problem['message']}", highlight=False)
+        for problem in prepared.degraded:
+            if problem.stage != "retrieve":  # that one was said before the answer
+                err.print(f"[yellow]warning:[/yellow] {problem.message}", highlight=False)
         if answer.text is None:
             err.print(
                 "[yellow]no LLM configured (context-only mode): printing the enriched prompt"

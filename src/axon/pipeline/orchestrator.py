@@ -100,6 +100,18 @@ class Answer:
     tool_calls: tuple[Mapping[str, Any], ...] = ()  # OpenAI-wire tool calls, as sent
 
 
+def token_usage(run: Prepared, answer: Answer) -> dict[str, int]:
+    """Tokens of a finished run: the provider's counts when it gave them, else ours."""
+    prompt_tokens = answer.usage.input_tokens or run.prompt.tokens
+    completion = answer.usage.output_tokens or (count_tokens(answer.text) if answer.text else 0)
+    return {
+        "promptTokens": prompt_tokens,
+        "contextTokens": run.context.report.used_tokens,
+        "completionTokens": completion,
+        "totalTokens": prompt_tokens + completion,
+    }
+
+
 class Pipeline:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -347,7 +359,7 @@ class Pipeline:
         yield Answer("".join(parts), finish, provider, model, usage)
 
     # -- after the model -----------------------------------------------------------------
-    async def finish(self, run: Prepared, answer: Answer) -> dict[str, Any]:
+    async def finish(self, run: Prepared, answer: Answer) -> PostProcessed:
         with run.stage("postprocess"):
             post = self.postprocessor.process(
                 run.analysis, run.collected.request.prompt, answer.text, answer.finish_reason
@@ -356,7 +368,7 @@ class Pipeline:
         interaction = self._interaction(run, answer)
         await self.services.store.add_interaction(interaction)
         self._learn(run, post)
-        return self.result(run, answer, post)
+        return post
 
     def _interaction(self, run: Prepared, answer: Answer) -> Interaction:
         request = run.collected.request
@@ -375,7 +387,7 @@ class Pipeline:
             model=answer.model or run.collected.model,
             response=answer.text,
             outcome=outcome,
-            tokens=self._usage(run, answer),
+            tokens=token_usage(run, answer),
             latency_ms=dict(run.latency),
             metadata={
                 "requestId": run.request_id,
@@ -384,16 +396,6 @@ class Pipeline:
                 "degraded": [d.dump() for d in run.degraded],
             },
         )
-
-    def _usage(self, run: Prepared, answer: Answer) -> dict[str, int]:
-        prompt_tokens = answer.usage.input_tokens or run.prompt.tokens
-        completion = answer.usage.output_tokens or (count_tokens(answer.text) if answer.text else 0)
-        return {
-            "promptTokens": prompt_tokens,
-            "contextTokens": run.context.report.used_tokens,
-            "completionTokens": completion,
-            "totalTokens": prompt_tokens + completion,
-        }
 
     def _learn(self, run: Prepared, post: PostProcessed) -> None:
         self.usage.add(c.id for c in run.context.items if c.origin == "retrieval")
@@ -428,43 +430,11 @@ class Pipeline:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.usage.flush()
 
-    def result(self, run: Prepared, answer: Answer, post: PostProcessed) -> dict[str, Any]:
-        usage = self._usage(run, answer)
-        body: dict[str, Any] = {
-            "requestId": run.request_id,
-            "interactionId": run.interaction_id,
-            "workspaceId": run.collected.workspace.id,
-            "workspaceCreated": run.collected.workspace_created,
-            "mode": CONTEXT_ONLY if answer.text is None else "answer",
-            "provider": answer.provider,
-            "model": answer.model or run.collected.model,
-            "analysis": run.analysis.dump(),
-            "context": {
-                "report": run.context.report.dump(),
-                "items": [item.dump() for item in run.context.items],
-            },
-            "prompt": {
-                "system": run.prompt.system,
-                "messages": [{"role": m.role, "content": m.content} for m in run.prompt.messages],
-                "tokens": run.prompt.tokens,
-                "strategy": run.prompt.strategy.value,
-            },
-            "response": None
-            if answer.text is None
-            else {"text": answer.text, "finishReason": answer.finish_reason},
-            "quality": post.quality.dump(),
-            "actions": [a.dump() for a in post.actions],
-            "usage": {**usage, "estimated": answer.usage.estimated or answer.text is None},
-            "latency": dict(run.latency),
-            "degraded": [d.dump() for d in run.degraded],
-        }
-        return body
-
-    async def answer(self, run: Prepared) -> dict[str, Any]:
+    async def answer(self, run: Prepared) -> tuple[Answer, PostProcessed]:
         """Complete and finish a prepared prompt without streaming. A model failure is
         stored as a failed interaction, then raised as its API error."""
         answer = await self.complete(run)
-        result = await self.finish(run, answer)
+        post = await self.finish(run, answer)
         if answer.error is not None:
             raise answer.error
-        return result
+        return answer, post

@@ -15,13 +15,21 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from axon.api.deps import ServicesDep
+from axon.api.responses import errors
 from axon.errors import NotFound
 from axon.heapdump import heap_report
 
 router = APIRouter(tags=["admin"])
 
 
-@router.get("/admin/heapdump", response_class=PlainTextResponse)
+@router.get(
+    "/admin/heapdump",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **errors(404),
+    },
+)
 async def heapdump(
     services: ServicesDep,
     top: Annotated[int, Query(ge=1, le=10_000, description="largest groups to list")] = 200,

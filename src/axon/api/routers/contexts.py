@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -15,6 +15,7 @@ from axon.api.deps import (
     require_workspace,
     visible_page,
 )
+from axon.api.responses import ContextList, errors
 from axon.errors import Forbidden, NotFound
 from axon.models import WORKSPACE_ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
@@ -25,18 +26,15 @@ from axon.workspaces import ContextCreate, ContextUpdate, add_context, update_co
 router = APIRouter(prefix="/api/v1/contexts", tags=["contexts"])
 
 
-@router.post("", status_code=201)
-async def create(
-    body: ContextCreate, services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+@router.post("", status_code=201, responses=errors(404))
+async def create(body: ContextCreate, services: ServicesDep, principal: PrincipalDep) -> Context:
     workspace = await require_workspace(services, principal, body.workspace_id)
     ensure_global_write(principal, body.tier)
     body = body.model_copy(update={"workspace_id": workspace.id})  # a short name resolved
-    context = await add_context(services.store, body, services.search_index, principal.tenant)
-    return context.dump()
+    return await add_context(services.store, body, services.search_index, principal.tenant)
 
 
-@router.get("")
+@router.get("", responses=errors(404))
 async def list_all(
     services: ServicesDep,
     principal: PrincipalDep,
@@ -48,7 +46,7 @@ async def list_all(
     path: Annotated[str | None, Query(max_length=4096)] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> ContextList:
     if workspace_id is not None:
         await require_workspace(services, principal, workspace_id)
     flt = ContextFilter(
@@ -63,7 +61,7 @@ async def list_all(
         limit,
         cursor,
     )
-    return {"items": [c.dump() for c in page.items], "nextCursor": page.next_cursor}
+    return ContextList(items=page.items, next_cursor=page.next_cursor)
 
 
 async def _readable(services: Services, principal: Principal, context_id: str) -> Context:
@@ -83,23 +81,23 @@ async def _writable(services: Services, principal: Principal, context_id: str) -
         )
 
 
-@router.get("/{context_id}")
+@router.get("/{context_id}", responses=errors(404))
 async def show(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    return (await _readable(services, principal, context_id)).dump()
+) -> Context:
+    return await _readable(services, principal, context_id)
 
 
-@router.patch("/{context_id}")
+@router.patch("/{context_id}", responses=errors(404))
 async def patch(
     context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> Context:
     await _writable(services, principal, context_id)
     ensure_global_write(principal, body.tier)
-    return (await update_context(services.store, context_id, body, services.search_index)).dump()
+    return await update_context(services.store, context_id, body, services.search_index)
 
 
-@router.delete("/{context_id}", status_code=204)
+@router.delete("/{context_id}", status_code=204, responses=errors(404))
 async def delete(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Response:

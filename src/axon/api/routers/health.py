@@ -8,78 +8,156 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from axon import __version__
 from axon.api.deps import ServicesDep
+from axon.api.responses import EmbeddingCounts
 from axon.embeddings import NoneEmbedder
 from axon.ports import Embedder
-from axon.services import Services
+from axon.services import Services, ServiceStatus
 
 router = APIRouter(tags=["health"])
 
 
-async def _health(services: ServicesDep) -> dict[str, Any]:
+class EmbedderInfo(BaseModel):
+    name: str
+    dimension: int
+    note: str | None = Field(default=None, description="why search is lexical-only, if it is")
+
+
+class EmbeddingProgress(BaseModel):
+    done: int = Field(description="vectors this process computed")
+    pending: int = Field(description="vectors it still has to compute")
+    workspaces: dict[str, EmbeddingCounts] = Field(description="workspaces with pending vectors")
+
+
+class StartupInfo(BaseModel):
+    state: Literal["warming", "ready", "failed"]
+    seconds: float | None = Field(description="how long the warm-up took")
+    error: str | None = Field(default=None, description="why the warm-up failed")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    timestamp: str = Field(description="ISO-8601 UTC, milliseconds")
+    uptime: float = Field(description="seconds since the process started")
+    version: str
+    services: dict[str, ServiceStatus]
+    embedder: EmbedderInfo
+    embeddings: EmbeddingProgress
+    startup: StartupInfo | None = Field(
+        default=None, description="the start-up warm-up (model and search arrays), if any"
+    )
+
+
+class Readiness(Health):
+    status: Literal["ok", "degraded", "unavailable"]  # type: ignore[assignment]
+    ready: bool
+    failing: list[str] | None = Field(default=None, description="present when not ready")
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+    uptime: float
+
+
+async def _health(services: ServicesDep) -> Health:
     statuses = await services.health.statuses()
     degraded = any(s == "disconnected" for s in statuses.values())
-    return {
-        "status": "degraded" if degraded else "ok",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "uptime": round(time.monotonic() - services.started_at, 3),
-        "version": __version__,
-        "services": statuses,
-        "embedder": _embedder_info(services.embedder),
-        "embeddings": _embedding_progress(services),
-        **({"startup": services.startup.dump()} if services.startup is not None else {}),
-    }
+    startup = services.startup
+    return Health(
+        status="degraded" if degraded else "ok",
+        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        uptime=round(time.monotonic() - services.started_at, 3),
+        version=__version__,
+        services=statuses,
+        embedder=_embedder_info(services.embedder),
+        embeddings=_embedding_progress(services),
+        startup=None
+        if startup is None
+        else StartupInfo(state=startup.state, seconds=startup.seconds, error=startup.error),
+    )
 
 
-def _embedding_progress(services: Services) -> dict[str, Any]:
+def _embedding_progress(services: Services) -> EmbeddingProgress:
     """Vectors this process computed and still has to compute, over the workspaces it
     embeds (each workspace's own counts: GET /api/v1/workspaces/{id})."""
     statuses = services.search_index.progress
-    return {
-        "done": sum(s.done for s in statuses.values()),
-        "pending": sum(s.pending for s in statuses.values()),
-        "workspaces": {w: s.dump() for w, s in sorted(statuses.items()) if s.pending},
-    }
+    return EmbeddingProgress(
+        done=sum(s.done for s in statuses.values()),
+        pending=sum(s.pending for s in statuses.values()),
+        workspaces={w: EmbeddingCounts.of(s) for w, s in sorted(statuses.items()) if s.pending},
+    )
 
 
-def _embedder_info(embedder: Embedder) -> dict[str, Any]:
+def _embedder_info(embedder: Embedder) -> EmbedderInfo:
     """Which embedder serves dense search; `note` says why search is lexical-only."""
-    info: dict[str, Any] = {"name": embedder.name, "dimension": embedder.dimension}
+    note = None
     if isinstance(embedder, NoneEmbedder) and embedder.reason:
-        info["note"] = f"lexical-only search: {embedder.reason}"
-    return info
+        note = f"lexical-only search: {embedder.reason}"
+    return EmbedderInfo(name=embedder.name, dimension=embedder.dimension, note=note)
 
 
 async def _ready(services: ServicesDep) -> JSONResponse:
-    body = await _health(services)
-    failing = [name for name, s in body["services"].items() if s == "disconnected"]
+    health = await _health(services)
+    failing = [name for name, s in health.services.items() if s == "disconnected"]
     if services.startup is not None and not services.startup.ready:
         failing.append("search")  # the model and search arrays are still loading
     # The store is pinged live (not cached); name it after its backend when it has one.
     store = "mongodb" if services.settings.mongodb_uri else "store"
     if store not in failing and not await services.store.ping():
         failing.append(store)
-    body["ready"] = not failing
+    ready = Readiness(**dict(health), ready=not failing)
     if failing:
-        body["status"] = "unavailable"
-        body["failing"] = failing
-        return JSONResponse(body, status_code=503)
-    return JSONResponse(body)
+        ready.status = "unavailable"
+        ready.failing = failing
+    return JSONResponse(_probe_json(ready), 503 if failing else 200)
 
 
-async def _live(services: ServicesDep) -> dict[str, Any]:
-    return {"status": "ok", "uptime": round(time.monotonic() - services.started_at, 3)}
+def _probe_json(body: Health) -> dict[str, Any]:
+    """Optional parts absent rather than null (the runbook's shape); `seconds` stays."""
+    out = body.model_dump(mode="json", exclude_none=True)
+    if body.startup is not None:
+        out["startup"]["seconds"] = body.startup.seconds
+    return out
 
+
+async def _health_route(services: ServicesDep) -> JSONResponse:
+    return JSONResponse(_probe_json(await _health(services)))
+
+
+async def _live(services: ServicesDep) -> Liveness:
+    return Liveness(status="ok", uptime=round(time.monotonic() - services.started_at, 3))
+
+
+_NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": Readiness,
+        "description": "A backend is down or search is warming; `failing` names it",
+    }
+}
 
 for prefix in ("", "/api/v1"):
-    router.add_api_route(f"{prefix}/health", _health, methods=["GET"], summary="Health")
-    router.add_api_route(f"{prefix}/health/ready", _ready, methods=["GET"], summary="Readiness")
+    router.add_api_route(
+        f"{prefix}/health",
+        _health_route,
+        methods=["GET"],
+        summary="Health",
+        response_model=Health,
+    )
+    router.add_api_route(
+        f"{prefix}/health/ready",
+        _ready,
+        methods=["GET"],
+        summary="Readiness",
+        response_model=Readiness,
+        responses=_NOT_READY,
+    )
     router.add_api_route(f"{prefix}/health/live", _live, methods=["GET"], summary="Liveness")
 
 PROBE_PATHS = frozenset(

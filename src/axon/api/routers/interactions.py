@@ -1,14 +1,16 @@
-"""Interactions: one processed prompt each; feedback on them teaches the context base."""
+"""Interactions (one per processed prompt) and the feedback on them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
+from pydantic import Field
 
 from axon.api.deps import PrincipalDep, ServicesDep
+from axon.api.responses import errors
 from axon.errors import NotFound
-from axon.models import ID_PATTERN, Interaction
+from axon.models import ID_PATTERN, Feedback, Interaction
 from axon.pipeline.feedback import FeedbackRequest, record_feedback
 from axon.security.principal import Principal
 from axon.services import Services
@@ -17,11 +19,17 @@ router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
 InteractionIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="interaction id")]
 
 
-@router.get("/{interaction_id}")
+class FeedbackResult(Feedback):
+    context_confidence: dict[str, float] = Field(
+        description="each used context's confidence after this vote, by context id"
+    )
+
+
+@router.get("/{interaction_id}", responses=errors(404))
 async def show(
     interaction_id: InteractionIdPath, services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    return (await _visible(services, principal, interaction_id)).dump()
+) -> Interaction:
+    return await _visible(services, principal, interaction_id)
 
 
 async def _visible(services: Services, principal: Principal, interaction_id: str) -> Interaction:
@@ -31,14 +39,14 @@ async def _visible(services: Services, principal: Principal, interaction_id: str
     return interaction
 
 
-@router.post("/{interaction_id}/feedback", status_code=201)
+@router.post("/{interaction_id}/feedback", status_code=201, responses=errors(404, 409))
 async def feedback(
     interaction_id: InteractionIdPath,
     body: FeedbackRequest,
     services: ServicesDep,
     principal: PrincipalDep,
-) -> dict[str, Any]:
+) -> FeedbackResult:
     """Rate an answer: `helpful` (bool) and/or `rating` (1-5), optional `comment`."""
     await _visible(services, principal, interaction_id)
     stored, confidences = await record_feedback(services.store, interaction_id, body)
-    return {**stored.dump(), "contextConfidence": confidences}
+    return FeedbackResult(**dict(stored), context_confidence=confidences)

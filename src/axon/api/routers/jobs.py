@@ -16,15 +16,16 @@ from axon.api.deps import (
     require_output_scope,
     visible_page,
 )
+from axon.api.responses import JobList, errors
 from axon.errors import NotFound
-from axon.models import ID_PATTERN, JobState
+from axon.models import ID_PATTERN, Job, JobState
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 # What a job list hides from a key that may not read a job's output.
 _NO_OUTPUT: dict[str, Any] = {"result": None, "progress": {}, "errors": []}
 
 
-@router.get("")
+@router.get("", response_model=JobList)
 async def list_all(
     services: ServicesDep,
     principal: PrincipalDep,
@@ -46,7 +47,7 @@ async def list_all(
     return {"items": items, "nextCursor": page.next_cursor}
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", response_model=Job, responses=errors(404))
 async def show(
     job_id: Annotated[str, Path(pattern=ID_PATTERN)],
     services: ServicesDep,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from itertools import count
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -19,7 +19,9 @@ from axon.api.deps import (
     visible_page,
 )
 from axon.api.errors import error_body
-from axon.api.rendering import json_response, warning_header
+from axon.api.prompt_result import PromptResult, context_event, prompt_result
+from axon.api.rendering import model_response, warning_header
+from axon.api.responses import InteractionList, errors
 from axon.api.sse import EventStreamResponse, sse_event
 from axon.errors import AxonError
 from axon.models import WORKSPACE_ID_PATTERN
@@ -29,7 +31,37 @@ router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"])
 log = logging.getLogger("axon.api")
 
 
-@router.post("/process", response_model=None)
+_STREAM_DOC = (
+    "With `stream: true`, server-sent events: `analysis`, `context` (ContextEvent), "
+    "`token` ({text}) per delta, then `done` (the PromptResult) or `error` (the error body)."
+)
+
+
+# One server-sent event; `data` is one line of JSON (see _STREAM_DOC for each kind).
+_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["analysis", "context", "token", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+    },
+    "required": ["event", "data", "id"],
+}
+
+
+@router.post(
+    "/process",
+    response_model=None,
+    responses={
+        200: {
+            "model": PromptResult,
+            "description": "The answer, or with `stream: true` a stream of events",
+            "content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
+        },
+        **errors(404, 502, 503, 504),
+    },
+    description=_STREAM_DOC,
+)
 async def process(body: PromptRequest, services: ServicesDep, principal: PrincipalDep) -> Response:
     """Analyse, retrieve, budget and inject context, then answer (or stream) the prompt.
 
@@ -39,7 +71,8 @@ async def process(body: PromptRequest, services: ServicesDep, principal: Princip
     run = await pipeline.prepare(body, principal)
     response: Response
     if not body.stream:
-        response = json_response(await pipeline.answer(run))
+        answer, post = await pipeline.answer(run)
+        response = model_response(prompt_result(run, answer, post))
     else:
         response = EventStreamResponse(_events(pipeline, run))
     if run.degraded:
@@ -52,12 +85,7 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
     ids = count(1)
     head = {"requestId": run.request_id, "interactionId": run.interaction_id}
     yield sse_event("analysis", {**head, "analysis": run.analysis.dump()}, next(ids))
-    context = {
-        "report": run.context.report.dump(),
-        "items": [item.dump() for item in run.context.items],
-    }
-    degraded = {"degraded": [d.dump() for d in run.degraded]}
-    yield sse_event("context", {**head, **context, **degraded}, next(ids))
+    yield sse_event("context", context_event(run).dump(), next(ids))
     answer: Answer | None = None
     try:
         async for part in pipeline.stream(run):
@@ -67,9 +95,9 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
                 yield sse_event("token", {"text": part}, next(ids))
         if answer is None:  # the stream always ends with an Answer; guard anyway
             raise RuntimeError("the model stream ended without a result")
-        result = await pipeline.finish(run, answer)
+        post = await pipeline.finish(run, answer)
         if answer.error is None:
-            yield sse_event("done", result, next(ids))
+            yield sse_event("done", prompt_result(run, answer, post).dump(), next(ids))
         else:  # broke mid-answer: the partial answer is stored, the client told
             err = answer.error
             yield sse_event("error", error_body(err.status, err.code, err.message), next(ids))
@@ -83,7 +111,7 @@ async def _events(pipeline: Pipeline, run: Prepared) -> AsyncIterator[bytes]:
         yield sse_event("error", body, next(ids))
 
 
-@router.get("/history")
+@router.get("/history", responses=errors(404))
 async def history(
     services: ServicesDep,
     principal: PrincipalDep,
@@ -92,7 +120,7 @@ async def history(
     ] = None,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> InteractionList:
     """Processed prompts, newest first, optionally of one workspace."""
     if workspace_id is not None:
         await require_workspace(services, principal, workspace_id)
@@ -102,4 +130,4 @@ async def history(
         limit,
         cursor,
     )
-    return {"items": [i.dump() for i in page.items], "nextCursor": page.next_cursor}
+    return InteractionList(items=page.items, next_cursor=page.next_cursor)

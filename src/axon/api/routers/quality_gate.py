@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from axon.api.deps import (
     CallerKeyDep,
@@ -14,13 +15,30 @@ from axon.api.deps import (
     require_output_scope,
     require_workspace,
 )
+from axon.api.responses import errors
 from axon.errors import Forbidden, NotFound
-from axon.models import ID_PATTERN, Job, JobState
+from axon.models import ID_PATTERN, CamelModel, Job, JobState, UtcDatetime
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
 
 router = APIRouter(prefix="/api/v1/quality-gate", tags=["quality-gate"])
 
 _FINISHED = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+
+
+class GateRun(CamelModel):
+    """A run as the API shows it: the job's state and, once finished, the gate's result."""
+
+    id: str
+    job_id: str
+    state: JobState
+    workspace_id: str | None
+    params: dict[str, Any]
+    progress: dict[str, Any]
+    result: dict[str, Any] | None = Field(description="the gate's report, once finished")
+    errors: list[str]
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
 
 def run_view(job: Job) -> dict[str, Any]:
@@ -31,7 +49,15 @@ def run_view(job: Job) -> dict[str, Any]:
     return {"id": job.id, "jobId": job.id} | {k: data[k] for k in (*fields, *times)}
 
 
-@router.post("/execute", status_code=202)
+@router.post(
+    "/execute",
+    status_code=202,
+    response_model=GateRun,
+    responses={
+        200: {"model": GateRun, "description": "With `wait: true`: the finished run"},
+        **errors(404),
+    },
+)
 async def execute(
     body: GateRequest, services: ServicesDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -62,7 +88,7 @@ async def execute(
     return JSONResponse(run_view(job), 200 if done else 202, headers={"Location": location})
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=GateRun, responses=errors(404))
 async def show(
     run_id: Annotated[str, Path(pattern=ID_PATTERN)],
     services: ServicesDep,

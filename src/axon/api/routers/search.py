@@ -6,19 +6,25 @@ a context id (and `/{context_id}` only takes GET, PATCH and DELETE).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from axon.api.deps import PrincipalDep, ServicesDep, require_workspace
+from axon.api.responses import errors
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
-from axon.models import WORKSPACE_ID_PATTERN, ContextType, Tier
+from axon.models import WORKSPACE_ID_PATTERN, CamelModel, ContextType, Tier
 from axon.ports import SearchRequest
 from axon.retrieval.results import search_response
 
 router = APIRouter(prefix="/api/v1/contexts", tags=["search"])
+
+
+MAX_FILTERS = 20
+FilterKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+FilterValue = Annotated[str, StringConstraints(max_length=1000)]
 
 
 class SearchBody(BaseModel):
@@ -29,11 +35,54 @@ class SearchBody(BaseModel):
     tiers: list[Tier] | None = Field(default=None, min_length=1, max_length=3)
     types: list[ContextType] | None = Field(default=None, min_length=1, max_length=20)
     limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
-    filters: dict[str, str] | None = None
+    filters: dict[FilterKey, FilterValue] | None = Field(default=None, max_length=MAX_FILTERS)
     include_content: bool = True
 
 
-@router.post("/search")
+class ScoreParts(BaseModel):
+    """How the final score came about (each part already weighted)."""
+
+    lexical: float
+    dense: float
+    boosts: float
+    freshness: float
+    usage: float
+    confidence: float
+    final: float
+
+
+class SearchHitView(CamelModel):
+    rank: int = Field(ge=1)
+    id: str
+    workspace_id: str
+    path: str | None
+    start_line: int | None
+    end_line: int | None
+    symbol: str | None
+    tier: Tier
+    type: ContextType
+    title: str | None
+    language: str | None
+    score: float
+    breakdown: ScoreParts
+    matched_entities: list[str]
+    content_hash: str
+    token_count: int
+    content: str | None = Field(default=None, description="absent when includeContent is false")
+
+
+class SearchResults(BaseModel):
+    results: list[SearchHitView]
+    count: int
+
+
+# Built as dicts (shared with the CLI); unset `content` stays absent, not null.
+@router.post(
+    "/search",
+    response_model=SearchResults,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 async def search(
     body: SearchBody, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from axon.api.deps import (
@@ -14,6 +12,7 @@ from axon.api.deps import (
     WorkspaceIdPath,
     require_workspace,
 )
+from axon.api.responses import EmbeddingCounts, WorkspaceList, WorkspaceView, errors
 from axon.errors import Forbidden, NotFound
 from axon.folders import allowed_workspace_folder
 from axon.models import Page, Workspace
@@ -24,10 +23,10 @@ from axon.workspaces import WorkspaceCreate, WorkspaceUpdate, create_workspace, 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=errors(409))
 async def create(
     body: WorkspaceCreate, services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> Workspace:
     if not principal.can_access(body.id):
         raise Forbidden(
             "this API key may only create the workspaces it is limited to",
@@ -36,7 +35,7 @@ async def create(
         )
     if body.path is not None:
         body.path = allowed_workspace_folder(body.path, services.settings)
-    return (await create_workspace(services.store, body)).dump()
+    return await create_workspace(services.store, body)
 
 
 @router.get("")
@@ -45,12 +44,12 @@ async def list_all(
     principal: PrincipalDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> WorkspaceList:
     if principal.workspaces is None:
         page = await services.store.list_workspaces(limit, cursor)
     else:
         page = await _own_workspaces(services, principal.workspaces, limit, cursor)
-    return {"items": [w.dump() for w in page.items], "nextCursor": page.next_cursor}
+    return WorkspaceList(items=page.items, next_cursor=page.next_cursor)
 
 
 async def _own_workspaces(
@@ -69,30 +68,30 @@ async def _own_workspaces(
     return Page[Workspace](items=found, next_cursor=None)
 
 
-@router.get("/{workspace_id}")
+@router.get("/{workspace_id}", responses=errors(404))
 async def show(
     workspace_id: WorkspaceIdPath, services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> WorkspaceView:
     workspace = await require_workspace(services, principal, workspace_id, field="id")
     # Read from the index itself, so it is right whichever process embeds.
     status = await services.search_index.embedding_status(workspace.id)
-    return {**workspace.dump(), "embeddings": status.dump()}
+    return WorkspaceView(**dict(workspace), embeddings=EmbeddingCounts.of(status))
 
 
-@router.patch("/{workspace_id}")
+@router.patch("/{workspace_id}", responses=errors(404))
 async def patch(
     workspace_id: WorkspaceIdPath,
     body: WorkspaceUpdate,
     services: ServicesDep,
     principal: PrincipalDep,
-) -> dict[str, Any]:
+) -> Workspace:
     workspace = await require_workspace(services, principal, workspace_id, field="id")
     if body.path is not None:
         body.path = allowed_workspace_folder(body.path, services.settings)
-    return (await update_workspace(services.store, workspace.id, body)).dump()
+    return await update_workspace(services.store, workspace.id, body)
 
 
-@router.delete("/{workspace_id}", status_code=204)
+@router.delete("/{workspace_id}", status_code=204, responses=errors(404))
 async def delete(
     workspace_id: WorkspaceIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Response:
