@@ -182,6 +182,11 @@ async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> 
     assert response.headers["allow"] == "DELETE, GET, PATCH"
     response = await client.request("OPTIONS", "/api/v1/contexts")
     assert response.headers["allow"] == "GET, POST"
+    # `search` could be a context id too; the literal route is the resource.
+    response = await client.get("/api/v1/contexts/search/x")
+    assert response.status_code == 404
+    response = await client.put("/api/v1/contexts/search")
+    assert response.headers["allow"] == "POST"
 
 
 # -- #19-11: null where the stored value cannot be null -------------------------------------

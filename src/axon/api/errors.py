@@ -8,13 +8,15 @@ Unexpected exceptions become the same shape in `middleware.RequestContextMiddlew
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from axon.api.dialects import shaper_for
 from axon.errors import AxonError
@@ -122,20 +124,21 @@ async def _axon(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+@lru_cache(maxsize=256)
+def _template(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route takes at this path (Starlette's 405 names only the first
-    matching route's)."""
-    return [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL
-            for route in request.app.routes
-        )
-    ]
+def documented_methods(request: Request) -> list[str] | None:
+    """The methods the OpenAPI document gives the resource at this path (Starlette's 405
+    names only the first matching route's). Where templates overlap
+    (`/contexts/search` and `/contexts/{context_id}`), the most literal one wins."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    matching = [t for t in paths if _template(t).match(request.url.path)]
+    if not matching:
+        return None
+    best = min(matching, key=lambda t: t.count("{"))
+    return sorted(method.upper() for method in paths[best])
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -145,8 +148,8 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 404 and message == "Not Found":
         message = f"no route for {request.method} {request.url.path}"
-    if exc.status_code == 405:
-        allowed = allowed_methods(request)
+    allowed = documented_methods(request) if exc.status_code == 405 else None
+    if allowed:
         headers["Allow"] = ", ".join(allowed)
         message = f"{request.method} is not allowed here; use {', '.join(allowed)}"
     return error_response(exc.status_code, code, message, headers=headers, path=request.url.path)
