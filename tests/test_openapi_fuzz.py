@@ -1,0 +1,33 @@
+"""Schemathesis over the OpenAPI document against a real server, with and without auth:
+every check, response schemas included, must pass. A bounded run; bench/fuzz.py is
+the long one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fuzzing import axon_server, run_schemathesis
+
+# Small enough for about a minute on two shared cores; the seed keeps a run repeatable.
+MAX_EXAMPLES = 5
+SEED = 19
+
+
+@pytest.mark.parametrize("auth", [False, True], ids=["auth-off", "auth-on"])
+def test_schemathesis_finds_no_failures(tmp_path: Path, auth: bool) -> None:
+    with axon_server(tmp_path / "server", auth=auth) as server:
+        run = run_schemathesis(
+            server,
+            tmp_path / "schemathesis",
+            label="auth on" if auth else "auth off",
+            max_examples=MAX_EXAMPLES,
+            seed=SEED,
+            phases="coverage,fuzzing,stateful",
+        )
+        log = server.log.read_text(errors="replace")
+    assert run.operations >= 25, run.output
+    assert run.requests >= run.test_cases >= 300, run.output
+    assert run.failures == {}, run.output
+    assert "Traceback" not in log, log[-5000:]
