@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from axon.api.dialects import shaper_for
 from axon.api.responses import ERROR_DESCRIPTIONS, ErrorBody
 from axon.api.security import PUBLIC_PATHS
 from axon.config import Settings
@@ -63,6 +64,15 @@ def _complete_operation(
     path: str, method: str, operation: dict[str, Any], settings: Settings
 ) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    if shaper_for(path) is not None:
+        # The compatible endpoints answer in their vendor's shape and document their own
+        # errors; an invalid request there is a 400, never FastAPI's 422.
+        responses.pop("422", None)
+        if settings.auth_enabled and path not in PUBLIC_PATHS:
+            operation["security"] = SECURITY
+        if "429" in responses:
+            responses["429"].setdefault("headers", _RATE_HEADERS)
+        return
     # FastAPI's default 422 shape -> ours; parameters and bodies can always be invalid.
     if "422" in responses or operation.get("parameters") or operation.get("requestBody"):
         responses["422"] = _error(422)

@@ -56,6 +56,23 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def event_stream(events: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The `text/event-stream` content of a streaming route: each event has `data`
+    (one line of JSON) and, when the stream names its events, `event` and `id`."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {"data": {"type": "string", "contentMediaType": "application/json"}},
+        "required": ["data"],
+    }
+    if events:
+        schema["properties"] |= {
+            "event": {"type": "string", "enum": list(events)},
+            "id": {"type": "string"},
+        }
+        schema["required"] = ["event", "data", "id"]
+    return {"text/event-stream": {"schema": schema}}
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: each status answered with the error body."""
     return {

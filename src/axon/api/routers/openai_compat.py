@@ -26,6 +26,7 @@ from axon.api import compat
 from axon.api.deps import PrincipalDep, ServicesDep
 from axon.api.dialects import openai_error
 from axon.api.rendering import json_response
+from axon.api.responses import event_stream
 from axon.api.sse import EventStreamResponse
 from axon.errors import AxonError, InvalidInput, NotFound
 from axon.llm.types import OPENAI_WIRE_PROVIDERS, ChatChunk, ChatMessage, ChatRequest
@@ -246,7 +247,7 @@ def _extension(run: Prepared, answer: Answer) -> dict[str, Any]:
             "model": ChatCompletion,
             "description": "a chat.completion, or with `stream: true` chat.completion.chunk "
             "events ending in `data: [DONE]`",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": event_stream(),
         },
         **_ERRORS,
     },

@@ -21,7 +21,7 @@ from axon.api.deps import (
 from axon.api.errors import error_body
 from axon.api.prompt_result import PromptResult, context_event, prompt_result
 from axon.api.rendering import model_response, warning_header
-from axon.api.responses import InteractionList, errors
+from axon.api.responses import InteractionList, errors, event_stream
 from axon.api.sse import EventStreamResponse, sse_event
 from axon.errors import AxonError
 from axon.models import WORKSPACE_ID_PATTERN
@@ -37,18 +37,6 @@ _STREAM_DOC = (
 )
 
 
-# One server-sent event; `data` is one line of JSON (see _STREAM_DOC for each kind).
-_EVENT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "event": {"type": "string", "enum": ["analysis", "context", "token", "done", "error"]},
-        "data": {"type": "string", "contentMediaType": "application/json"},
-        "id": {"type": "string"},
-    },
-    "required": ["event", "data", "id"],
-}
-
-
 @router.post(
     "/process",
     response_model=None,
@@ -56,7 +44,7 @@ _EVENT_SCHEMA = {
         200: {
             "model": PromptResult,
             "description": "The answer, or with `stream: true` a stream of events",
-            "content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
+            "content": event_stream(("analysis", "context", "token", "done", "error")),
         },
         **errors(404, 502, 503, 504),
     },
