@@ -52,16 +52,23 @@ class FuzzRun:
     operations: int
     seconds: float
     failures: dict[str, int] = field(default_factory=dict)  # "ST101 Server error" -> count
-    # Operations where schemathesis's own data generation broke (Hypothesis reports a
-    # draw as flaky); those never reached the server, so they are not API failures.
+    # Operations where schemathesis's own data generation broke (a Runtime Error raised
+    # inside its generators or Hypothesis, e.g. a draw Hypothesis calls flaky): those
+    # cases never reached the server, so they are not API failures.
     generator_errors: list[str] = field(default_factory=list)
     output: str = ""
 
     @property
     def summary(self) -> str:
-        """The report's failures and summary, without the generator's tracebacks."""
-        text = re.sub(r"(?ms)^={3,} ERRORS ={3,}$.*?(?=^={3,} )", "", self.output)
-        return text[-12_000:]
+        """The report, each error cut to its first lines (a generator's traceback runs to
+        hundreds of kilobytes of quoted source)."""
+        text = re.sub(r"(?m)^(.{300}).*$", r"\1…", self.output)
+        text = re.sub(
+            r"(?ms)^(_{3,} .+? _{3,}\n(?:.*\n){12})(?:(?!^_{3,} |^={3,} ).*\n)+",
+            r"\1…\n",
+            text,
+        )
+        return text[-16_000:]
 
 
 @dataclass
@@ -204,8 +211,15 @@ def run_schemathesis(
     )
 
 
+_GENERATOR_FRAMES = (
+    "schemathesis/generation/",
+    "schemathesis/specs/openapi/coverage/",
+    "hypothesis/",
+)
+
+
 def _flaky_generation(output: str) -> list[str]:
-    """Operations in the ERRORS section whose error is Hypothesis's FlakyFailure."""
+    """Operations in the ERRORS section whose Runtime Error came from data generation."""
     section = re.search(r"(?ms)^={3,} ERRORS ={3,}$(.*?)(?=^={3,} )", output)
     if section is None:
         return []
@@ -214,5 +228,5 @@ def _flaky_generation(output: str) -> list[str]:
     return [
         name
         for name, body in zip(blocks[1::2], blocks[2::2], strict=True)
-        if "hypothesis.errors.FlakyFailure" in body
+        if body.lstrip().startswith("Runtime Error") and any(f in body for f in _GENERATOR_FRAMES)
     ]
