@@ -56,20 +56,21 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def event_stream(events: tuple[str, ...] = ()) -> dict[str, Any]:
+def event_stream(events: tuple[str, ...] = (), *, with_ids: bool = False) -> dict[str, Any]:
     """The `text/event-stream` content of a streaming route: each event has `data`
-    (one line of JSON) and, when the stream names its events, `event` and `id`."""
-    schema: dict[str, Any] = {
-        "type": "object",
-        "properties": {"data": {"type": "string", "contentMediaType": "application/json"}},
-        "required": ["data"],
+    (one line of JSON) and, when the stream names its events, `event` (and `id` where
+    it numbers them)."""
+    properties: dict[str, Any] = {
+        "data": {"type": "string", "contentMediaType": "application/json"}
     }
+    required = ["data"]
     if events:
-        schema["properties"] |= {
-            "event": {"type": "string", "enum": list(events)},
-            "id": {"type": "string"},
-        }
-        schema["required"] = ["event", "data", "id"]
+        properties["event"] = {"type": "string", "enum": list(events)}
+        required.append("event")
+    if with_ids:
+        properties["id"] = {"type": "string"}
+        required.append("id")
+    schema = {"type": "object", "properties": properties, "required": required}
     return {"text/event-stream": {"schema": schema}}
 
 

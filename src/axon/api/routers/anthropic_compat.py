@@ -27,6 +27,7 @@ from axon.api import compat
 from axon.api.deps import PrincipalDep, ServicesDep
 from axon.api.dialects import anthropic_error
 from axon.api.rendering import json_response
+from axon.api.responses import event_stream
 from axon.api.sse import EventStreamResponse
 from axon.errors import AxonError, InvalidInput
 from axon.llm.types import ChatChunk, ChatMessage
@@ -149,6 +150,18 @@ def _stop_reason(finish: str) -> str:
     return _STOP_REASONS.get(finish, finish)
 
 
+_STREAM_EVENTS = (
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+)
+
+
 @router.post(
     "/messages",
     response_model=None,
@@ -156,7 +169,7 @@ def _stop_reason(finish: str) -> str:
         200: {
             "model": MessageResponse,
             "description": "a message, or with `stream: true` the Messages API's events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": event_stream(_STREAM_EVENTS),
         },
         **_ERRORS,
     },

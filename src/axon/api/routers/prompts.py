@@ -44,7 +44,9 @@ _STREAM_DOC = (
         200: {
             "model": PromptResult,
             "description": "The answer, or with `stream: true` a stream of events",
-            "content": event_stream(("analysis", "context", "token", "done", "error")),
+            "content": event_stream(
+                ("analysis", "context", "token", "done", "error"), with_ids=True
+            ),
         },
         **errors(404, 502, 503, 504),
     },
