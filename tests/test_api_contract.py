@@ -4,19 +4,30 @@ and security, bounded free-form JSON, and no 500 on null or deeply nested input.
 from __future__ import annotations
 
 import json
+import types
+import typing
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel, Strict
 
 from axon.api.app import create_app
 from axon.api.dialects import shaper_for
 from axon.api.prompt_result import ContextEvent, PromptResult
-from axon.api.responses import ErrorBody
+from axon.api.responses import ErrorBody, WorkspaceView
+from axon.api.routers.anthropic_compat import MessagesRequest
+from axon.api.routers.indexing import ScanRequest
+from axon.api.routers.openai_compat import ChatCompletionRequest
+from axon.api.routers.search import SearchBody
 from axon.config import Settings, load_settings
 from axon.freeform import MAX_CHARS, MAX_DEPTH, MAX_NODES
 from axon.models import Context, Workspace
+from axon.pipeline.collector import PromptRequest
+from axon.pipeline.feedback import FeedbackRequest
+from axon.quality.service import GateRequest
 from axon.services import Services, build_services
+from axon.workspaces import ContextCreate, ContextUpdate, WorkspaceCreate, WorkspaceUpdate
 from tests.test_api_foundation import assert_error
 
 JSON_2XX = "application/json"
@@ -56,9 +67,11 @@ async def test_every_success_response_is_typed(client: httpx.AsyncClient) -> Non
         for status, response in op["responses"].items():
             if not status.startswith("2") or status == "204":
                 continue
+            if (path, status) == ("/mcp", "202"):  # a notification accepted: no body
+                continue
             content = response["content"]
-            if JSON_2XX not in content:  # the heap dump is text
-                assert set(content) == {"text/plain"}, (method, path, content)
+            if JSON_2XX not in content:  # the heap dump is text, MCP answers a stream
+                assert set(content) in ({"text/plain"}, {"text/event-stream"}), (method, path)
                 continue
             schema = content[JSON_2XX]["schema"]
             ref = schema.get("$ref", "")
@@ -119,11 +132,14 @@ async def test_without_auth_no_security_is_required(client: httpx.AsyncClient) -
     assert all("401" not in op["responses"] for op in ours)
 
 
+@pytest.mark.parametrize("limits", ["on", "off"])
 async def test_with_auth_protected_routes_require_a_key(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, limits: str
 ) -> None:
+    # With rate limits off, auth still answers 429: failed authentications per address
+    # and a key's own requests per minute are limited.
     monkeypatch.setenv("AXON_AUTH", "on")
-    monkeypatch.setenv("AXON_RATE_LIMITS", "on")
+    monkeypatch.setenv("AXON_RATE_LIMITS", limits)
     secured = load_settings()
     services = await build_services(secured)
     try:
@@ -149,6 +165,39 @@ async def test_with_auth_protected_routes_require_a_key(
         assert "Retry-After" in op["responses"]["429"]["headers"]
 
 
+async def test_what_main_added_is_described(client: httpx.AsyncClient) -> None:
+    spec = await _spec(client)
+    schemas = spec["components"]["schemas"]
+
+    def model(path: str, method: str = "get", status: str = "200") -> dict[str, Any]:
+        ref = spec["paths"][path][method]["responses"][status]["content"][JSON_2XX]["schema"]
+        return dict(schemas[ref["$ref"].rsplit("/", 1)[1]])
+
+    shown = model("/api/v1/workspaces/{workspace_id}")
+    assert "embeddings" in shown["required"]
+    counts = schemas[shown["properties"]["embeddings"]["$ref"].rsplit("/", 1)[1]]
+    assert set(counts["required"]) == {"done", "pending", "total"}
+    health = model("/health")
+    assert {"embeddings", "embedder", "services"} <= set(health["required"])
+    assert "startup" in health["properties"]
+    usage = model("/api/v1/usage")
+    assert "keys" in usage["required"]
+    assert "402" in spec["paths"]["/api/v1/prompts/process"]["post"]["responses"]
+    assert "402" in spec["paths"]["/v1/chat/completions"]["post"]["responses"]
+    mcp = spec["paths"]["/mcp"]
+    assert set(mcp) == {"post", "get"}  # stateless: DELETE is a 405
+    assert mcp["post"]["requestBody"]["content"][JSON_2XX]["schema"] == {
+        "$ref": "#/components/schemas/JSONRPCMessage"
+    }
+    assert "text/event-stream" in mcp["post"]["responses"]["200"]["content"]
+    for path, method, op in _operations(spec):
+        # Every route but the probes checks the Host; every change, the Origin.
+        if "/health" not in path and path != "/metrics":
+            assert "400" in op["responses"], (method, path)
+            if method in {"post", "put", "patch", "delete"}:
+                assert "403" in op["responses"], (method, path)
+
+
 async def test_responses_validate_against_their_models(client: httpx.AsyncClient) -> None:
     created = await client.post("/api/v1/workspaces", json={"id": "ws", "name": "ws"})
     assert Workspace.model_validate(created.json()).id == "ws"
@@ -156,6 +205,8 @@ async def test_responses_validate_against_their_models(client: httpx.AsyncClient
         "/api/v1/contexts", json={"workspaceId": "ws", "type": "note", "content": "use tabs"}
     )
     assert Context.model_validate(context.json()).content == "use tabs"
+    shown = WorkspaceView.model_validate((await client.get("/api/v1/workspaces/ws")).json())
+    assert shown.embeddings.total == shown.embeddings.done + shown.embeddings.pending
     missing = await client.get("/api/v1/workspaces/nope")
     assert ErrorBody.model_validate(missing.json()).error.code == "WORKSPACE_NOT_FOUND"
     result = await client.post(
@@ -336,3 +387,105 @@ async def test_search_filters_are_bounded(client: httpx.AsyncClient) -> None:
         "VALIDATION_ERROR",
         "filters.k",
     )
+
+
+# -- the document and the behaviour agree: a boolean is a boolean, a number a number -------
+
+REQUEST_BODIES: list[type[BaseModel]] = [
+    WorkspaceCreate,
+    WorkspaceUpdate,
+    ContextCreate,
+    ContextUpdate,
+    SearchBody,
+    ScanRequest,
+    GateRequest,
+    PromptRequest,
+    FeedbackRequest,
+    ChatCompletionRequest,
+    MessagesRequest,
+]
+
+
+def _leaves(tp: Any, strict: bool) -> typing.Iterator[tuple[Any, bool]]:
+    """The leaf types of an annotation, each with whether a `Strict` applies to it."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        base, *meta = typing.get_args(tp)
+        yield from _leaves(base, strict or any(isinstance(m, Strict) and m.strict for m in meta))
+    elif origin in (typing.Union, types.UnionType, list, dict, tuple):
+        for arg in typing.get_args(tp):
+            yield from _leaves(arg, strict)
+    else:
+        yield tp, strict
+
+
+def _lax_scalars(model: type[BaseModel], seen: set[type[BaseModel]]) -> list[str]:
+    if model in seen:
+        return []
+    seen.add(model)
+    lax: list[str] = []
+    for name, info in model.model_fields.items():
+        strict = any(isinstance(m, Strict) and m.strict for m in info.metadata)
+        for leaf, leaf_strict in _leaves(info.annotation, strict):
+            if leaf in (bool, int, float) and not leaf_strict:
+                lax.append(f"{model.__name__}.{name}")
+            elif isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                lax += _lax_scalars(leaf, seen)
+    return lax
+
+
+async def test_every_request_body_is_checked_for_strict_scalars(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = await _spec(client)
+    documented = set()
+    for path, _, op in _operations(spec):
+        if "requestBody" in op and path != "/mcp":  # the MCP SDK validates its messages
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            refs = [schema, *schema.get("anyOf", [])]
+            documented |= {r["$ref"].rsplit("/", 1)[1] for r in refs if "$ref" in r}
+    # A new body model must join REQUEST_BODIES (and so the strictness check below).
+    assert documented == {m.__name__ for m in REQUEST_BODIES}
+
+
+def test_request_booleans_and_numbers_refuse_strings() -> None:
+    """A JSON string is never taken for a boolean or a number (pydantic's lax mode
+    would take "true" and "5"): the schema says boolean/integer/number, so must the
+    validation."""
+    seen: set[type[BaseModel]] = set()
+    assert [f for m in REQUEST_BODIES for f in _lax_scalars(m, seen)] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/prompts/process",
+            {"prompt": "x", "workspaceId": "ws", "stream": "true"},
+            "stream",
+        ),
+        (
+            "/api/v1/prompts/process",
+            {"prompt": "x", "workspaceId": "ws", "budget": "500"},
+            "budget",
+        ),
+        ("/api/v1/contexts/search", {"query": "x", "workspaceId": "ws", "limit": "5"}, "limit"),
+        (
+            "/api/v1/contexts/search",
+            {"query": "x", "workspaceId": "ws", "includeContent": 0},
+            "includeContent",
+        ),
+        (
+            "/api/v1/contexts",
+            {"workspaceId": "ws", "type": "note", "content": "x", "confidence": "0.5"},
+            "confidence",
+        ),
+        ("/api/v1/quality-gate/execute", {"workspaceId": "ws", "wait": "yes"}, "wait"),
+        ("/api/v1/workspaces/ws/scan", {"full": 1}, "full"),
+    ],
+)
+async def test_coerced_scalars_are_422(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], field: str
+) -> None:
+    await client.post("/api/v1/workspaces", json={"id": "ws", "name": "ws"})
+    assert_error(await client.post(path, json=body), 422, "VALIDATION_ERROR", field)

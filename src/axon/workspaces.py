@@ -7,7 +7,15 @@ import os
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -84,11 +92,11 @@ class ContextCreate(_Input):
     title: str | None = Field(default=None, max_length=500)
     content: str = Field(min_length=1, max_length=MAX_CONTEXT_CHARS)
     path: str | None = Field(default=None, max_length=4096)
-    start_line: int | None = Field(default=None, ge=1)
-    end_line: int | None = Field(default=None, ge=1)
+    start_line: StrictInt | None = Field(default=None, ge=1)
+    end_line: StrictInt | None = Field(default=None, ge=1)
     language: str | None = Field(default=None, max_length=64)
     symbol: str | None = Field(default=None, max_length=500)
-    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    confidence: StrictFloat = Field(default=1.0, ge=0.0, le=1.0)
     metadata: FreeJson = Field(default_factory=dict)
 
 
@@ -99,7 +107,7 @@ class ContextUpdate(_Input):
     content: str | SkipJsonSchema[None] = Field(
         default=None, min_length=1, max_length=MAX_CONTEXT_CHARS
     )
-    confidence: float | SkipJsonSchema[None] = Field(default=None, ge=0.0, le=1.0)
+    confidence: StrictFloat | SkipJsonSchema[None] = Field(default=None, ge=0.0, le=1.0)
     metadata: FreeJsonPatch = None
 
     _not_null = field_validator("tier", "type", "content", "confidence", "metadata", mode="before")(

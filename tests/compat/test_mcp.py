@@ -198,9 +198,20 @@ async def test_mcp_http_refusals_are_json_rpc_errors(copilot: CopilotServer) -> 
             content=b'{"x": "' + b"a" * copilot.settings.max_body_bytes + b'"}',
             headers=auth,
         )
+        # No body and no content type: refused before the SDK (a plain-text 400 there).
+        empty = await http.post("/mcp", headers={"Authorization": auth["Authorization"]})
+        ended = await http.delete("/mcp", headers={"Authorization": auth["Authorization"]})
+        # The SDK alone would take `false` for an integer (lax); the document says integer.
+        lax = {"jsonrpc": "2.0", "id": None, "error": {"code": False, "message": ""}}
+        coerced = await http.post("/mcp", json=lax, headers=auth)
+    # Stateless: no session to end; the 405 names what the endpoint takes.
+    assert ended.status_code == 405 and ended.headers["allow"] == "GET, POST"
+    assert ended.json()["error"]["data"]["code"] == "METHOD_NOT_ALLOWED"
     for response, status, code in (
         (anonymous, 401, "UNAUTHORIZED"),
         (huge, 413, "PAYLOAD_TOO_LARGE"),
+        (empty, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (coerced, 400, "INVALID_MESSAGE"),
     ):
         assert response.status_code == status
         payload = response.json()
@@ -214,8 +225,13 @@ async def test_mcp_over_stdio_spawning_axon_mcp(copilot: CopilotServer) -> None:
         await _refusals(session, copilot)
 
 
-def test_mcp_stays_out_of_the_openapi_document(copilot: CopilotServer) -> None:
+def test_mcp_is_described_as_one_json_rpc_endpoint(copilot: CopilotServer) -> None:
     import httpx
 
     schema = httpx.get(f"{copilot.url}/openapi.json").json()
-    assert "/mcp" not in schema["paths"] and "/v1/chat/completions" in schema["paths"]
+    # The envelope only: the tools are inside the JSON-RPC body (tools/list names them).
+    assert set(schema["paths"]["/mcp"]) == {"post", "get"}
+    post = schema["paths"]["/mcp"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/JSONRPCMessage"}
+    assert {"200", "202", "401", "413", "415"} <= set(post["responses"])

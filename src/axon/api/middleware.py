@@ -32,6 +32,9 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Paths whose request bodies must be JSON (the REST API and the compatible endpoints).
 _JSON_PREFIXES = ("/api/", "/v1/")
+# Every POST here is a JSON-RPC message, so one without a JSON body is refused here, in
+# the protocol's shape, rather than by the MCP SDK (a plain-text 400).
+_JSON_ONLY_PATHS = ("/mcp",)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -181,7 +184,8 @@ class RequestContextMiddleware:
                 return self._too_large()
         has_body = length not in (None, "0") or "transfer-encoding" in headers
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if path.startswith(_JSON_PREFIXES) and has_body and ctype != "application/json":
+        needs_json = (path.startswith(_JSON_PREFIXES) and has_body) or path in _JSON_ONLY_PATHS
+        if needs_json and ctype != "application/json":
             return (
                 415,
                 "UNSUPPORTED_MEDIA_TYPE",

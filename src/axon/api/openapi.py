@@ -2,10 +2,13 @@
 
 Routes describe their own success model and the errors only they give
 (`api/responses.py`). The middleware answers some requests before any route
-runs, so its responses are added here, from the same rules it applies:
-401/403 and the security requirement where auth is on and the path is not
-public, 429 where rate limits are on, 400/413/415 on request bodies, and every
-422 in our error shape rather than FastAPI's.
+runs, so its responses are added here, from the same rules it applies
+(`api/security.py`, `api/middleware.py`): 400 for a Host not served here and 403
+for a foreign Origin on changes, 401/403 and the security requirement where auth
+is on and the path is not public, 429 where rate limits or auth are on (failed
+authentications and a key's own rate are limited too), 400/413/415 on request
+bodies, and every 422 in our error shape rather than FastAPI's. `/mcp`, a
+transport route outside FastAPI's routing, is described here as well.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from axon.api.dialects import shaper_for
+from axon.api.mcp_document import mcp_path_item
 from axon.api.responses import ERROR_DESCRIPTIONS, ErrorBody
-from axon.api.security import PUBLIC_PATHS
+from axon.api.security import PUBLIC_PATHS, UNCHECKED_HOST_PATHS
 from axon.config import Settings
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _BODY_METHODS = {"post", "put", "patch"}
+_CHANGE_METHODS = _BODY_METHODS | {"delete"}
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": "an Axon API key"},
     "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -51,7 +56,9 @@ def complete_document(schema: dict[str, Any], settings: Settings) -> dict[str, A
     schemas.update(error_schema.pop("$defs", {}))
     schemas["ErrorBody"] = error_schema
     components["securitySchemes"] = SECURITY_SCHEMES
-    for path, item in schema.get("paths", {}).items():
+    paths = schema.setdefault("paths", {})
+    paths["/mcp"] = mcp_path_item(schemas)
+    for path, item in paths.items():
         for method, operation in item.items():
             _complete_operation(path, method, operation, settings)
     # FastAPI's own validation-error models are no longer referenced.
@@ -73,6 +80,7 @@ def _complete_operation(
         if "429" in responses:
             responses["429"].setdefault("headers", _RATE_HEADERS)
         return
+    limited = settings.rate_limits_enabled or settings.auth_enabled
     # FastAPI's default 422 shape -> ours; parameters and bodies can always be invalid.
     if "422" in responses or operation.get("parameters") or operation.get("requestBody"):
         responses["422"] = _error(422)
@@ -86,13 +94,17 @@ def _complete_operation(
     if method in _BODY_METHODS and path.startswith("/api/"):
         for status in (400, 413, 415):
             responses.setdefault(str(status), _error(status))
+    if path not in UNCHECKED_HOST_PATHS:
+        responses.setdefault("400", _error(400))  # a Host that is not ours
+        if method in _CHANGE_METHODS:
+            responses.setdefault("403", _error(403))  # a foreign Origin
     if path in PUBLIC_PATHS:
         return
     if settings.auth_enabled:
         operation["security"] = SECURITY
         responses.setdefault("401", _error(401))
         responses.setdefault("403", _error(403))
-    if settings.rate_limits_enabled:
+    if limited:
         responses.setdefault("429", _error(429, _RATE_HEADERS))
 
 

@@ -41,15 +41,17 @@ class ErrorBody(BaseModel):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "The body is not valid JSON, or a header is malformed",
+    400: "The body is not valid JSON, a header is malformed, or the Host is not served here",
     401: "No API key, or an invalid, expired or revoked one",
-    403: "The API key lacks the scope this route needs",
+    402: "The API key's LLM budget is spent",
+    403: "The API key lacks the scope or the workspace, or a foreign Origin tried a change",
     404: "The resource does not exist",
     409: "The request conflicts with the current state",
     413: "The body exceeds AXON_MAX_BODY_BYTES",
     415: "The body is not application/json",
     422: "A field is missing or invalid; `details` names each field",
-    429: "A rate limit is spent; retry after `Retry-After` seconds",
+    429: "A rate limit, or the client's failed authentications, is spent; "
+    "retry after `Retry-After` seconds",
     502: "The model provider failed",
     503: "A backend or the model provider is unavailable",
     504: "The model provider did not answer in time",

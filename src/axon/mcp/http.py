@@ -9,14 +9,65 @@ tools then act as the key's Principal (see server.py).
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractAsyncContextManager
 
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.types import jsonrpc_message_adapter
+from pydantic import ValidationError
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from axon.api.dialects import jsonrpc_error
 from axon.mcp.server import ServicesFn, build_mcp_server
 
 MCP_PATH = "/mcp"
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    status, body = jsonrpc_error(status, code, message, [])
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+class StrictMessages:
+    """A POST body must be one JSON-RPC message by the schema `/openapi.json` gives
+    (`api/mcp_document.py`). The SDK's own check is pydantic's lax mode (`false` passes
+    for an integer code), so the document and the behaviour would disagree; checked
+    strictly here, then replayed to the transport. The body is already bounded by
+    AXON_MAX_BODY_BYTES."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+        body = b""
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        try:
+            jsonrpc_message_adapter.validate_json(body, strict=True, by_name=False)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in error["loc"][1:]) or "body"
+            text = f"not a JSON-RPC message: {where}: {error['msg']}"
+            await _refuse(send, 400, "INVALID_MESSAGE", text[:500])
+            return
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
 
 
 def mcp_route(services: ServicesFn, host: str) -> tuple[Route, AbstractAsyncContextManager[None]]:
@@ -29,8 +80,9 @@ def mcp_route(services: ServicesFn, host: str) -> tuple[Route, AbstractAsyncCont
     manager = server.session_manager
     route = Route(
         MCP_PATH,
-        StreamableHTTPASGIApp(manager),
-        methods=["GET", "POST", "DELETE"],
+        StrictMessages(StreamableHTTPASGIApp(manager)),
+        # Stateless: there is no session to end, so DELETE is the app's 405 (with Allow).
+        methods=["GET", "POST"],
         include_in_schema=False,
     )
     return route, manager.run()

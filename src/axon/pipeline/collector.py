@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.alias_generators import to_camel
 
 from axon.errors import Conflict, InvalidInput
@@ -52,8 +52,8 @@ class _Input(BaseModel):
 
 
 class Cursor(_Input):
-    line: int = Field(ge=1, le=10_000_000)
-    column: int = Field(default=1, ge=1, le=1_000_000)
+    line: StrictInt = Field(ge=1, le=10_000_000)
+    column: StrictInt = Field(default=1, ge=1, le=1_000_000)
 
 
 class RecentEdit(_Input):
@@ -72,8 +72,8 @@ class Diagnostic(_Input):
     message: Clean = Field(min_length=1, max_length=MAX_DIAGNOSTIC_CHARS)
     severity: Severity = Severity.ERROR
     file: PathText | None = None
-    line: int | None = Field(default=None, ge=1, le=10_000_000)
-    column: int | None = Field(default=None, ge=1, le=1_000_000)
+    line: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    column: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
     source: Clean | None = Field(default=None, max_length=100)
     code: Clean | None = Field(default=None, max_length=100)
 
@@ -103,10 +103,10 @@ class PromptRequest(_Input):
     source: Source = Source.API
     metadata: PromptMetadata = Field(default_factory=PromptMetadata)
     conversation: list[Turn] = Field(default_factory=list, max_length=MAX_CONVERSATION_TURNS)
-    stream: bool = False
+    stream: StrictBool = False
     model: Clean | None = Field(default=None, min_length=1, max_length=200)
     task_type: TaskType | None = None
-    budget: int | None = None
+    budget: StrictInt | None = None
     strategy: Strategy | None = None
 
 

@@ -10,7 +10,7 @@ behind the current value, so a single vote moves a context by at most
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from pydantic.alias_generators import to_camel
 
 from axon.errors import Conflict, NotFound
@@ -27,8 +27,8 @@ MAX_COMMENT_CHARS = 2000
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    helpful: bool | None = None
-    rating: int | None = Field(default=None, ge=1, le=5)
+    helpful: StrictBool | None = None
+    rating: StrictInt | None = Field(default=None, ge=1, le=5)
     comment: Clean | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
 
     @model_validator(mode="after")

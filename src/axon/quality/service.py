@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
 from axon.config import Settings
@@ -61,7 +61,7 @@ class GateRequest(BaseModel):
     workspace_id: str | None = Field(default=None, pattern=WORKSPACE_ID_PATTERN)
     workspace_path: str | None = Field(default=None, min_length=1, max_length=4096)
     checks: list[CheckKind] | None = Field(default=None, min_length=1, max_length=3)
-    wait: bool = False
+    wait: StrictBool = False
 
     @model_validator(mode="after")
     def _one_target(self) -> GateRequest:

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from axon.api import compat
 from axon.api.deps import PrincipalDep, ServicesDep
@@ -59,10 +59,10 @@ class MessagesRequest(BaseModel):
 
     model: str = Field(min_length=1, max_length=300)
     messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
-    max_tokens: int = Field(ge=1)
+    max_tokens: StrictInt = Field(ge=1)
     system: str | list[Block] | None = None
-    stream: bool = False
-    temperature: float | None = Field(default=None, ge=0, le=1)
+    stream: StrictBool = False
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=1)
 
 
 class AnthropicErrorDetail(BaseModel):
@@ -102,6 +102,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "invalid request (Anthropic's error shape)",
         401: "missing or invalid API key (x-api-key or Authorization: Bearer)",
+        402: "the key's LLM budget is spent",
         403: "the key lacks the scope",
         404: "unknown workspace",
         413: "request body too large",

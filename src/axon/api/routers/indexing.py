@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from axon.api.deps import PrincipalDep, ServicesDep, WorkspaceIdPath, require_workspace
 from axon.api.responses import errors
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/workspaces", tags=["indexing"])
 class ScanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full: bool = False  # re-read every file and reconcile the search index
+    full: StrictBool = False  # re-read every file and reconcile the search index
 
 
 class ScanAccepted(BaseModel):

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from axon.api import compat
 from axon.api.deps import PrincipalDep, ServicesDep
@@ -65,12 +65,12 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(min_length=1, max_length=300)
     messages: list[WireMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: dict[str, Any] | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=None, ge=1, le=1, description="only one choice is produced")
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(default=None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(default=None, ge=1)
+    n: StrictInt | None = Field(default=None, ge=1, le=1, description="only one choice is produced")
 
 
 class OpenAIErrorDetail(BaseModel):
@@ -131,6 +131,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "invalid request (OpenAI's error shape)",
         401: "missing or invalid API key",
+        402: "the key's LLM budget is spent",
         403: "the key lacks the scope",
         404: "unknown workspace",
         413: "request body too large",

@@ -48,7 +48,7 @@ _STREAM_DOC = (
                 ("analysis", "context", "token", "done", "error"), with_ids=True
             ),
         },
-        **errors(404, 502, 503, 504),
+        **errors(402, 404, 502, 503, 504),
     },
     description=_STREAM_DOC,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from axon.api.deps import PrincipalDep, ServicesDep, require_workspace
@@ -34,9 +34,9 @@ class SearchBody(BaseModel):
     workspace_id: str = Field(pattern=WORKSPACE_ID_PATTERN)
     tiers: list[Tier] | None = Field(default=None, min_length=1, max_length=3)
     types: list[ContextType] | None = Field(default=None, min_length=1, max_length=20)
-    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
+    limit: StrictInt = Field(default=10, ge=1, le=MAX_LIMIT)
     filters: dict[FilterKey, FilterValue] | None = Field(default=None, max_length=MAX_FILTERS)
-    include_content: bool = True
+    include_content: StrictBool = True
 
 
 class ScoreParts(BaseModel):
