@@ -104,7 +104,8 @@ async def main(argv: list[str] | None = None) -> None:
         ),
         line(f"{args.clients}, {args.seconds:g} s", loaded),
         "",
-        f"statuses at {args.clients} clients: {loaded['statuses']}",
+        f"statuses at {args.clients} clients: {loaded['statuses']}, "
+        f"requests without an answer: {loaded['failures'] or 'none'}",
         f"load average (1/5/15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
         f"after {' '.join(f'{x:.2f}' for x in load_after)}",
     ]

@@ -137,6 +137,7 @@ async def in_process(services: Services, n: int) -> dict[str, Any]:
 async def over_http(url: str, seconds: float, clients: int, workspace: str) -> dict[str, Any]:
     counts = {"ok": 0, "errors": 0}
     statuses: dict[int, int] = {}
+    failures: dict[str, int] = {}
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -150,8 +151,9 @@ async def over_http(url: str, seconds: float, clients: int, workspace: str) -> d
                 began = time.perf_counter()
                 try:
                     response = await client.post("/api/v1/prompts/process", json=body)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:  # no answer: named by kind (ReadTimeout, ...)
                     counts["errors"] += 1
+                    failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
                     continue
                 latencies.append((time.perf_counter() - began) * 1000)
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -165,6 +167,7 @@ async def over_http(url: str, seconds: float, clients: int, workspace: str) -> d
         "errors": counts["errors"],
         "requests": counts["ok"] + counts["errors"],
         "statuses": statuses,
+        "failures": failures,
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p95": percentile(latencies, 0.95) if latencies else float("nan"),
         "p99": percentile(latencies, 0.99) if latencies else float("nan"),
