@@ -220,6 +220,7 @@ async def test_responses_validate_against_their_models(client: httpx.AsyncClient
 
 
 async def test_sse_context_event_is_the_context_view(client: httpx.AsyncClient) -> None:
+    await client.post("/api/v1/workspaces", json={"id": "sse", "name": "sse"})
     body = {"prompt": "what do we use?", "workspaceId": "sse", "stream": True}
     response = await client.post("/api/v1/prompts/process", json=body)
     assert response.headers["content-type"].startswith("text/event-stream")
