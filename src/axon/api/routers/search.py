@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from axon.api.deps import PrincipalDep, ServicesDep, require_workspace
 from axon.api.responses import errors
-from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS
+from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS, Role
 from axon.models import WORKSPACE_ID_PATTERN, CamelModel, ContextType, Tier
 from axon.ports import SearchRequest
 from axon.retrieval.results import search_response
@@ -48,6 +48,7 @@ class ScoreParts(BaseModel):
     freshness: float
     usage: float
     confidence: float
+    role: float = Field(description="the factor the hit's role got for the query's intent")
     final: float
 
 
@@ -63,6 +64,7 @@ class SearchHitView(CamelModel):
     type: ContextType
     title: str | None
     language: str | None
+    role: Role
     score: float
     breakdown: ScoreParts
     matched_entities: list[str]
