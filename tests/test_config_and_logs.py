@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -13,10 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+import openai
 import pytest
 
 from axon.config import LogFormat, SettingsError, load_settings
-from axon.logs import JsonFormatter, TextFormatter, request_id_var
+from axon.logs import JsonFormatter, TextFormatter, configure_logging, request_id_var
+from tests.fakes.llm_server import FakeLLMServer
 from tests.servers import free_port
 
 
@@ -165,3 +168,26 @@ def test_the_runbooks_errors_by_logger_pipeline_counts_logger_names() -> None:
     )
     counts = sorted(" ".join(row.split()) for row in result.stdout.splitlines())
     assert counts == ["1 ERROR [axon.jobs]", "2 ERROR [axon.api]"], result.stdout
+
+
+async def test_upstream_http_clients_log_no_line_per_request_at_info(
+    fake: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    quiet = ("httpx", "httpcore", "httpx2", "httpcore2")
+    for name in quiet:
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    out = io.StringIO()
+    configure_logging("INFO", LogFormat.JSON, out)
+    client = openai.AsyncOpenAI(base_url=f"{fake.url}/v1", api_key="sk-test", max_retries=0)
+    try:
+        await client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+        )
+    finally:
+        await client.close()
+    logging.getLogger("axon.test").info("our own line")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["our own line"], lines

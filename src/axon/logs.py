@@ -87,5 +87,6 @@ def configure_logging(level: str, fmt: LogFormat | None, stream: TextIO | None =
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("httpx", "httpcore", "pymongo", "asyncio"):
+    # The openai SDK speaks through httpx2: one INFO line per upstream call otherwise.
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "pymongo", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
