@@ -276,6 +276,25 @@ async def test_hostile_tree_indexes_what_it_can_and_counts_the_rest(
     assert symbols["naïve"].content.endswith("return '✓'\n")
 
 
+async def test_a_no_change_run_beside_unreadable_files_rebuilds_no_facts(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    root = tree("project")
+    (root / "latin1.py").write_bytes("caf\xe9 = 1\n".encode("latin-1"))  # skipped every run
+    workspace = await add_workspace(services, root)
+    await run_index(services, workspace)
+    # Same size and mtime: the run sees no change, so the facts it wrote stand. Rebuilt,
+    # they would read the new dependency.
+    manifest = root / "pyproject.toml"
+    seen = manifest.stat()
+    manifest.write_text(manifest.read_text().replace('"pydantic>=2"', '"paramiko>=2"'))
+    os.utime(manifest, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    [again] = await run_index(services, workspace)
+    assert (again.indexed, again.skipped["non_utf8"], again.contexts_written) == (0, 1, 0)
+    deps = by_symbol(await contexts_of(services, "ws"), FACTS_PATH)["dependencies:pyproject.toml"]
+    assert deps.metadata["dependencies"] == ["fastapi", "pydantic"]
+
+
 async def test_size_limit_comes_from_the_environment(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

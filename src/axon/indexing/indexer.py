@@ -123,7 +123,9 @@ class Indexer:
         for path in gone:
             await self._remove(path)
         await self._flush()
-        added = any(f.path not in states for f in files)
+        # New only if it got a state: a file skipped at every reading (not UTF-8, a
+        # secret) is no addition, or each no-change run would rebuild the facts.
+        added = any(p not in states for p in changed_paths)
         if self.full or added or gone or any(is_fact_source(p) for p in changed_paths):
             await self._write_facts(files)
         if any(p.lower().endswith(MARKDOWN_SUFFIXES) for p in [*changed_paths, *gone]):
