@@ -48,6 +48,9 @@ class FileState:
     size: int
     mtime_ns: int
     context_count: int = -1  # contexts stored with the file when it was indexed; -1: unknown
+    # The chunking rules the file was chunked under (indexing.chunking.CHUNKING_RULES);
+    # 0: before versions were recorded. An older one makes the next run re-chunk it.
+    rules_version: int = 0
 
 
 class DocumentStore(Protocol):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +24,8 @@ from axon.models import (
     utcnow,
 )
 from axon.ports import ContextFilter, DocumentStore, FileState
+from axon.stores.mongo import MongoDocumentStore
+from axon.stores.sqlite import MIGRATIONS, SQLiteDocumentStore, _apply
 
 
 def ctx(
@@ -241,6 +246,45 @@ async def test_file_states_remember_context_counts(store: DocumentStore) -> None
     await store.delete_contexts(["a:f"])  # as retention clean-up would
     assert await store.context_counts("ws") == {"a.py": 1, "b.py": 1}
     assert (await store.get_file_states("ws"))["a.py"].context_count == 2
+
+
+async def test_file_states_remember_their_chunking_rules(store: DocumentStore) -> None:
+    await store.replace_file("ws", FileState("a.py", "h", 1, 1, rules_version=3), [])
+    await store.replace_file("ws", FileState("b.py", "h", 1, 1), [])
+    states = await store.get_file_states("ws")
+    assert (states["a.py"].rules_version, states["b.py"].rules_version) == (3, 0)
+    await store.replace_file("ws", FileState("a.py", "h2", 1, 2, rules_version=4), [])
+    assert (await store.get_file_states("ws"))["a.py"].rules_version == 4
+
+
+async def test_file_rows_stored_before_rules_versions_read_as_version_zero(
+    store: DocumentStore, tmp_path: Path
+) -> None:
+    """What the migration leaves for files indexed by an older Axon: version 0, so the
+    next run re-chunks them."""
+    if isinstance(store, MongoDocumentStore):
+        old_doc = {"workspaceId": "ws", "path": "a.py", "contentHash": "h", "size": 1}
+        await store._col("files").insert_one(
+            {"_id": "ws:a.py", **old_doc, "mtimeNs": 1, "contextCount": 1}
+        )
+        states = await store.get_file_states("ws")
+    else:
+        # A database file at the schema before the rules version, opened by this version.
+        older = tmp_path / "older.db"
+        with closing(sqlite3.connect(older)) as conn:
+            conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            before = next(n for n, m in enumerate(MIGRATIONS) if "rules_version" in m)
+            for number, script in enumerate(MIGRATIONS[:before], start=1):
+                _apply(conn, version=number, script=script)
+            conn.execute("INSERT INTO files VALUES ('ws', 'a.py', 'h', 1, 1, 1)")
+            conn.commit()
+        migrated = SQLiteDocumentStore(older)
+        await migrated.open()
+        try:
+            states = await migrated.get_file_states("ws")
+        finally:
+            await migrated.close()
+    assert states == {"a.py": FileState("a.py", "h", 1, 1, context_count=1, rules_version=0)}
 
 
 async def test_remove_file(store: DocumentStore) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from axon.config import Settings, SettingsError, load_settings
+from axon.indexing.chunking import CHUNKING_RULES
 from axon.indexing.facts import FACTS_PATH
+from axon.indexing.module_code import KIND as MODULE_CODE
 from axon.models import ContextType, WorkspaceType
 from axon.ports import SearchRequest
 from axon.services import Services, build_services
@@ -135,6 +138,37 @@ async def test_same_content_new_mtime_is_not_rechunked(
     assert (report.indexed, report.unchanged, report.contexts_written) == (0, 18, 0)
     states = await services.store.get_file_states("ws")
     assert states["goapp/main.go"].mtime_ns == target.stat().st_mtime_ns
+
+
+async def test_an_index_from_older_chunking_rules_is_rechunked_on_the_next_plain_run(
+    services: Services, tree: Callable[[str], Path]
+) -> None:
+    """An index built before module-code contexts existed gains them without --full,
+    though no file's size or mtime changed."""
+    root = tree("project")
+    workspace = await add_workspace(services, root)
+    await run_index(services, workspace)
+    # Leave the index as the older rules did: no module-code contexts, file states
+    # without a rules version (what the migration gives rows stored before it).
+    module_ids: list[str] = []
+    for path, state in (await services.store.get_file_states("ws")).items():
+        contexts = [c for c in await contexts_of(services, "ws") if c.path == path]
+        older = [c for c in contexts if c.symbol_kind != MODULE_CODE]
+        module_ids += [c.id for c in contexts if c.symbol_kind == MODULE_CODE]
+        await services.store.replace_file("ws", replace(state, rules_version=0), older)
+    await services.search_index.remove(module_ids)
+    assert module_ids and "UNIT" not in await search_paths(services, "ws", "UNIT")
+
+    [report] = await run_index(services, workspace)
+    assert report.indexed == 18 and report.unchanged == 0
+    geometry = by_symbol(await contexts_of(services, "ws"), "src/shapes/geometry.py")
+    assert geometry["UNIT"].symbol_kind == MODULE_CODE
+    assert "UNIT" in await search_paths(services, "ws", "UNIT")
+    states = await services.store.get_file_states("ws")
+    assert {s.rules_version for s in states.values()} == {CHUNKING_RULES}
+    # Once re-chunked under the current rules, the fast path applies again.
+    [again] = await run_index(services, workspace)
+    assert (again.indexed, again.unchanged, again.contexts_written) == (0, 18, 0)
 
 
 async def test_file_that_turns_binary_loses_its_contexts(

@@ -14,6 +14,13 @@ from axon.indexing.roles import role_of
 from axon.indexing.treesitter_chunks import chunk_tree_sitter
 from axon.models import Context, ContextType, Tier, WorkspaceType, content_hash, utcnow
 
+# Version of what the chunkers make of a file. Bump it whenever a chunker's output can
+# change for the same bytes (new context kinds, other boundaries, other metadata):
+# files chunked under an older version are re-chunked by the next plain run, which
+# otherwise skips them on their unchanged size and mtime.
+# 1: module-level code contexts (module_code.py) and roles.
+CHUNKING_RULES = 1
+
 
 def chunk_file(
     path: str, text: str, language: str | None, workspace_type: WorkspaceType

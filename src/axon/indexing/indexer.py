@@ -1,8 +1,9 @@
 """Incremental indexing of one workspace folder into the context base.
 
 A run scans the folder, skips files whose size and mtime match what was
-stored (a stat each), re-reads the rest, skips re-chunking when the content
-hash still matches, and replaces a changed file's contexts in one atomic
+stored (a stat each) and that were chunked under the current chunking rules,
+re-reads the rest, skips re-chunking when the content hash still matches (and
+the rules did not change), and replaces a changed file's contexts in one atomic
 store write. Contexts keep their ids, usage and confidence across runs when
 their symbol survives, and keep `updated_at` when their content is the same.
 Chunking runs on a worker thread, one batch ahead of the store writes.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from axon.errors import InvalidInput
 from axon.indexing.backlinks import MARKDOWN_SUFFIXES, update_backlinks
-from axon.indexing.chunking import chunk_file, to_contexts
+from axon.indexing.chunking import CHUNKING_RULES, chunk_file, to_contexts
 from axon.indexing.chunks import Chunk, window_chunks
 from axon.indexing.facts import FACTS_PATH, is_fact_source, project_facts
 from axon.indexing.ignore import VIRTUAL_DIR
@@ -93,10 +94,15 @@ class Indexer:
         root = self.root
         ws = self.workspace.id
         states = await self.store.get_file_states(ws)
-        # Files that lost contexts behind the indexer's back (retention clean-up) must be
-        # re-chunked even though their bytes did not change.
+        # Files that lost contexts behind the indexer's back (retention clean-up), or were
+        # chunked under older chunking rules, must be re-chunked though their bytes did
+        # not change.
         counts = await self.store.context_counts(ws)
-        lost = {p for p, s in states.items() if s.context_count > counts.get(p, 0)}
+        redo = {
+            p
+            for p, s in states.items()
+            if s.context_count > counts.get(p, 0) or s.rules_version != CHUNKING_RULES
+        }
         result = await asyncio.to_thread(scan, root, self.max_file_bytes)
         files = [f for f in result.files if not self._excluded(f.path)]
         self.report.skipped.update(result.skipped)
@@ -109,7 +115,7 @@ class Indexer:
                 and state is not None
                 and state.size == file.size
                 and state.mtime_ns == file.mtime_ns
-                and file.path not in lost
+                and file.path not in redo
             ):
                 self.report.unchanged += 1
                 self.report.files_seen += 1
@@ -117,7 +123,7 @@ class Indexer:
                 todo.append(file)
         if self.progress is not None:  # the total is known: progress can start showing
             await self.progress(self.report)
-        changed_paths = await self._process(todo, states, lost)
+        changed_paths = await self._process(todo, states, redo)
         present = {f.path for f in files}
         gone = [p for p in states if p not in present and not p.startswith(VIRTUAL_DIR + "/")]
         for path in gone:
@@ -141,12 +147,12 @@ class Indexer:
         return any(path == d or path.startswith(d + "/") for d in self.extra_excludes)
 
     async def _process(
-        self, todo: list[ScannedFile], states: dict[str, FileState], lost: set[str]
+        self, todo: list[ScannedFile], states: dict[str, FileState], redo: set[str]
     ) -> list[str]:
         """Prepare batches on a thread while the previous batch is written; return the
-        paths whose content changed."""
+        paths whose content changed (or was re-chunked)."""
         known = (
-            {p: s.content_hash for p, s in states.items() if p not in lost} if not self.full else {}
+            {p: s.content_hash for p, s in states.items() if p not in redo} if not self.full else {}
         )
         batches = [todo[i : i + BATCH_FILES] for i in range(0, len(todo), BATCH_FILES)]
         changed: list[str] = []
@@ -192,7 +198,9 @@ class Indexer:
                 await self._remove(path)
             return False
         self._lines[path] = item.lines
-        new_state = FileState(path, item.digest, item.size, item.mtime_ns)
+        new_state = FileState(
+            path, item.digest, item.size, item.mtime_ns, rules_version=CHUNKING_RULES
+        )
         old = await self._old_contexts(path) if state is not None else {}
         if item.contexts is None:
             # Same bytes, new mtime: remember the mtime, keep every context as it is.
@@ -276,7 +284,7 @@ class Indexer:
         self.report.contexts_removed += len(gone)
         self._to_index += fresh
         self._to_remove += gone
-        self._to_store.append((FileState(path, digest, 0, 0), merged))
+        self._to_store.append((FileState(path, digest, 0, 0, rules_version=CHUNKING_RULES), merged))
         await self._flush()
 
 

@@ -351,7 +351,12 @@ class MongoDocumentStore:
         docs = await self._col("files").find({"workspaceId": workspace_id}).to_list()
         return {
             d["path"]: FileState(
-                d["path"], d["contentHash"], d["size"], d["mtimeNs"], d.get("contextCount", -1)
+                d["path"],
+                d["contentHash"],
+                d["size"],
+                d["mtimeNs"],
+                d.get("contextCount", -1),
+                d.get("rulesVersion", 0),  # absent: stored before versions were recorded
             )
             for d in docs
         }
@@ -389,6 +394,7 @@ class MongoDocumentStore:
             "size": state.size,
             "mtimeNs": state.mtime_ns,
             "contextCount": len(contexts),
+            "rulesVersion": state.rules_version,
         }
 
         async def replace(session: AsyncClientSession) -> list[str]:

@@ -141,6 +141,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE llm_usage_by_key RENAME TO llm_usage;
     CREATE INDEX llm_usage_key ON llm_usage (api_key_id);
     """,
+    # The chunking rules each file was chunked under; 0: before they were recorded.
+    """
+    ALTER TABLE files ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -418,7 +422,8 @@ class SQLiteDocumentStore:
     async def get_file_states(self, workspace_id: str) -> dict[str, FileState]:
         rows = await self._run(
             lambda c: c.execute(
-                "SELECT path, content_hash, size, mtime_ns, context_count FROM files "
+                "SELECT path, content_hash, size, mtime_ns, context_count, rules_version "
+                "FROM files "
                 "WHERE workspace_id = ?",
                 (workspace_id,),
             ).fetchall()
@@ -458,10 +463,11 @@ class SQLiteDocumentStore:
             self._upsert_contexts(conn, contexts)
             conn.execute(
                 "INSERT INTO files (workspace_id, path, content_hash, size, mtime_ns, "
-                "context_count) VALUES (?, ?, ?, ?, ?, ?) "
+                "context_count, rules_version) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(workspace_id, path) DO UPDATE SET "
                 "content_hash = excluded.content_hash, size = excluded.size, "
-                "mtime_ns = excluded.mtime_ns, context_count = excluded.context_count",
+                "mtime_ns = excluded.mtime_ns, context_count = excluded.context_count, "
+                "rules_version = excluded.rules_version",
                 (
                     workspace_id,
                     state.path,
@@ -469,6 +475,7 @@ class SQLiteDocumentStore:
                     state.size,
                     state.mtime_ns,
                     len(contexts),
+                    state.rules_version,
                 ),
             )
             return old
