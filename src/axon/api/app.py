@@ -43,6 +43,7 @@ from axon.heapdump import start_heap_tracing
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
 from axon.startup import StartupWork
+from axon.ui.app import install_ui
 
 # Routing tries the routers in this order on every request: the copilot endpoints,
 # the hottest paths, come first (their /v1/ paths overlap no other router's).
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(router)
     route, mcp_sessions = mcp_route(lambda: app.state.services, settings.host)
     app.router.routes.append(route)
+    install_ui(app)  # the dashboard at / and /ui/..., after the API's routes
     install_security(app, settings)
     install_openapi(app, settings)
     app.add_middleware(

@@ -14,6 +14,9 @@ Order of checks for each HTTP request:
 3. with limits on, the caller (its key, or its IP when auth is off) gets one hit in
    the general bucket, plus one in the stricter bucket on expensive routes (429
    with Retry-After when either is spent);
+   a dashboard page (/, /ui/...) takes the session cookie instead of a key, a page
+   without one redirects to the login form, and a change made with a session (on the
+   API too) must carry the session's CSRF token (axon.ui.session);
 4. every response gets the security headers (`SecurityHeadersMiddleware`, outermost
    but for metrics, so refusals of the request-context layer -- 413, 415 -- and 500s
    carry them too).
@@ -42,6 +45,17 @@ from axon.security.keys import allows
 from axon.security.principal import PRINCIPAL_STATE, Principal
 from axon.security.ratelimit import Lockouts, Rate
 from axon.services import Services
+from axon.ui.guard import (
+    LOGIN_PATH,
+    STATIC_PREFIX,
+    UI_HEADERS,
+    UI_READ_POSTS,
+    csrf_passes,
+    dashboard_session,
+    is_dashboard_page,
+    is_ui_path,
+    login_redirect,
+)
 
 log = logging.getLogger("axon.security")
 
@@ -52,7 +66,9 @@ PUBLIC_PATHS = PROBE_PATHS | {
     "/docs/oauth2-redirect",
     "/redoc",
     "/openapi.json",
+    LOGIN_PATH,
 }
+PUBLIC_PREFIXES = (STATIC_PREFIX,)
 # Prompt processing, LLM calls and quality gates cost far more than a lookup; reading
 # a gate run's result (polling it) is a lookup.
 EXPENSIVE_PREFIXES = (
@@ -68,6 +84,7 @@ READ_POST_PREFIXES = (
     "/api/v1/contexts/search",
     "/v1/chat/completions",
     "/v1/messages",
+    *UI_READ_POSTS,
 )
 # One endpoint for many operations (MCP's JSON-RPC): any key may reach it, and each
 # tool checks the scope it needs against the key left in the request's state.
@@ -77,10 +94,10 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+_NO_REFERRER = (b"referrer-policy", b"no-referrer")
 # The interactive docs load their own scripts; everything else is JSON or a stream.
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 _DOC_PATHS = ("/docs", "/redoc")
@@ -189,6 +206,7 @@ class SecurityMiddleware:
                 return
         if (
             path in PUBLIC_PATHS
+            or path.startswith(PUBLIC_PREFIXES)
             or scope["method"] == "OPTIONS"
             or not (self.policy.auth or self.policy.limits)
         ):
@@ -208,9 +226,27 @@ class SecurityMiddleware:
                 await self._refuse_failures(path, send_secured, locked)
                 return
             token = presented_token(headers)
-            key = await services.keys.verify(token) if token is not None else None
+            if token is not None:
+                key = await services.keys.verify(token)
+            else:
+                # The dashboard's browser holds a session cookie instead of the key.
+                key = await dashboard_session(services, scope, headers)
+                if key is None and is_dashboard_page(scope["method"], path):
+                    await send_secured(login_redirect(scope))
+                    await send_secured({"type": "http.response.body", "body": b""})
+                    return
             if key is None:
                 await self._auth_failed(services, path, send_secured, address, token is None)
+                return
+            if token is None and not csrf_passes(scope, headers):
+                await self._refuse(
+                    path,
+                    send_secured,
+                    403,
+                    "CSRF_FAILED",
+                    "a change made with a dashboard session needs its CSRF token",
+                    "csrf",
+                )
                 return
             needed = required_scope(scope["method"], path)
             if not allows(key, needed):
@@ -392,8 +428,12 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         headers = list(SECURITY_HEADERS)
-        if not scope["path"].startswith(_DOC_PATHS):
-            headers.append(_API_CSP)
+        if is_ui_path(scope["path"]):
+            headers += UI_HEADERS
+        else:
+            headers.append(_NO_REFERRER)
+            if not scope["path"].startswith(_DOC_PATHS):
+                headers.append(_API_CSP)
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":

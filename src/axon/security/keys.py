@@ -87,18 +87,27 @@ class KeyVerifier:
         key_id = key_id_of(token)
         if key_id is None:
             return None
-        now = time.monotonic()
-        cached = self._cache.get(key_id)
-        if cached is not None and now - cached[0] < self._ttl:
-            record = cached[1]
-        else:
-            record = await self._store.get_api_key(key_id)
-            if len(self._cache) >= self._max_entries:
-                self._cache.clear()
-            self._cache[key_id] = (now, record)
+        record = await self._record(key_id)
         if record is None or not hmac.compare_digest(record.key_hash, hash_key(token)):
             return None
         return record if is_active(record) else None
+
+    async def active(self, key_id: str) -> ApiKey | None:
+        """The record of an active key by id, for credentials derived from a key that was
+        verified before (a dashboard session signs with the record's hash)."""
+        record = await self._record(key_id)
+        return record if record is not None and is_active(record) else None
+
+    async def _record(self, key_id: str) -> ApiKey | None:
+        now = time.monotonic()
+        cached = self._cache.get(key_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        record = await self._store.get_api_key(key_id)
+        if len(self._cache) >= self._max_entries:
+            self._cache.clear()
+        self._cache[key_id] = (now, record)
+        return record
 
     def forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)

@@ -104,6 +104,16 @@ def _embedder_info(embedder: Embedder) -> EmbedderInfo:
 
 
 async def _ready(services: ServicesDep) -> JSONResponse:
+    ready = await readiness(services)
+    return JSONResponse(_probe_json(ready), 200 if ready.ready else 503)
+
+
+async def readiness_report(services: Services) -> dict[str, Any]:
+    """The body of /health/ready (the dashboard's overview shows the same)."""
+    return _probe_json(await readiness(services))
+
+
+async def readiness(services: Services) -> Readiness:
     health = await _health(services)
     failing = [name for name, s in health.services.items() if s == "disconnected"]
     if services.startup is not None and not services.startup.ready:
@@ -116,7 +126,7 @@ async def _ready(services: ServicesDep) -> JSONResponse:
     if failing:
         ready.status = "unavailable"
         ready.failing = failing
-    return JSONResponse(_probe_json(ready), 503 if failing else 200)
+    return ready
 
 
 def _probe_json(body: Health) -> dict[str, Any]:

@@ -72,6 +72,11 @@ def _sums(items: list[LlmUsage]) -> dict[str, int | float]:
     }
 
 
+def usage_totals(items: list[LlmUsage]) -> UsageTotals:
+    """The sums of usage items, as GET /api/v1/usage totals them."""
+    return UsageTotals.model_validate(_sums(items))
+
+
 async def _per_key(services: Services, items: list[LlmUsage]) -> list[KeyUsage]:
     """Totals per API key (null: auth off) beside each key's budget and limits."""
     by_key: dict[str | None, list[LlmUsage]] = defaultdict(list)
@@ -116,7 +121,7 @@ async def usage(
         llm=GatewayState(**llm.status())
         if isinstance(llm, Gateway)
         else NoGateway(provider=llm.provider),
-        totals=UsageTotals.model_validate(_sums(items)),
+        totals=usage_totals(items),
         keys=await _per_key(services, items),
         items=items,
     )
