@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -81,6 +82,14 @@ def _wall(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as answer:
+            return bool(answer.status == 200)
+    except OSError:  # refused, or 503 while warming (HTTPError is an OSError)
+        return False
+
+
 def _serve(env: dict[str, str], port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [AXON, "serve", "--port", str(port)],
@@ -89,9 +98,10 @@ def _serve(env: dict[str, str], port: int, data_dir: Path) -> subprocess.Popen[b
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
-    while not (data_dir / "server.json").exists():
+    # Ready, not just listening: while the model loads the CLI would search on its own.
+    while not (data_dir / "server.json").exists() or not _ready(port):
         if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("axon serve did not start")
+            raise SystemExit("axon serve did not become ready")
         time.sleep(0.2)
     # The first search warms the server (model, arrays); the figures are for later ones.
     for _ in range(3):
