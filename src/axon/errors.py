@@ -52,11 +52,6 @@ class Forbidden(AxonError):
     code = "FORBIDDEN"
 
 
-class Unauthorized(AxonError):
-    status = 401
-    code = "UNAUTHORIZED"
-
-
 class RateLimited(AxonError):
     status = 429
     code = "RATE_LIMITED"

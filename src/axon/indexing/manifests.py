@@ -141,10 +141,6 @@ def _cargo(path: str, text: str) -> Manifest:
     return m
 
 
-def _xml_text(node: ET.Element | None) -> str:
-    return (node.text or "").strip() if node is not None else ""
-
-
 def _pom(path: str, text: str) -> Manifest:
     root = ET.fromstring(text)
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""

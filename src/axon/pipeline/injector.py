@@ -132,10 +132,6 @@ def reference_units(number: int, item: Candidate) -> list[_Unit]:
     return [_Unit(label), _Unit(f"{fence}{language}\n{item.content}\n{fence}\n\n", True)]
 
 
-def render_reference(number: int, item: Candidate) -> str:
-    return "".join(u.text for u in reference_units(number, item)).rstrip("\n")
-
-
 def _paragraphs(prompt: str) -> list[str]:
     """The request split at blank lines that are outside code fences."""
     parts: list[str] = []

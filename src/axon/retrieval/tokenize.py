@@ -9,7 +9,6 @@ one-letter parts are dropped: line numbers and loop variables only add noise.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -45,10 +44,6 @@ def tokenize(text: str) -> list[str]:
     for word in _WORD.findall(text):
         out += identifier_tokens(word)
     return out
-
-
-def term_counts(text: str) -> Counter[str]:
-    return Counter(tokenize(text))
 
 
 def symbol_keys(symbol: str | None) -> set[str]:
