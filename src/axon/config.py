@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from axon.kinds import ContextType
 from axon.models import ID_RE
 from axon.paths import default_data_dir
 
@@ -188,6 +189,17 @@ class Settings(BaseSettings):
     )
     freshness_half_life_days: float = Field(
         default=90.0, gt=0, le=36_500, validation_alias="AXON_FRESHNESS_HALF_LIFE_DAYS"
+    )
+    # Evolution (axon.evolution). A new decision supersedes a current one of its workspace
+    # when their texts, without decision phrasing, are at least this similar (cosine).
+    supersede_similarity: float = Field(
+        default=0.55, ge=0, le=1, validation_alias="AXON_SUPERSEDE_SIMILARITY"
+    )
+    # Days until unused captured or hand-written knowledge of a kind is half as salient,
+    # as JSON ('{"decision": 180, "conversation": 14}'); unnamed kinds keep the defaults
+    # of axon.evolution.decay. Indexed contexts do not decay.
+    decay_half_life_days: dict[ContextType, float] = Field(
+        default_factory=dict, validation_alias="AXON_DECAY_HALF_LIFE_DAYS"
     )
     lexical_weight: float = Field(default=0.8, ge=0, le=1, validation_alias="AXON_LEXICAL_WEIGHT")
     mmr_lambda: float = Field(default=0.8, ge=0, le=1, validation_alias="AXON_MMR_LAMBDA")
@@ -399,6 +411,14 @@ class Settings(BaseSettings):
         for item in split_list(value):
             if parse_target(item, None).provider == "none":
                 raise ValueError("'none' cannot be a fallback")
+        return value
+
+    @field_validator("decay_half_life_days")
+    @classmethod
+    def _positive_half_lives(cls, value: dict[ContextType, float]) -> dict[ContextType, float]:
+        for kind, days in value.items():
+            if not 0 < days <= 36_500:
+                raise ValueError(f"{kind}: a half-life is between 0 and 36500 days")
         return value
 
     @field_validator("llm_rate_limits")

@@ -53,6 +53,15 @@ class Role(StrEnum):
     GENERATED = "generated"
 
 
+class EvidenceSource(StrEnum):
+    """Where a context's knowledge came from; each has its own confidence prior."""
+
+    INDEXED = "indexed"  # chunks of workspace files (and gate results): backed by a source
+    MANUAL = "manual"  # written by a person (API, CLI, MCP `remember`)
+    CAPTURED = "captured"  # extracted from an exchange with the model
+    CONVERSATION = "conversation"  # an earlier turn of a conversation
+
+
 class WorkspaceType(StrEnum):
     CODING = "coding"
     PKM = "pkm"

@@ -13,12 +13,21 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    computed_field,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 # Re-exported: defined apart so the CLI can declare its options without pydantic.
 from axon.kinds import ApiScope as ApiScope
 from axon.kinds import ContextType as ContextType
+from axon.kinds import EvidenceSource as EvidenceSource
 from axon.kinds import Tier as Tier
 from axon.kinds import WorkspaceType as WorkspaceType
 
@@ -83,6 +92,76 @@ class Workspace(CamelModel):
     last_indexed_at: UtcDatetime | None = None
 
 
+# Confidence prior per source: (mean, strength). Strength is the number of votes the
+# prior weighs as, so one vote moves a context by at most 1/(strength+1) of the way.
+# Indexed code is trusted most and firmly; captured text starts low and is easily
+# moved by confirmation (axon.evolution.confidence).
+PRIORS: dict[EvidenceSource, tuple[float, float]] = {
+    EvidenceSource.INDEXED: (0.9, 20.0),
+    EvidenceSource.MANUAL: (0.8, 6.0),
+    EvidenceSource.CAPTURED: (0.3, 4.0),
+    EvidenceSource.CONVERSATION: (0.5, 4.0),
+}
+
+
+class Evidence(CamelModel):
+    """A Beta(alpha, beta) posterior over "this context is right and useful".
+
+    alpha and beta start as the source's prior (mean x strength, (1 - mean) x strength)
+    and grow with helpful and unhelpful evidence; `Context.confidence` is the mean.
+    """
+
+    source: EvidenceSource
+    alpha: float = Field(ge=0)
+    beta: float = Field(ge=0)
+    helpful: float = 0.0  # summed weight of helpful votes and confirmations
+    unhelpful: float = 0.0  # summed weight of unhelpful votes
+    votes: int = 0
+    confirmed_at: UtcDatetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def strength(self) -> float:
+        """How many votes' worth of evidence the mean rests on (the prior's included)."""
+        return self.alpha + self.beta
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / self.strength if self.strength > 0 else 0.0
+
+    @classmethod
+    def prior(cls, source: EvidenceSource, mean: float | None = None) -> Evidence:
+        """The source's prior, centred on `mean` when given (a stated confidence)."""
+        default_mean, strength = PRIORS[source]
+        centre = default_mean if mean is None else min(max(mean, 0.0), 1.0)
+        alpha = round(centre * strength, 6)
+        return cls(source=source, alpha=alpha, beta=round(strength - alpha, 6))
+
+
+_MANUAL_ID = re.compile(r"ctx_[0-9a-f]{16}")  # new_id("ctx"); indexed ids have 32 digits
+
+
+def evidence_source(data: dict[str, Any]) -> EvidenceSource:
+    """The source of a record written before evidence existed: captures say so in their
+    metadata, hand-written contexts have `new_id("ctx")` ids, the rest came from indexing."""
+    metadata = data.get("metadata") or {}
+    source = metadata.get("source") if isinstance(metadata, dict) else None
+    if source == "capture":
+        return EvidenceSource.CAPTURED
+    if str(data.get("type")) == ContextType.CONVERSATION.value:
+        return EvidenceSource.CONVERSATION
+    if source == "mcp" or _MANUAL_ID.fullmatch(str(data.get("id", ""))):
+        return EvidenceSource.MANUAL
+    return EvidenceSource.INDEXED
+
+
+class StaleMark(CamelModel):
+    """Why a context's linked code no longer matches what it was written against."""
+
+    reason: str
+    at: UtcDatetime = Field(default_factory=utcnow)
+
+
 class Context(CamelModel):
     id: str
     workspace_id: str
@@ -101,11 +180,49 @@ class Context(CamelModel):
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     usage_count: int = 0
-    confidence: float = 1.0
+    confidence: float = 1.0  # the mean of `evidence`, kept beside it for ranking and queries
     metadata: dict[str, Any] = Field(default_factory=dict)
     # The tenant of the key that created it: global contexts are shared within a tenant
     # (and untenanted ones with everybody); see axon.security.principal.
     tenant: str | None = None
+    # Evolution (axon.evolution): the confidence posterior, validity in time and what
+    # replaced it. `confidence` is always the posterior's mean.
+    evidence: Evidence
+    subject: str | None = None  # what a decision is about, when its author said so
+    valid_from: UtcDatetime | None = None  # None: since created_at
+    valid_to: UtcDatetime | None = None  # set when superseded
+    superseded_by: str | None = None
+    supersedes: list[str] = Field(default_factory=list)
+    stale: StaleMark | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_evidence(cls, data: Any) -> Any:
+        # Records written before evidence existed (and callers that give none) get their
+        # source's prior centred on their confidence: rankings do not move on upgrade.
+        if not isinstance(data, dict):
+            return data
+        given = data.get("evidence")
+        if given is not None:
+            if data.get("confidence") is None:
+                mean = given.mean if isinstance(given, Evidence) else Evidence(**given).mean
+                return {**data, "confidence": mean}
+            return data
+        source = evidence_source(data)
+        stated = data.get("confidence")
+        evidence = Evidence.prior(source, float(stated) if stated is not None else None)
+        return {**data, "evidence": evidence, "confidence": evidence.mean}
+
+    @model_validator(mode="after")
+    def _valid_since_creation(self) -> Context:
+        if self.valid_from is None:
+            self.valid_from = self.created_at
+        return self
+
+    @property
+    def current(self) -> bool:
+        """Not superseded: still what the workspace holds true."""
+        return self.superseded_by is None and self.valid_to is None
 
 
 class Interaction(CamelModel):

@@ -86,9 +86,21 @@ class DocumentStore(Protocol):
     async def count_contexts(self, flt: ContextFilter) -> int: ...
     async def update_context(self, context_id: str, changes: dict[str, Any]) -> Context | None: ...
     async def delete_contexts(self, context_ids: Sequence[str]) -> int: ...
-    async def record_usage(self, uses: Mapping[str, int], confidence_delta: float = 0.0) -> None:
-        """Add each count to its context's usageCount and `confidence_delta` (once per
-        context, bounded to [0, 1]) to its confidence; unknown ids are ignored."""
+    async def record_usage(self, uses: Mapping[str, int]) -> None:
+        """Add each count to its context's usageCount; unknown ids are ignored."""
+        ...
+
+    async def add_evidence(
+        self,
+        context_ids: Sequence[str],
+        helpful: float,
+        unhelpful: float,
+        confirmed_at: datetime | None = None,
+    ) -> None:
+        """Add `helpful` to each context's evidence alpha and `unhelpful` to its beta (one
+        more vote), and set `confidence` to the new mean, atomically per context. With
+        `confirmed_at` it is also a confirmation: `confirmedAt` is set, `stale` cleared.
+        Unknown ids are ignored (axon.evolution.confidence decides the weights)."""
         ...
 
     async def find_expired_contexts(
@@ -179,6 +191,8 @@ class SearchRequest:
     # The task the prompt analyzer found, if any: with the query's own shape it decides
     # how much tests, docs and examples count next to the implementation.
     task_type: TaskType | None = None
+    # Superseded contexts (no longer valid) are left out unless asked for.
+    include_superseded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
 from axon.errors import AxonError
+from axon.evolution.supersede import Supersession
 from axon.jobs import InProcessJobQueue, JobQueue
 from axon.llm import LLM, NoneLLM
 from axon.llm.accounting import UsageLedger
@@ -122,6 +123,7 @@ class Services:
     retriever: Retriever = field(init=False)
     pipeline: Pipeline = field(init=False)
     llm_usage: UsageLedger = field(init=False)  # per-workspace LLM token and cost totals
+    supersession: Supersession = field(init=False)  # contexts replaced by newer ones
     started_at: float = field(default_factory=time.monotonic)
     # A server's background warm-up (axon.startup); None for the CLI and tests.
     startup: StartupWork | None = None
@@ -181,6 +183,9 @@ async def build_services(settings: Settings) -> Services:
         indexes = await _open_qdrant(services, checks) if settings.qdrant_url else None
         search = await build_search(settings, store, embedder, indexes, services.cache)
         services.search_index, services.retriever = search.index, search.search
+        services.supersession = Supersession(
+            store, search.index, search.search, embedder, settings.supersede_similarity
+        )
         services.closers.append(search.close)
         gateway = build_llm(settings, services.llm_usage, services.cache)
         services.llm = gateway

@@ -20,13 +20,18 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from axon.errors import InvalidInput, NotFound
+from axon.evolution import confidence
+from axon.evolution.supersede import MAX_SUPERSEDES, Supersession
 from axon.freeform import FreeJson, FreeJsonPatch
 from axon.kinds import CHILD_SEPARATOR, short_name
 from axon.models import (
+    CONTEXT_ID_PATTERN,
     ID_PATTERN,
     WORKSPACE_ID_PATTERN,
     Context,
     ContextType,
+    Evidence,
+    EvidenceSource,
     Tier,
     Workspace,
     WorkspaceType,
@@ -96,8 +101,16 @@ class ContextCreate(_Input):
     end_line: StrictInt | None = Field(default=None, ge=1)
     language: str | None = Field(default=None, max_length=64)
     symbol: str | None = Field(default=None, max_length=500)
-    confidence: StrictFloat = Field(default=1.0, ge=0.0, le=1.0)
+    # Unset: the prior of hand-written knowledge (axon.models.PRIORS).
+    confidence: StrictFloat | None = Field(default=None, ge=0.0, le=1.0)
     metadata: FreeJson = Field(default_factory=dict)
+    # What a decision is about; a later decision with the same subject supersedes it.
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    # Ids of the contexts this one replaces (decisions on the same subject are also
+    # found without it). Each must be current and in the same workspace.
+    supersedes: list[Annotated[str, Field(pattern=CONTEXT_ID_PATTERN)]] = Field(
+        default_factory=list, max_length=MAX_SUPERSEDES
+    )
 
 
 class ContextUpdate(_Input):
@@ -227,20 +240,36 @@ async def add_context(
     data: ContextCreate,
     search_index: SearchIndex | None = None,
     tenant: str | None = None,
+    supersession: Supersession | None = None,
 ) -> Context:
+    """Store a hand-written context. With `supersession`, the contexts it names in
+    `supersedes` (or, for a decision naming none, the current decisions on the same
+    subject) are closed in its favour; their ids end up in its `supersedes`."""
     workspace = await find_workspace(store, data.workspace_id)
     _check_lines(data.start_line, data.end_line)
-    fields = {**data.model_dump(), "workspace_id": workspace.id}
+    if data.supersedes and supersession is None:
+        raise InvalidInput.field("supersedes", "superseding is not available here")
+    olds = await supersession.resolve(workspace.id, data.supersedes) if supersession else []
+    fields = {**data.model_dump(exclude={"confidence", "supersedes"}), "workspace_id": workspace.id}
+    evidence = Evidence.prior(EvidenceSource.MANUAL, data.confidence)
     context = Context(
         id=new_id("ctx"),
         content_hash=content_hash(data.content),
         token_count=count_tokens(data.content),
         tenant=tenant,
+        evidence=evidence,
+        confidence=evidence.mean,
         **fields,
     )
+    if supersession is not None and not data.supersedes:
+        olds = await supersession.detect(context)
+    if olds:
+        context = context.model_copy(update={"supersedes": [old.id for old in olds]})
     await store.put_contexts([context])
     if search_index is not None:
         await search_index.index([context])
+    if supersession is not None and olds:
+        await supersession.close(olds, context)
     return context
 
 
@@ -255,6 +284,10 @@ async def update_context(
         changes["content_hash"] = content_hash(changes["content"])
         changes["token_count"] = count_tokens(changes["content"])
     changes["updated_at"] = utcnow()
+    if changes.get("confidence") is not None:
+        current = await store.get_context(context_id)
+        if current is not None:  # a stated confidence re-centres the evidence it rests on
+            changes["evidence"] = confidence.recentred(current.evidence, changes["confidence"])
     updated = await store.update_context(context_id, changes)
     if updated is None:
         raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")

@@ -180,13 +180,13 @@ async def test_delete_contexts_counts(store: DocumentStore) -> None:
     assert [c.id async for c in store.iter_contexts(ContextFilter())] == ["c3"]
 
 
-async def test_record_usage_counts_and_bounds_confidence(store: DocumentStore) -> None:
+async def test_record_usage_counts_and_leaves_confidence(store: DocumentStore) -> None:
     await store.put_contexts([ctx("c1", confidence=0.95), ctx("c2", confidence=0.05)])
-    await store.record_usage({"c1": 1, "c2": 1}, confidence_delta=0.2)
-    await store.record_usage({"c2": 1}, confidence_delta=-0.5)
+    await store.record_usage({"c1": 1, "c2": 1})
+    await store.record_usage({"c2": 1})
     c1, c2 = await store.get_contexts(["c1", "c2"])
     assert (c1.usage_count, c2.usage_count) == (1, 2)
-    assert c1.confidence == pytest.approx(1.0) and c2.confidence == pytest.approx(0.0)
+    assert c1.confidence == pytest.approx(0.95) and c2.confidence == pytest.approx(0.05)
 
 
 async def test_record_usage_adds_counts_in_one_call(store: DocumentStore) -> None:

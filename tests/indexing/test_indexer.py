@@ -92,7 +92,8 @@ async def test_incremental_reindex_touches_only_the_changed_file(
     await run_index(services, workspace)
     before = {c.id: c for c in await contexts_of(services, "ws")}
     area_id = by_symbol(list(before.values()), "src/shapes/geometry.py")["Circle.area"].id
-    await services.store.record_usage({area_id: 1}, confidence_delta=-0.25)
+    await services.store.record_usage({area_id: 1})
+    await services.store.add_evidence([area_id], 0.0, 1.0)  # one unhelpful vote
 
     [again] = await run_index(services, workspace)
     assert (again.indexed, again.unchanged, again.contexts_written) == (0, 18, 0)
@@ -108,7 +109,9 @@ async def test_incremental_reindex_touches_only_the_changed_file(
     assert after.keys() == before.keys()
     area = after[area_id]
     assert "math.tau" in area.content and area.updated_at > before[area_id].updated_at
-    assert area.usage_count == 1 and area.confidence == 0.75  # survived the rewrite
+    # Usage and evidence survived the rewrite.
+    assert area.usage_count == 1 and area.evidence.votes == 1
+    assert area.confidence == pytest.approx(18 / 21)
     # Exactly the edited function changed; every other context kept its id and updated_at.
     for cid, ctx in before.items():
         if cid != area_id:

@@ -293,7 +293,7 @@ async def test_history_lists_processed_prompts(client: httpx.AsyncClient) -> Non
     assert bad.status_code == 422
 
 
-async def test_feedback_moves_confidence_a_bounded_step(
+async def test_helpful_feedback_raises_confidence_a_bounded_step(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     await client.post("/api/v1/workspaces", json={"id": "fb", "name": "fb"})
@@ -309,7 +309,10 @@ async def test_feedback_moves_confidence_a_bounded_step(
     assert response.status_code == 201, response.text
     context = await services.store.get_context(context_id)
     assert context is not None
-    assert context.confidence == pytest.approx(0.55)  # 1/10 of the way to 1.0
+    # Hand-written at 0.5: Beta(3, 3), one helpful vote makes it Beta(4, 3).
+    assert context.confidence == pytest.approx(4 / 7)
+    assert context.evidence.votes == 1 and context.evidence.strength == pytest.approx(7)
+    assert response.json()["contextConfidence"][context_id] == pytest.approx(4 / 7, abs=1e-4)
     assert context.usage_count == 2  # included once, rated once
     assert (await client.post(url, json={"rating": 1})).status_code == 409
 

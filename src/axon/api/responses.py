@@ -94,6 +94,12 @@ class ContextList(CamelModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
+class ContextHistory(BaseModel):
+    """A supersede chain, oldest version first."""
+
+    items: list[Context]
+
+
 class JobList(CamelModel):
     items: list[Job]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")

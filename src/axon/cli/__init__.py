@@ -15,6 +15,7 @@ from axon.cli import (  # noqa: F401
     keys,
     maintenance,
     mcp,
+    memory,
     search,
     serve,
     worker,

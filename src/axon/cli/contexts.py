@@ -41,6 +41,10 @@ def add(
     content: Annotated[str, typer.Option(help="text, or - to read stdin")] = "-",
     title: Annotated[str | None, typer.Option()] = None,
     tier: Annotated[Tier, typer.Option()] = Tier.WORKSPACE,
+    supersedes: Annotated[
+        list[str] | None, typer.Option("--supersedes", help="id of a context this replaces")
+    ] = None,
+    subject: Annotated[str | None, typer.Option(help="what a decision is about")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a context by hand: a decision, a convention, a note."""
@@ -51,13 +55,23 @@ def add(
 
     async def run(services: Services) -> None:
         data = ContextCreate(
-            workspace_id=workspace, type=type, content=text, title=title, tier=tier
+            workspace_id=workspace,
+            type=type,
+            content=text,
+            title=title,
+            tier=tier,
+            subject=subject,
+            supersedes=supersedes or [],
         )
-        context = await add_context(services.store, data, services.search_index)
+        context = await add_context(
+            services.store, data, services.search_index, supersession=services.supersession
+        )
         if as_json:
             print_json(context.dump())
         else:
             typer.echo(f"added context {context.id}")
+            for old in context.supersedes:
+                typer.echo(f"superseded {old}")
 
     run_with_services(run)
 

@@ -12,7 +12,16 @@ from axon.indexing.markdown import chunk_markdown
 from axon.indexing.python_chunks import chunk_python
 from axon.indexing.roles import role_of
 from axon.indexing.treesitter_chunks import chunk_tree_sitter
-from axon.models import Context, ContextType, Tier, WorkspaceType, content_hash, utcnow
+from axon.models import (
+    Context,
+    ContextType,
+    Evidence,
+    EvidenceSource,
+    Tier,
+    WorkspaceType,
+    content_hash,
+    utcnow,
+)
 
 # Version of what the chunkers make of a file. Bump it whenever a chunker's output can
 # change for the same bytes (new context kinds, other boundaries, other metadata):
@@ -64,6 +73,7 @@ def to_contexts(
 ) -> list[Context]:
     seen: Counter[tuple[str, str | None, str | None]] = Counter()
     now = utcnow()
+    evidence = Evidence.prior(EvidenceSource.INDEXED)  # read-only: shared by the batch
     contexts = []
     for chunk, tokens in zip(chunks, token_counts, strict=True):
         key = (chunk.type, chunk.symbol_kind, chunk.symbol)
@@ -89,8 +99,10 @@ def to_contexts(
                 tier=Tier.WORKSPACE,
                 created_at=now,
                 updated_at=now,
+                valid_from=now,
                 usage_count=0,
-                confidence=1.0,
+                evidence=evidence,
+                confidence=evidence.mean,
             )
         )
     return contexts

@@ -318,8 +318,10 @@ def merge_contexts(
                 metadata[key] = prev.metadata[key]
         carried = {
             "created_at": prev.created_at,
+            "valid_from": prev.valid_from,
             "usage_count": prev.usage_count,
             "confidence": prev.confidence,
+            "evidence": prev.evidence,
             "metadata": metadata,
         }
         same = (

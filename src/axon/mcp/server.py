@@ -131,6 +131,7 @@ class Remembered(BaseModel):
     workspace_id: str = Field(alias="workspaceId")
     type: str
     tier: str
+    supersedes: list[str] = Field(default_factory=list)  # the contexts it replaced
 
 
 class FeedbackResult(BaseModel):
@@ -417,6 +418,10 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         text: Annotated[str, Field(min_length=1, max_length=200_000)],
         tier: Tier = Tier.WORKSPACE,
         title: Annotated[str | None, Field(max_length=500)] = None,
+        supersedes: Annotated[
+            list[str] | None,
+            Field(description="ids of contexts this one replaces", max_length=20),
+        ] = None,
     ) -> Remembered:
         principal = _require(ctx, ApiScope.WRITE)
         svc = services()
@@ -432,15 +437,18 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
                 title=title,
                 content=text,
                 metadata={**metadata, "source": "mcp"},
+                supersedes=supersedes or [],
             ),
             svc.search_index,
             principal.tenant,
+            supersession=svc.supersession,
         )
         return Remembered(
             id=created.id,
             workspaceId=created.workspace_id,
             type=str(created.type),
             tier=str(created.tier),
+            supersedes=created.supersedes,
         )
 
     @server.tool(

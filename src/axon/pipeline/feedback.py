@@ -1,11 +1,8 @@
 """Interactions and feedback: history listing and learning from votes.
 
-A vote nudges the confidence of every context the interaction used towards
-the vote (1 for helpful or 5 stars, 0 for unhelpful or 1 star). Each nudge
-is weighted as one observation against PRIOR_WEIGHT observations already
-behind the current value, so a single vote moves a context by at most
-1/(PRIOR_WEIGHT+1) of the distance, and confidence stays inside
-[CONFIDENCE_FLOOR, CONFIDENCE_CEILING]. One vote per interaction.
+A vote (1 for helpful or 5 stars, 0 for unhelpful or 1 star) is evidence for or
+against every context the interaction used; `axon.evolution.confidence` turns it
+into each context's Beta posterior. One vote per interaction.
 """
 
 from __future__ import annotations
@@ -14,13 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 from pydantic.alias_generators import to_camel
 
 from axon.errors import Conflict, NotFound
+from axon.evolution import confidence
 from axon.models import Feedback, Interaction, new_id
 from axon.pipeline.collector import Clean
 from axon.ports import DocumentStore
 
-PRIOR_WEIGHT = 9.0
-CONFIDENCE_FLOOR = 0.05
-CONFIDENCE_CEILING = 0.99
 MAX_COMMENT_CHARS = 2000
 
 
@@ -45,12 +40,6 @@ class FeedbackRequest(BaseModel):
         if self.rating is not None:
             votes.append((self.rating - 1) / 4)
         return sum(votes) / len(votes)
-
-
-def confidence_step(current: float, signal: float) -> float:
-    """The change a single vote makes to a context's confidence."""
-    target = current + (signal - current) / (PRIOR_WEIGHT + 1)
-    return min(CONFIDENCE_CEILING, max(CONFIDENCE_FLOOR, target)) - current
 
 
 async def record_feedback(
@@ -84,12 +73,7 @@ async def vote_on_contexts(
 ) -> dict[str, float]:
     """Apply one vote (0..1) to each context; returns their new confidences. Also the
     MCP `feedback` tool's path for context ids a client got without an interaction."""
-    updated: dict[str, float] = {}
-    for context in await store.get_contexts(context_ids):
-        step = confidence_step(context.confidence, signal)
-        await store.record_usage({context.id: 1}, step)
-        updated[context.id] = round(context.confidence + step, 4)
-    return updated
+    return await confidence.vote(store, context_ids, signal)
 
 
 async def _mark(store: DocumentStore, interaction: Interaction, feedback_id: str) -> None:

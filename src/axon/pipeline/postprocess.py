@@ -15,12 +15,19 @@ from typing import Any
 
 from pydantic import Field
 
-from axon.models import CamelModel, Context, ContextType, Tier, content_hash
+from axon.models import (
+    CamelModel,
+    Context,
+    ContextType,
+    Evidence,
+    EvidenceSource,
+    Tier,
+    content_hash,
+)
 from axon.pipeline.types import Analysis, TaskType
 from axon.ports import DocumentStore, SearchIndex
 from axon.tokens import count_tokens
 
-CAPTURE_CONFIDENCE = 0.3
 MAX_CAPTURES = 5
 _CODE_TASKS = frozenset(
     {TaskType.BUG_FIX, TaskType.FEATURE_ADD, TaskType.REFACTOR, TaskType.TEST, TaskType.PERFORMANCE}
@@ -249,7 +256,7 @@ async def store_captures(
                 content=capture.text,
                 content_hash=digest,
                 token_count=count_tokens(capture.text),
-                confidence=CAPTURE_CONFIDENCE,
+                evidence=Evidence.prior(EvidenceSource.CAPTURED),
                 metadata=metadata,
             )
         )

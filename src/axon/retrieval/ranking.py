@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from axon.config import Settings
+from axon.evolution import decay
 from axon.kinds import Role, TaskType
 from axon.models import Context, ContextType
 
@@ -33,6 +34,10 @@ class RankingWeights:
     lexical: float = 0.8  # share of lexical vs dense in relevance (dense gets the rest)
     mmr_lambda: float = 0.8  # 1 = pure relevance, lower = more diverse
     prose: float = 0.5  # relevance factor of documentation prose next to code
+    # Half-lives (days) of knowledge that decays, per kind (axon.evolution.decay).
+    decay_half_lives: dict[ContextType, float] = field(
+        default_factory=lambda: dict(decay.DEFAULT_HALF_LIVES)
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingWeights:
@@ -45,6 +50,7 @@ class RankingWeights:
             lexical=settings.lexical_weight,
             mmr_lambda=settings.mmr_lambda,
             prose=settings.rank_prose_weight,
+            decay_half_lives={**decay.DEFAULT_HALF_LIVES, **settings.decay_half_life_days},
         )
 
 
@@ -68,9 +74,13 @@ def fuse(
     }
 
 
-def freshness(context: Context, now: datetime, half_life_days: float) -> float:
+def freshness(context: Context, now: datetime, weights: RankingWeights) -> float:
+    """How current a context is: decayed salience for knowledge that decays, else the
+    age of its content (a source-backed context is as fresh as its file)."""
+    if decay.decays(context):
+        return decay.salience(context, now, weights.decay_half_lives)
     age_days = max((now - context.updated_at).total_seconds(), 0.0) / 86_400
-    return math.exp(-math.log(2) * age_days / half_life_days)
+    return math.exp(-math.log(2) * age_days / weights.half_life_days)
 
 
 def usage(context: Context) -> float:

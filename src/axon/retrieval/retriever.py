@@ -407,6 +407,8 @@ class HybridRetriever:
         seen_hashes: dict[str, Tier] = {}
         intent = intent_of(request.query, request.task_type)
         # The main candidates first, exactly as a search without reserved types.
+        if not request.include_superseded:
+            contexts = {cid: c for cid, c in contexts.items() if c.current}
         kept = self._keep(ranked, contexts, request.filters, names, seen_hashes, intent)
         kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes, intent)
         top = max((c.relevance for c in kept), default=0.0) or 1.0
@@ -475,7 +477,7 @@ class HybridRetriever:
     def _score(self, cand: _Candidate, relevance: float, now: datetime) -> None:
         assert cand.context is not None
         w = self.weights
-        cand.freshness = ranking.freshness(cand.context, now, w.half_life_days)
+        cand.freshness = ranking.freshness(cand.context, now, w)
         cand.usage = ranking.usage(cand.context)
         cand.confidence = min(max(cand.context.confidence, 0.0), 1.0)
         cand.final = ranking.final_score(w, relevance, cand.freshness, cand.usage, cand.confidence)

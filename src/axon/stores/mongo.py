@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pymongo
 from pydantic import BaseModel
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne, UpdateMany
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -68,6 +68,31 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("jobs", [("state", ASCENDING), ("_id", ASCENDING)], {}),
     ("llm_usage", [("apiKeyId", ASCENDING)], {}),
 ]
+
+
+async def _add_evidence(db: AsyncDatabase[Doc]) -> None:
+    """Contexts stored before the confidence model get their source's prior centred on
+    their confidence (the model derives it on reading; this writes it down, so the
+    server-side evidence updates have fields to add to)."""
+    contexts = db["contexts"]
+    found = contexts.find({"evidence": {"$exists": False}}).batch_size(500)
+    batch: list[UpdateOne] = []
+    async for doc in found:
+        context = from_doc(Context, doc)
+        fields = {"evidence": context.evidence.dump(), "confidence": context.confidence}
+        batch.append(
+            UpdateOne({"_id": doc["_id"], "evidence": {"$exists": False}}, {"$set": fields})
+        )
+        if len(batch) == 500:
+            await contexts.bulk_write(batch, ordered=False)
+            batch = []
+    if batch:
+        await contexts.bulk_write(batch, ordered=False)
+
+
+# Data migrations, run once each and in order at open (the version is kept in the
+# `schema` collection). Each is idempotent: replicas starting together may both run one.
+MIGRATIONS: list[Callable[[AsyncDatabase[Doc]], Awaitable[None]]] = [_add_evidence]
 
 
 def to_doc(model: BaseModel) -> Doc:
@@ -158,6 +183,18 @@ class MongoDocumentStore:
             )
         for collection, keys, options in INDEXES:
             await self._col(collection).create_index(keys, **options)
+        await self._migrate()
+
+    async def _migrate(self) -> None:
+        schema = self._col("schema")
+        found = await schema.find_one({"_id": "version"})
+        current = int(found["version"]) if found else 0
+        for version, migration in enumerate(MIGRATIONS, start=1):
+            if version > current:
+                await migration(self._db)
+                await schema.update_one(
+                    {"_id": "version"}, {"$max": {"version": version}}, upsert=True
+                )
 
     async def close(self) -> None:
         await self._client.close()
@@ -309,7 +346,7 @@ class MongoDocumentStore:
         result = await self._col("contexts").delete_many({"_id": {"$in": ids}})
         return result.deleted_count
 
-    async def record_usage(self, uses: Mapping[str, int], confidence_delta: float = 0.0) -> None:
+    async def record_usage(self, uses: Mapping[str, int]) -> None:
         by_count: dict[int, list[str]] = {}
         for cid, n in uses.items():
             if n > 0:
@@ -318,26 +355,51 @@ class MongoDocumentStore:
             return
         # Server-side increments, one update per distinct count, all in one round trip:
         # concurrent replicas never lose each other's counts.
-        confidence = {"$add": [{"$ifNull": ["$confidence", 1.0]}, confidence_delta]}
         now = utcnow()
         await self._col("contexts").bulk_write(
             [
                 UpdateMany(
                     {"_id": {"$in": ids}},
-                    [
-                        {
-                            "$set": {
-                                "usageCount": {"$add": [{"$ifNull": ["$usageCount", 0]}, n]},
-                                "confidence": {"$min": [1.0, {"$max": [0.0, confidence]}]},
-                                "updatedAt": now,
-                            }
-                        }
-                    ],
+                    {"$inc": {"usageCount": n}, "$set": {"updatedAt": now}},
                 )
                 for n, ids in by_count.items()
             ],
             ordered=False,
         )
+
+    async def add_evidence(
+        self,
+        context_ids: Sequence[str],
+        helpful: float,
+        unhelpful: float,
+        confirmed_at: datetime | None = None,
+    ) -> None:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return
+        # One pipeline update computes the new posterior on the server: replicas voting
+        # at the same time never lose each other's evidence.
+        alpha = {"$add": ["$evidence.alpha", helpful]}
+        strength = {"$add": ["$evidence.alpha", "$evidence.beta", helpful, unhelpful]}
+        changes: Doc = {
+            "alpha": alpha,
+            "beta": {"$add": ["$evidence.beta", unhelpful]},
+            "helpful": {"$add": [{"$ifNull": ["$evidence.helpful", 0]}, helpful]},
+            "unhelpful": {"$add": [{"$ifNull": ["$evidence.unhelpful", 0]}, unhelpful]},
+            "votes": {"$add": [{"$ifNull": ["$evidence.votes", 0]}, 1]},
+            "strength": strength,
+        }
+        fields: Doc = {
+            "evidence": {"$mergeObjects": ["$evidence", changes]},
+            "confidence": {
+                "$cond": [{"$gt": [strength, 0]}, {"$divide": [alpha, strength]}, "$confidence"]
+            },
+            "updatedAt": utcnow(),
+        }
+        if confirmed_at is not None:
+            changes["confirmedAt"] = confirmed_at
+            fields["stale"] = None
+        await self._col("contexts").update_many({"_id": {"$in": ids}}, [{"$set": fields}])
 
     async def find_expired_contexts(self, created_before: datetime, usage_below: int) -> list[str]:
         found = self._col("contexts").find(

@@ -39,8 +39,22 @@ from axon.stores.sqlite_thread import SQLiteThread, in_transaction
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-# Versioned schema migrations; each entry runs once, in order, in a transaction.
-MIGRATIONS: list[str] = [
+
+def _add_evidence(conn: sqlite3.Connection) -> None:
+    """Contexts stored before the confidence model get their source's prior centred on
+    their confidence, and a validity start (the model derives both on reading)."""
+    rows = conn.execute(
+        "SELECT id, doc FROM contexts WHERE json_extract(doc, '$.evidence') IS NULL"
+    ).fetchall()
+    conn.executemany(
+        "UPDATE contexts SET doc = ? WHERE id = ?",
+        [(_doc(Context.model_validate_json(doc)), cid) for cid, doc in rows],
+    )
+
+
+# Versioned schema migrations; each entry runs once, in order, in a transaction: an SQL
+# script, or a function for data migrations the models compute.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE TABLE workspaces (
         id TEXT PRIMARY KEY,
@@ -145,6 +159,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 0;
     """,
+    _add_evidence,
 ]
 
 
@@ -174,10 +189,18 @@ def _migrate(conn: sqlite3.Connection) -> None:
             in_transaction(conn, functools.partial(_apply, version=version, script=script))
 
 
-def _apply(conn: sqlite3.Connection, *, version: int, script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+def _apply(
+    conn: sqlite3.Connection,
+    *,
+    version: int,
+    script: str | Callable[[sqlite3.Connection], None],
+) -> None:
+    if callable(script):
+        script(conn)
+    else:
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(statement)
     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
 
@@ -390,7 +413,7 @@ class SQLiteDocumentStore:
 
         return await self._write(delete) if ids else 0
 
-    async def record_usage(self, uses: Mapping[str, int], confidence_delta: float = 0.0) -> None:
+    async def record_usage(self, uses: Mapping[str, int]) -> None:
         counts = [(cid, n) for cid, n in uses.items() if n > 0]
         if not counts:
             return
@@ -400,13 +423,54 @@ class SQLiteDocumentStore:
             conn.executemany(
                 "UPDATE contexts SET doc = json_set(doc, "
                 "'$.usageCount', coalesce(json_extract(doc, '$.usageCount'), 0) + ?, "
-                "'$.confidence', min(1.0, max(0.0, "
-                "coalesce(json_extract(doc, '$.confidence'), 1.0) + ?)), "
                 "'$.updatedAt', ?) WHERE id = ?",
-                [(n, confidence_delta, now, cid) for cid, n in counts],
+                [(n, now, cid) for cid, n in counts],
             )
 
         await self._write(bump)
+
+    async def add_evidence(
+        self,
+        context_ids: Sequence[str],
+        helpful: float,
+        unhelpful: float,
+        confirmed_at: datetime | None = None,
+    ) -> None:
+        ids = list(dict.fromkeys(context_ids))
+        if not ids:
+            return
+        now = format_utc(utcnow())
+        # One statement per row reads and writes the posterior inside SQLite, in the
+        # writer's transaction: concurrent votes are never lost.
+        alpha = "json_extract(doc, '$.evidence.alpha')"
+        beta = "json_extract(doc, '$.evidence.beta')"
+        sql = (
+            "UPDATE contexts SET doc = json_set(doc, "
+            f"'$.evidence.alpha', {alpha} + :h, '$.evidence.beta', {beta} + :u, "
+            "'$.evidence.helpful', coalesce(json_extract(doc, '$.evidence.helpful'), 0) + :h, "
+            "'$.evidence.unhelpful', "
+            "coalesce(json_extract(doc, '$.evidence.unhelpful'), 0) + :u, "
+            "'$.evidence.votes', coalesce(json_extract(doc, '$.evidence.votes'), 0) + 1, "
+            f"'$.evidence.strength', {alpha} + {beta} + :h + :u, "
+            f"'$.confidence', CASE WHEN {alpha} + {beta} + :h + :u > 0 "
+            f"THEN ({alpha} + :h) / ({alpha} + {beta} + :h + :u) "
+            "ELSE json_extract(doc, '$.confidence') END, "
+            "'$.updatedAt', :now) WHERE id = :id"
+        )
+        confirm = (
+            "UPDATE contexts SET doc = json_set(doc, '$.evidence.confirmedAt', :at, "
+            "'$.stale', json('null')) WHERE id = :id"
+        )
+
+        def apply(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                sql, [{"h": helpful, "u": unhelpful, "now": now, "id": cid} for cid in ids]
+            )
+            if confirmed_at is not None:
+                at = format_utc(confirmed_at)
+                conn.executemany(confirm, [{"at": at, "id": cid} for cid in ids])
+
+        await self._write(apply)
 
     async def find_expired_contexts(self, created_before: datetime, usage_below: int) -> list[str]:
         cutoff = format_utc(created_before)

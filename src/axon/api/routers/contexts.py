@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from axon.api.deps import (
     ContextIdPath,
@@ -15,9 +17,10 @@ from axon.api.deps import (
     require_workspace,
     visible_page,
 )
-from axon.api.responses import ContextList, errors
+from axon.api.responses import ContextHistory, ContextList, errors
 from axon.errors import Forbidden, NotFound
-from axon.models import WORKSPACE_ID_PATTERN, Context, ContextType, Tier
+from axon.evolution import confidence
+from axon.models import CONTEXT_ID_PATTERN, WORKSPACE_ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
 from axon.security.principal import Principal, ensure_global_write
 from axon.services import Services
@@ -26,12 +29,14 @@ from axon.workspaces import ContextCreate, ContextUpdate, add_context, update_co
 router = APIRouter(prefix="/api/v1/contexts", tags=["contexts"])
 
 
-@router.post("", status_code=201, responses=errors(404))
+@router.post("", status_code=201, responses=errors(404, 409))
 async def create(body: ContextCreate, services: ServicesDep, principal: PrincipalDep) -> Context:
     workspace = await require_workspace(services, principal, body.workspace_id)
     ensure_global_write(principal, body.tier)
     body = body.model_copy(update={"workspace_id": workspace.id})  # a short name resolved
-    return await add_context(services.store, body, services.search_index, principal.tenant)
+    return await add_context(
+        services.store, body, services.search_index, principal.tenant, services.supersession
+    )
 
 
 @router.get("", responses=errors(404))
@@ -86,6 +91,44 @@ async def show(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Context:
     return await _readable(services, principal, context_id)
+
+
+@router.get("/{context_id}/history", responses=errors(404))
+async def history(
+    context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
+) -> ContextHistory:
+    """Every version of the context's supersede chain, oldest first."""
+    await _readable(services, principal, context_id)
+    chain = await services.supersession.history(context_id)
+    return ContextHistory(items=[c for c in chain if principal.can_read(c)])
+
+
+class SupersedeBody(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    superseded_by: str = Field(pattern=CONTEXT_ID_PATTERN)
+
+
+@router.post("/{context_id}/supersede", responses=errors(404, 409))
+async def supersede(
+    context_id: ContextIdPath, body: SupersedeBody, services: ServicesDep, principal: PrincipalDep
+) -> ContextHistory:
+    """Close the context in favour of `supersededBy` (same workspace); returns the history."""
+    await _writable(services, principal, context_id)
+    await _writable(services, principal, body.superseded_by)
+    return ContextHistory(
+        items=await services.supersession.supersede(context_id, body.superseded_by)
+    )
+
+
+@router.post("/{context_id}/confirm", responses=errors(404))
+async def confirm(
+    context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
+) -> Context:
+    """Vouch for the context: strong helpful evidence; a stale mark is cleared."""
+    await _writable(services, principal, context_id)
+    [confirmed] = await confidence.confirm(services.store, [context_id])
+    return confirmed
 
 
 @router.patch("/{context_id}", responses=errors(404))

@@ -37,6 +37,7 @@ class SearchBody(BaseModel):
     limit: StrictInt = Field(default=10, ge=1, le=MAX_LIMIT)
     filters: dict[FilterKey, FilterValue] | None = Field(default=None, max_length=MAX_FILTERS)
     include_content: StrictBool = True
+    include_superseded: StrictBool = False
 
 
 class ScoreParts(BaseModel):
@@ -99,5 +100,6 @@ async def search(
         limit=body.limit,
         filters=dict(body.filters) if body.filters else None,
         principal=principal,
+        include_superseded=body.include_superseded,
     )
     return search_response(await services.retriever.search(request), body.include_content)
