@@ -63,7 +63,17 @@ _PATTERN = re.compile(
     r"|\b(?:always|never)\s+(?:use|call|put|name|import|return|commit|log|catch)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+# A sentence ends at . ! or ? followed by a space or the end, so `app.logging`, `3.8`
+# and `test_x.py` stay inside theirs. Each character matches one alternative only:
+# linear, no backtracking.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]++(?=[^\s.!?]))++[.!?]*+")
+# Not statements of what holds: questions, and hypotheticals or proposals (a leading
+# condition, or a modal verb anywhere).
+_HYPOTHETICAL = re.compile(
+    r"^\W*+(?:if|suppose|supposing|imagine|what if|assuming|in case|maybe|perhaps)\b"
+    r"|\b(?:might|could|would|should|may)\b",
+    re.IGNORECASE,
+)
 
 
 class Action(CamelModel):
@@ -217,6 +227,8 @@ class PostProcessor:
             for sentence in _SENTENCE.findall(line):
                 sentence = sentence.strip()
                 if not 20 <= len(sentence) <= 500 or sentence.lower() in seen:
+                    continue
+                if "?" in sentence or _HYPOTHETICAL.search(sentence):
                     continue
                 if _DECISION.search(sentence):
                     kind = ContextType.DECISION
