@@ -195,6 +195,16 @@ class Settings(BaseSettings):
     supersede_similarity: float = Field(
         default=0.55, ge=0, le=1, validation_alias="AXON_SUPERSEDE_SIMILARITY"
     )
+    # How often the evolution job runs (consolidation, supersede repair, decay figures):
+    # embedded on a timer in `axon serve`, in production as an arq cron in `axon worker`.
+    # 0 turns the schedule off (the job can still be submitted).
+    evolution_interval_seconds: float = Field(
+        default=3600, ge=0, le=7 * 86_400, validation_alias="AXON_EVOLUTION_INTERVAL_SECONDS"
+    )
+    # Captured or hand-written memories of a workspace at least this similar merge into one.
+    consolidate_similarity: float = Field(
+        default=0.9, ge=0, le=1, validation_alias="AXON_CONSOLIDATE_SIMILARITY"
+    )
     # Days until unused captured or hand-written knowledge of a kind is half as salient,
     # as JSON ('{"decision": 180, "conversation": 14}'); unnamed kinds keep the defaults
     # of axon.evolution.decay. Indexed contexts do not decay.

@@ -57,6 +57,26 @@ ACTIVE_CONNECTIONS = Gauge(
     "HTTP requests in flight (open streams included).",
     multiprocess_mode="livesum",
 )
+EVOLUTION_RUNS = Counter(
+    "axon_evolution_runs_total", "Evolution job runs, by outcome (ok, error).", ["outcome"]
+)
+EVOLUTION_DURATION = Histogram(
+    "axon_evolution_duration_seconds",
+    "Duration of one evolution job run (every workspace it covers).",
+    buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600),
+)
+EVOLUTION_MERGED = Counter(
+    "axon_evolution_merged_total", "Near-duplicate memories merged into another by the job."
+)
+EVOLUTION_REPAIRED = Counter(
+    "axon_evolution_supersede_repaired_total",
+    "Superseded contexts the job closed because an interrupted write left them open.",
+)
+EVOLUTION_FADED = Gauge(
+    "axon_evolution_faded",
+    "Memories whose decayed salience is below one half, as of the last job run.",
+    multiprocess_mode="mostrecent",
+)
 CACHE_HITS = Counter("axon_cache_hits_total", "Cache lookups that found an entry.", ["cache"])
 CACHE_MISSES = Counter("axon_cache_misses_total", "Cache lookups that found nothing.", ["cache"])
 BACKEND_BYPASSED = Counter(

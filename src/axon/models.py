@@ -162,6 +162,16 @@ class StaleMark(CamelModel):
     at: UtcDatetime = Field(default_factory=utcnow)
 
 
+class Provenance(CamelModel):
+    """One source a consolidated context was merged from: its own id, text and origin."""
+
+    context_id: str
+    text: str
+    interaction_id: str | None = None
+    source: EvidenceSource
+    created_at: UtcDatetime
+
+
 class Context(CamelModel):
     id: str
     workspace_id: str
@@ -194,6 +204,7 @@ class Context(CamelModel):
     superseded_by: str | None = None
     supersedes: list[str] = Field(default_factory=list)
     stale: StaleMark | None = None
+    provenance: list[Provenance] = Field(default_factory=list)  # contexts merged into this
 
     @model_validator(mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
 from axon.errors import AxonError
+from axon.evolution.consolidate import Consolidator
 from axon.evolution.supersede import Supersession
 from axon.jobs import InProcessJobQueue, JobQueue
 from axon.llm import LLM, NoneLLM
@@ -124,6 +125,7 @@ class Services:
     pipeline: Pipeline = field(init=False)
     llm_usage: UsageLedger = field(init=False)  # per-workspace LLM token and cost totals
     supersession: Supersession = field(init=False)  # contexts replaced by newer ones
+    consolidator: Consolidator = field(init=False)  # near-duplicate memories merged
     started_at: float = field(default_factory=time.monotonic)
     # A server's background warm-up (axon.startup); None for the CLI and tests.
     startup: StartupWork | None = None
@@ -185,6 +187,9 @@ async def build_services(settings: Settings) -> Services:
         services.search_index, services.retriever = search.index, search.search
         services.supersession = Supersession(
             store, search.index, search.search, embedder, settings.supersede_similarity
+        )
+        services.consolidator = Consolidator(
+            store, search.index, search.search, embedder, settings.consolidate_similarity
         )
         services.closers.append(search.close)
         gateway = build_llm(settings, services.llm_usage, services.cache)

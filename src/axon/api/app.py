@@ -39,6 +39,7 @@ from axon.api.runtime import tune_gc_for_serving
 from axon.api.security import SecurityHeadersMiddleware, install_security
 from axon.config import Settings, load_settings
 from axon.errors import AxonError
+from axon.evolution.job import EvolutionTimer
 from axon.heapdump import start_heap_tracing
 from axon.mcp.http import mcp_route
 from axon.services import Services, build_services
@@ -85,11 +86,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Warm search up in the background: readiness says not-ready until it is done.
         owned.startup = StartupWork()
         owned.startup.start(owned)
+        # Embedded, the evolution job runs on this server's timer; production workers
+        # run it from their cron.
+        interval = settings.evolution_interval_seconds
+        timer = EvolutionTimer(interval) if interval and not settings.redis_url else None
+        if timer is not None:
+            timer.start(owned)
         app.state.services = owned
         try:
             async with mcp_sessions:
                 yield
         finally:
+            if timer is not None:
+                await timer.stop()
             await owned.close()
 
     app = FastAPI(

@@ -8,7 +8,7 @@ walks the chain both ways.
 Which older decisions a new one supersedes is said explicitly (`supersedes`), or
 found by subject: the same stated `subject`, or, when neither states one, wording
 about the same thing (dense similarity of the texts without their decision phrasing
-at least `threshold`). Near-identical texts are left to consolidation.
+at least `threshold`; `evolution.similarity`). Near-identical texts are left to consolidation.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
 from axon.errors import Conflict, InvalidInput, NotFound
+from axon.evolution.similarity import similarities, usable
 from axon.models import Context, ContextType, Tier, utcnow
 from axon.ports import DocumentStore, Embedder, Retriever, SearchIndex, SearchRequest
 
@@ -61,7 +60,7 @@ class Supersession:
         self.store = store
         self.search_index = search_index
         self.retriever = retriever
-        self.embedder = embedder if embedder is not None and embedder.dimension > 0 else None
+        self.embedder = usable(embedder)
         self.threshold = threshold
 
     async def resolve(self, workspace_id: str, ids: Sequence[str]) -> list[Context]:
@@ -116,14 +115,9 @@ class Supersession:
         return same + await self._similar(new, unstated)
 
     async def _similar(self, new: Context, candidates: list[Context]) -> list[Context]:
-        if not candidates:
-            return []
-        texts = [subject_text(new)] + [subject_text(c) for c in candidates]
-        if self.embedder is None:
-            scores = [_overlap(texts[0], text) for text in texts[1:]]
-        else:
-            vectors = await self.embedder.embed(texts)
-            scores = [float(s) for s in np.asarray(vectors[1:]) @ np.asarray(vectors[0])]
+        scores = await similarities(
+            self.embedder, subject_text(new), [subject_text(c) for c in candidates]
+        )
         return [c for c, score in zip(candidates, scores, strict=True) if score >= self.threshold]
 
     async def close(self, olds: Sequence[Context], new: Context) -> list[Context]:
@@ -178,9 +172,3 @@ class Supersession:
             frontier = await self.store.get_contexts(sorted(wanted))
             seen.update((c.id, c) for c in frontier)
         return sorted(seen.values(), key=lambda c: (c.valid_from or c.created_at, c.id))
-
-
-def _overlap(a: str, b: str) -> float:
-    """Word overlap (Jaccard) for deployments without an embedder."""
-    left, right = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
-    return len(left & right) / len(left | right) if left | right else 0.0

@@ -418,6 +418,8 @@ class Pipeline:
                 run.collected.workspace.id,
                 run.interaction_id,
                 post.captures,
+                self.services.consolidator,
+                self.services.supersession,
             )
         except Exception as exc:
             log.warning("capturing knowledge from %s failed: %s", run.interaction_id, exc)

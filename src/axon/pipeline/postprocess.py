@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import Field
 
+from axon.evolution.consolidate import Consolidator
+from axon.evolution.supersede import Supersession
 from axon.models import (
     CamelModel,
     Context,
@@ -249,31 +251,45 @@ async def store_captures(
     workspace_id: str,
     interaction_id: str,
     captures: list[Capture],
+    consolidator: Consolidator | None = None,
+    supersession: Supersession | None = None,
 ) -> list[str]:
-    """Store new captures (once per workspace and text); return the ids stored."""
-    fresh: list[Context] = []
+    """Store new captures (once per workspace and text); return the ids stored.
+
+    With a consolidator, a capture restating a stored memory is merged into it instead
+    (provenance and evidence); with a supersession, a captured decision closes the
+    current decisions on its subject.
+    """
+    stored: list[str] = []
     for capture in captures:
         digest = content_hash(capture.text)
         context_id = f"cap_{content_hash(workspace_id + ':' + digest)[:24]}"
         if await store.get_context(context_id) is not None:
             continue
         metadata: dict[str, Any] = {"source": "capture", "interactionId": interaction_id}
-        fresh.append(
-            Context(
-                id=context_id,
-                workspace_id=workspace_id,
-                tier=Tier.HYBRID,
-                type=capture.type,
-                title=f"captured {capture.type.value}",
-                content=capture.text,
-                content_hash=digest,
-                token_count=count_tokens(capture.text),
-                evidence=Evidence.prior(EvidenceSource.CAPTURED),
-                metadata=metadata,
-            )
+        context = Context(
+            id=context_id,
+            workspace_id=workspace_id,
+            tier=Tier.HYBRID,
+            type=capture.type,
+            title=f"captured {capture.type.value}",
+            content=capture.text,
+            content_hash=digest,
+            token_count=count_tokens(capture.text),
+            evidence=Evidence.prior(EvidenceSource.CAPTURED),
+            metadata=metadata,
         )
-    if fresh:
-        await store.put_contexts(fresh)
+        twin = await consolidator.twin(context) if consolidator is not None else None
+        if consolidator is not None and twin is not None:
+            await consolidator.merge(twin, [context])
+            continue
+        olds = await supersession.detect(context) if supersession is not None else []
+        if olds:
+            context = context.model_copy(update={"supersedes": [old.id for old in olds]})
+        await store.put_contexts([context])
         if search_index is not None:
-            await search_index.index(fresh)
-    return [c.id for c in fresh]
+            await search_index.index([context])
+        if supersession is not None and olds:
+            await supersession.close(olds, context)
+        stored.append(context.id)
+    return stored

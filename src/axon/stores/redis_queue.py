@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import ArqRedis
+from arq.cron import cron
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus
 from arq.worker import Worker, func
@@ -169,6 +170,27 @@ async def run_axon_job(ctx: dict[str, Any], job_id: str) -> str:
     return str(finished.state)
 
 
+def cron_times(interval: float) -> dict[str, Any]:
+    """arq cron fields for "every `interval` seconds", rounded to whole minutes or hours
+    (arq's cron fires on wall-clock fields; every worker knows the same schedule and arq
+    lets one of them run each firing)."""
+    minutes = max(1, round(interval / 60))
+    if minutes < 60:
+        return {"minute": set(range(0, 60, minutes)), "second": 0}
+    hours = max(1, min(24, round(minutes / 60)))
+    return {"hour": set(range(0, 24, hours)), "minute": 0, "second": 0}
+
+
+async def run_evolution(ctx: dict[str, Any]) -> str:
+    """arq cron entry point: record an evolution job and run it here."""
+    from axon.evolution.job import EVOLUTION_JOB
+
+    services: Services = ctx["services"]
+    job = Job(id=new_id("job"), kind=EVOLUTION_JOB, params={})
+    await services.store.create_job(job)
+    return str((await run_job(services, job)).state)
+
+
 def build_worker(
     services: Services,
     client: Redis,
@@ -177,8 +199,11 @@ def build_worker(
     burst: bool = False,
     job_timeout: float = 6 * 3600,
 ) -> Worker:
+    interval = services.settings.evolution_interval_seconds
+    crons = [cron(run_evolution, name="evolution", **cron_times(interval))] if interval else []
     return Worker(
         functions=[func(run_axon_job, name="run_axon_job", max_tries=3)],
+        cron_jobs=crons,
         queue_name=QUEUE_NAME,
         redis_pool=arq_redis(client),
         job_serializer=_dumps,
