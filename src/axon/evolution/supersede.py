@@ -24,12 +24,16 @@ from axon.ports import DocumentStore, Embedder, Retriever, SearchIndex, SearchRe
 MAX_SUPERSEDES = 20
 MAX_HISTORY = 100
 CANDIDATES = 8  # decisions of the workspace compared with a new one
-# Phrasing that says "this is a decision" rather than what it is about.
+# Phrasing that says "this is a decision" or "this changes", rather than what it is
+# about: who decided, and the verbs of choosing and switching.
 _DECISION_PHRASING = re.compile(
     r"\b(?:we|i|the team)\s+(?:have\s+)?(?:now\s+)?"
     r"(?:decided|agreed|chose|will|are going|settled)(?:\s+(?:to|with|on))?\b"
     r"|^\s*(?:decision|adr|update|change)\s*:|\blet'?s\b|\bfrom now on\b|\bgoing forward\b"
-    r"|\binstead\b|\bno longer\b|\banymore\b",
+    r"|\binstead\b|\bno longer\b|\banymore\b|\bnow\b"
+    r"|\b(?:use[sd]?|using|adopt(?:s|ed)?|go(?:es|ing)?\s+with|pick(?:s|ed)?)\b"
+    r"|\b(?:switch(?:es|ed)?|move[sd]?|migrate[sd]?|change[sd]?)(?:\s+to)?\b"
+    r"|\bto\b(?=\s+\S+\W*$)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z0-9]+")
@@ -37,6 +41,47 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def normalise_subject(subject: str) -> str:
     return " ".join(_WORD.findall(subject.lower()))
+
+
+_STOP_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "be",
+        "our",
+        "we",
+        "it",
+        "its",
+        "this",
+        "that",
+        "all",
+        "any",
+        "each",
+        "every",
+        "our",
+        "their",
+        "your",
+    ]
+)
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP_WORDS}
 
 
 def subject_text(context: Context) -> str:
@@ -115,10 +160,13 @@ class Supersession:
         return same + await self._similar(new, unstated)
 
     async def _similar(self, new: Context, candidates: list[Context]) -> list[Context]:
-        scores = await similarities(
-            self.embedder, subject_text(new), [subject_text(c) for c in candidates]
-        )
-        return [c for c, score in zip(candidates, scores, strict=True) if score >= self.threshold]
+        # Wording alone can be close across subjects ("X for the frontend framework" and
+        # "Y for the web framework"): the texts must also share a word of substance.
+        subject = subject_text(new)
+        words = content_words(subject)
+        sharing = [c for c in candidates if words & content_words(subject_text(c))]
+        scores = await similarities(self.embedder, subject, [subject_text(c) for c in sharing])
+        return [c for c, score in zip(sharing, scores, strict=True) if score >= self.threshold]
 
     async def close(self, olds: Sequence[Context], new: Context) -> list[Context]:
         """Mark each of `olds` superseded by `new` (already stored). Re-indexing them

@@ -56,7 +56,8 @@ _SHELLS = frozenset(
 _DECISION = re.compile(
     r"\b(?:we|i|the team)\s+(?:have\s+)?"
     r"(?:decided|agreed|chose|will use|are going with|settled on)\b"
-    r"|^\s*(?:decision|adr)\s*:|\blet'?s\s+(?:use|go with|adopt|standardi[sz]e on)\b",
+    r"|^\s*(?:decision|adr)\s*:|\blet'?s\s+(?:use|go with|adopt|standardi[sz]e on)\b"
+    r"|^\W*(?:from now on|going forward)\b",
     re.IGNORECASE,
 )
 _PATTERN = re.compile(
