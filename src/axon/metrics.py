@@ -72,6 +72,9 @@ EVOLUTION_REPAIRED = Counter(
     "axon_evolution_supersede_repaired_total",
     "Superseded contexts the job closed because an interrupted write left them open.",
 )
+EVOLUTION_STALE = Counter(
+    "axon_evolution_stale_total", "Memories marked stale by the job: their linked code changed."
+)
 EVOLUTION_FADED = Gauge(
     "axon_evolution_faded",
     "Memories whose decayed salience is below one half, as of the last job run.",

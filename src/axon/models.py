@@ -162,6 +162,15 @@ class StaleMark(CamelModel):
     at: UtcDatetime = Field(default_factory=utcnow)
 
 
+class CodeLink(CamelModel):
+    """Code a memory names: the indexed context and the content hash it had then."""
+
+    context_id: str
+    path: str | None = None
+    symbol: str | None = None
+    content_hash: str
+
+
 class Provenance(CamelModel):
     """One source a consolidated context was merged from: its own id, text and origin."""
 
@@ -205,6 +214,7 @@ class Context(CamelModel):
     supersedes: list[str] = Field(default_factory=list)
     stale: StaleMark | None = None
     provenance: list[Provenance] = Field(default_factory=list)  # contexts merged into this
+    links: list[CodeLink] = Field(default_factory=list)  # code it names (decisions, notes)
 
     @model_validator(mode="before")
     @classmethod

@@ -20,7 +20,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from axon.errors import InvalidInput, NotFound
-from axon.evolution import confidence
+from axon.evolution import confidence, links
 from axon.evolution.supersede import MAX_SUPERSEDES, Supersession
 from axon.freeform import FreeJson, FreeJsonPatch
 from axon.kinds import CHILD_SEPARATOR, short_name
@@ -261,6 +261,10 @@ async def add_context(
         confidence=evidence.mean,
         **fields,
     )
+    if supersession is not None:
+        # The code it names, with today's hashes: a later change marks it stale.
+        found = await links.find_links(supersession.retriever, context)
+        context = context.model_copy(update={"links": found})
     if supersession is not None and not data.supersedes:
         olds = await supersession.detect(context)
     if olds:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from axon.evolution import links
 from axon.models import Context, Evidence, utcnow
 from axon.ports import DocumentStore
 
@@ -68,11 +69,12 @@ async def vote(store: DocumentStore, context_ids: Sequence[str], signal: float) 
 
 
 async def confirm(store: DocumentStore, context_ids: Sequence[str]) -> list[Context]:
-    """A person vouches for the contexts: strong helpful evidence, stale mark cleared."""
+    """A person vouches for the contexts: strong helpful evidence, stale mark cleared,
+    links to code re-based on the code as it is now."""
     found = [c.id for c in await store.get_contexts(context_ids)]
     if found:
         await store.add_evidence(found, CONFIRM_WEIGHT, 0.0, confirmed_at=utcnow())
-    return await store.get_contexts(found)
+    return await links.rebase(store, await store.get_contexts(found))
 
 
 async def _confidences(store: DocumentStore, ids: Sequence[str]) -> dict[str, float]:

@@ -4,6 +4,8 @@ Kind `evolution`, params `{"workspaceIds": [...]}` (absent: every workspace). Ea
 step is idempotent, so overlapping or repeated runs do no harm:
 
 - consolidation merges near-duplicate memories (`Consolidator.run`);
+- staleness marks memories whose linked code changed (`evolution.links`), as indexing
+  does after each run;
 - supersede repair closes contexts a newer one lists in `supersedes` but that are
   still open (a crash between storing the new one and closing the old);
 - decay is computed at ranking time; the job only counts memories whose salience fell
@@ -23,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 from axon import metrics
 from axon.evolution import decay
 from axon.evolution.consolidate import Consolidator
+from axon.evolution.links import mark_stale
 from axon.evolution.supersede import Supersession
 from axon.jobs import JobContext, register_job
 from axon.models import ContextType, utcnow
-from axon.ports import ContextFilter, DocumentStore
+from axon.ports import ContextFilter, DocumentStore, SearchIndex
 
 if TYPE_CHECKING:
     from axon.services import Services
@@ -69,13 +72,15 @@ async def count_faded(
 
 async def evolve(
     store: DocumentStore,
+    search_index: SearchIndex,
     consolidator: Consolidator,
     supersession: Supersession,
     half_lives: dict[ContextType, float],
     workspace_ids: list[str],
 ) -> dict[str, int]:
-    totals = {"workspaces": 0, "merged": 0, "repaired": 0, "faded": 0}
+    totals = {"workspaces": 0, "merged": 0, "repaired": 0, "stale": 0, "faded": 0}
     for workspace_id in workspace_ids:
+        totals["stale"] += await mark_stale(store, search_index, workspace_id)
         merges = await consolidator.run(workspace_id)
         totals["merged"] += sum(len(m.merged) for m in merges)
         totals["repaired"] += await repair_supersedes(store, supersession, workspace_id)
@@ -95,7 +100,12 @@ async def evolution_job(ctx: JobContext) -> dict[str, Any]:
     half_lives = RankingWeights.from_settings(services.settings).decay_half_lives
     try:
         totals = await evolve(
-            services.store, services.consolidator, services.supersession, half_lives, ids
+            services.store,
+            services.search_index,
+            services.consolidator,
+            services.supersession,
+            half_lives,
+            ids,
         )
     except Exception:
         metrics.EVOLUTION_RUNS.labels(outcome="error").inc()
@@ -105,6 +115,7 @@ async def evolution_job(ctx: JobContext) -> dict[str, Any]:
     metrics.EVOLUTION_RUNS.labels(outcome="ok").inc()
     metrics.EVOLUTION_MERGED.inc(totals["merged"])
     metrics.EVOLUTION_REPAIRED.inc(totals["repaired"])
+    metrics.EVOLUTION_STALE.inc(totals["stale"])
     metrics.EVOLUTION_FADED.set(totals["faded"])
     log.info("evolution: %s", totals)
     return totals

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from axon.errors import InvalidInput
+from axon.evolution.links import mark_stale
 from axon.indexing.chunking import to_contexts
 from axon.indexing.chunks import Chunk
 from axon.indexing.ignore import VIRTUAL_DIR
@@ -54,6 +55,7 @@ async def index_workspace(
 
     if workspace.type is not WorkspaceType.ROOT:
         reports.append(await indexer(workspace).run())
+        await mark_stale(store, search_index, workspace.id)
         return reports
     projects = await asyncio.to_thread(find_subprojects, workspace.path)
     children, stale = await sync_children(store, workspace, projects)
@@ -68,6 +70,8 @@ async def index_workspace(
         SUBPROJECTS_PATH, _subprojects_contexts(workspace.id, projects, children)
     )
     reports.append(root_report)
+    for report in reports:  # memories whose linked code this run changed
+        await mark_stale(store, search_index, report.workspace_id)
     return reports
 
 

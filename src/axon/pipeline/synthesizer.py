@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from axon.evolution.links import STALE_WARNING
 from axon.models import ContextType, content_hash
 from axon.pipeline.collector import PromptRequest
 from axon.pipeline.compress import compress
@@ -192,6 +193,7 @@ def candidates_from_hits(hits: Sequence[SearchHit]) -> list[Candidate]:
                 tier=ctx.tier.value,
                 content_hash=ctx.content_hash,
                 symbol_kind=ctx.symbol_kind,
+                warning=STALE_WARNING if ctx.stale is not None else None,
             )
         )
     return found
@@ -274,6 +276,7 @@ def _entry(item: Candidate, status: ItemStatus, reason: str, tokens: int) -> Rep
         tokens=tokens,
         original_tokens=item.tokens,
         score=item.score,
+        warning=item.warning,
     )
 
 

@@ -95,6 +95,7 @@ class Candidate(CamelModel):
     tier: str | None = None
     content_hash: str | None = None
     symbol_kind: str | None = None  # a retrieved context's (`class`, `method`, ...)
+    warning: str | None = None  # e.g. a memory whose linked code changed since
 
 
 class ReportEntry(CamelModel):
@@ -109,6 +110,7 @@ class ReportEntry(CamelModel):
     tokens: int  # tokens in the prompt (0 when dropped)
     original_tokens: int
     score: float = 0.0
+    warning: str | None = None
 
 
 class ContextReport(CamelModel):

@@ -22,6 +22,7 @@ CONTAINS_BOOST = 0.15  # the context's text contains a named symbol or error
 EXACT_BOOST = 1.0
 MAX_BOOST = 1.0
 USAGE_SATURATION = 100  # usageCount at which the usage signal reaches 1
+STALE_FACTOR = 0.5  # final score kept by a memory whose linked code changed
 
 
 @dataclass(frozen=True, slots=True)

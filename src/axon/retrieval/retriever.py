@@ -481,6 +481,8 @@ class HybridRetriever:
         cand.usage = ranking.usage(cand.context)
         cand.confidence = min(max(cand.context.confidence, 0.0), 1.0)
         cand.final = ranking.final_score(w, relevance, cand.freshness, cand.usage, cand.confidence)
+        if cand.context.stale is not None:
+            cand.final *= ranking.STALE_FACTOR
 
     def _select(self, kept: list[_Candidate], limit: int) -> list[_Candidate]:
         """The best `limit` by final score with MMR for diversity, grouped by file."""
