@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 from axon.models import CodeLink, Context, ContextType, StaleMark, Tier
 from axon.ports import ContextFilter, DocumentStore, Retriever, SearchIndex, SearchRequest
-from axon.retrieval.entities import extract_entities
 
 LINKED_KINDS = (ContextType.DECISION, ContextType.PATTERN, ContextType.NOTE)
 CODE_TYPES = (ContextType.SYMBOL, ContextType.FILE)
@@ -35,6 +34,9 @@ def _defines(context: Context, symbols: set[str], paths: list[str]) -> bool:
 
 async def find_links(retriever: Retriever, context: Context) -> list[CodeLink]:
     """The indexed code `context` names, as links with today's content hashes."""
+    # Imported here: axon.retrieval imports axon.workspaces, which imports this package.
+    from axon.retrieval.entities import extract_entities
+
     if context.type not in LINKED_KINDS:
         return []
     entities = extract_entities(context.content)
