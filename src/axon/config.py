@@ -201,6 +201,14 @@ class Settings(BaseSettings):
     evolution_interval_seconds: float = Field(
         default=3600, ge=0, le=7 * 86_400, validation_alias="AXON_EVOLUTION_INTERVAL_SECONDS"
     )
+    # A convention found (this similar) in at least this many workspaces of a tenant is
+    # promoted to a global context by the evolution job.
+    promote_min_workspaces: int = Field(
+        default=3, ge=2, le=1000, validation_alias="AXON_PROMOTE_MIN_WORKSPACES"
+    )
+    promote_similarity: float = Field(
+        default=0.85, ge=0, le=1, validation_alias="AXON_PROMOTE_SIMILARITY"
+    )
     # Captured or hand-written memories of a workspace at least this similar merge into one.
     consolidate_similarity: float = Field(
         default=0.9, ge=0, le=1, validation_alias="AXON_CONSOLIDATE_SIMILARITY"

@@ -75,6 +75,10 @@ EVOLUTION_REPAIRED = Counter(
 EVOLUTION_STALE = Counter(
     "axon_evolution_stale_total", "Memories marked stale by the job: their linked code changed."
 )
+EVOLUTION_PROMOTED = Counter(
+    "axon_evolution_promoted_total",
+    "Conventions promoted to global contexts because they recur across workspaces.",
+)
 EVOLUTION_FADED = Gauge(
     "axon_evolution_faded",
     "Memories whose decayed salience is below one half, as of the last job run.",

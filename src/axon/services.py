@@ -19,6 +19,7 @@ from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
 from axon.errors import AxonError
 from axon.evolution.consolidate import Consolidator
+from axon.evolution.promote import Promoter
 from axon.evolution.supersede import Supersession
 from axon.jobs import InProcessJobQueue, JobQueue
 from axon.llm import LLM, NoneLLM
@@ -126,6 +127,7 @@ class Services:
     llm_usage: UsageLedger = field(init=False)  # per-workspace LLM token and cost totals
     supersession: Supersession = field(init=False)  # contexts replaced by newer ones
     consolidator: Consolidator = field(init=False)  # near-duplicate memories merged
+    promoter: Promoter = field(init=False)  # recurring conventions made global
     started_at: float = field(default_factory=time.monotonic)
     # A server's background warm-up (axon.startup); None for the CLI and tests.
     startup: StartupWork | None = None
@@ -190,6 +192,13 @@ async def build_services(settings: Settings) -> Services:
         )
         services.consolidator = Consolidator(
             store, search.index, search.search, embedder, settings.consolidate_similarity
+        )
+        services.promoter = Promoter(
+            store,
+            search.index,
+            embedder,
+            settings.promote_similarity,
+            settings.promote_min_workspaces,
         )
         services.closers.append(search.close)
         gateway = build_llm(settings, services.llm_usage, services.cache)

@@ -36,7 +36,15 @@ async def test_the_job_merges_repairs_and_counts(
     job = await services.jobs.submit(EVOLUTION_JOB, {"workspaceIds": [wid]})
     done = await services.jobs.wait(job.id, 60)
     assert done is not None and done.state is JobState.SUCCEEDED, done
-    assert done.result == {"workspaces": 1, "merged": 1, "repaired": 1, "stale": 0, "faded": 0}
+    assert done.result == {
+        "workspaces": 1,
+        "merged": 1,
+        "repaired": 1,
+        "stale": 0,
+        "faded": 0,
+        "promoted": 0,
+        "demoted": 0,
+    }
     closed = await services.store.get_context(old["id"])
     assert closed is not None and closed.superseded_by == new["id"]
     assert _sample("axon_evolution_runs_total", {"outcome": "ok"}) == runs + 1

@@ -1,6 +1,6 @@
 """Consolidation: near-duplicate memories of a workspace become one.
 
-Two captured or hand-written contexts of the same kind and workspace merge when their
+Two captured or hand-written contexts of the same kind, tier and workspace merge when their
 texts are near-identical (similarity at least `threshold`, `evolution.similarity`)
 and no stated subjects differ. The survivor (the older one) keeps its id and text and
 gains the other's provenance (its id, original text, interaction and source, plus
@@ -38,6 +38,8 @@ class Merge:
 
 def mergeable(a: Context, b: Context) -> bool:
     if a.type is not b.type or a.workspace_id != b.workspace_id or a.id == b.id:
+        return False
+    if a.tier is not b.tier:  # a promoted global copy is not a duplicate of its source
         return False
     if EvidenceSource.INDEXED in (a.evidence.source, b.evidence.source):
         return False

@@ -6,6 +6,8 @@ step is idempotent, so overlapping or repeated runs do no harm:
 - consolidation merges near-duplicate memories (`Consolidator.run`);
 - staleness marks memories whose linked code changed (`evolution.links`), as indexing
   does after each run;
+- promotion makes conventions found in several workspaces global (`evolution.promote`,
+  across every workspace whatever `workspaceIds` says);
 - supersede repair closes contexts a newer one lists in `supersedes` but that are
   still open (a crash between storing the new one and closing the old);
 - decay is computed at ranking time; the job only counts memories whose salience fell
@@ -99,6 +101,7 @@ async def evolution_job(ctx: JobContext) -> dict[str, Any]:
     ids = list(wanted) if wanted else [w.id for w in await all_workspaces(services.store)]
     half_lives = RankingWeights.from_settings(services.settings).decay_half_lives
     try:
+        promotion = await services.promoter.run()
         totals = await evolve(
             services.store,
             services.search_index,
@@ -112,7 +115,9 @@ async def evolution_job(ctx: JobContext) -> dict[str, Any]:
         raise
     finally:
         metrics.EVOLUTION_DURATION.observe(time.perf_counter() - started)
+    totals.update(promotion)
     metrics.EVOLUTION_RUNS.labels(outcome="ok").inc()
+    metrics.EVOLUTION_PROMOTED.inc(promotion["promoted"])
     metrics.EVOLUTION_MERGED.inc(totals["merged"])
     metrics.EVOLUTION_REPAIRED.inc(totals["repaired"])
     metrics.EVOLUTION_STALE.inc(totals["stale"])

@@ -131,6 +131,39 @@ async def confirm(
     return confirmed
 
 
+async def _steer_promotion(
+    services: Services, principal: Principal, context_id: str, action: str
+) -> Context:
+    await _writable(services, principal, context_id)
+    ensure_global_write(principal, Tier.GLOBAL)
+    promoter = services.promoter
+    if action == "demote":
+        return await promoter.demote(context_id)
+    return await promoter.pin(context_id, pinned=action == "pin")
+
+
+@router.post("/{context_id}/pin", responses=errors(404, 409))
+async def pin(context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep) -> Context:
+    """Keep a promoted global context whatever its sources do."""
+    return await _steer_promotion(services, principal, context_id, "pin")
+
+
+@router.post("/{context_id}/unpin", responses=errors(404, 409))
+async def unpin(
+    context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
+) -> Context:
+    """Let the evolution job demote a promoted context again when its sources go."""
+    return await _steer_promotion(services, principal, context_id, "unpin")
+
+
+@router.post("/{context_id}/demote", responses=errors(404, 409))
+async def demote(
+    context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
+) -> Context:
+    """Take a promoted context out of every search; it is never promoted again."""
+    return await _steer_promotion(services, principal, context_id, "demote")
+
+
 @router.patch("/{context_id}", responses=errors(404))
 async def patch(
     context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep, principal: PrincipalDep
