@@ -17,6 +17,7 @@ from axon.api.dialects import shaper_for
 from axon.api.prompt_result import ContextEvent, PromptResult
 from axon.api.responses import ErrorBody, WorkspaceView
 from axon.api.routers.anthropic_compat import MessagesRequest
+from axon.api.routers.contexts import SupersedeBody
 from axon.api.routers.indexing import ScanRequest
 from axon.api.routers.openai_compat import ChatCompletionRequest
 from axon.api.routers.search import SearchBody
@@ -397,6 +398,7 @@ REQUEST_BODIES: list[type[BaseModel]] = [
     WorkspaceUpdate,
     ContextCreate,
     ContextUpdate,
+    SupersedeBody,
     SearchBody,
     ScanRequest,
     GateRequest,

@@ -4,6 +4,7 @@ and how each behaves while Redis is away."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -137,6 +138,18 @@ async def _slow(ctx: JobContext) -> dict[str, Any]:
 
 
 register_job("test-slow", _slow)
+
+
+async def _stubborn(ctx: JobContext) -> dict[str, Any]:
+    # Finishes what it was doing when cancelled and goes on: one cancellation is not
+    # enough (asyncio.wait_for on Python 3.11 can swallow one the same way).
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.sleep(600)
+    await asyncio.sleep(600)
+    return {}
+
+
+register_job("test-stubborn", _stubborn)
 
 
 @pytest.fixture
@@ -503,6 +516,29 @@ async def test_axon_worker_process_survives_a_redis_restart_and_stops_cleanly(
     assert worker.returncode == 0, output
     assert "Traceback" not in output, output
     assert "worker lost Redis" in output and "worker reconnected to Redis" in output
+
+
+@pytest.mark.parametrize("how", ["stop", "cancel"])
+async def test_a_stopping_worker_ends_a_job_that_outlives_one_cancellation(
+    redis_services: Services, client: Redis, how: str
+) -> None:
+    # The worker used to cancel each job once and wait for it without end.
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(redis_services, client, concurrency=2, stop=stop))
+    try:
+        job = await redis_services.jobs.submit("test-stubborn", {})
+
+        async def running() -> bool:
+            return await _state(redis_services, job.id) is JobState.RUNNING
+
+        await _until(running, 10, "the job did not start")
+        stop.set() if how == "stop" else worker.cancel()
+        await asyncio.wait({worker}, timeout=10)
+        assert worker.done(), "the worker did not stop"
+    finally:
+        worker.cancel()
+        await asyncio.wait({worker}, timeout=10)  # bounded: a regression fails, not hangs
+    assert await _state(redis_services, job.id) is JobState.CANCELLED
 
 
 async def test_a_job_running_through_a_reconnect_is_not_taken_for_lost(

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=60.0, gt=0, le=86_400, validation_alias="AXON_JOB_LEASE_SECONDS"
     )
+    # Longest `axon worker` waits, once told to stop (SIGTERM), for its running jobs to
+    # end after cancelling them (below the 30 s orchestrators usually allow).
+    worker_stop_seconds: float = Field(
+        default=10.0, gt=0, le=3600, validation_alias="AXON_WORKER_STOP_SECONDS"
+    )
     # Longest a Redis call may take before it counts as an outage (the fallback answers).
     redis_timeout: float = Field(default=0.5, gt=0, le=30, validation_alias="AXON_REDIS_TIMEOUT")
 

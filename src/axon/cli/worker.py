@@ -37,16 +37,16 @@ async def _work(concurrency: int, burst: bool) -> None:
     except BaseException:
         await services.close()
         raise
-    # SIGTERM / SIGINT stop the worker; running jobs are cancelled and recorded so.
-    task = asyncio.current_task()
-    assert task is not None
+    # SIGTERM / SIGINT stop the worker: no new job or cron firing, running jobs cancelled
+    # and recorded so. A flag rather than cancelling this task: the stop is then
+    # driven by run_worker, and no library catching one cancellation can lose it.
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop.set)
     log.info("worker started (concurrency %d)", concurrency)
     try:
-        await run_worker(services, client, concurrency=concurrency, burst=burst)
-    except asyncio.CancelledError:
+        await run_worker(services, client, concurrency=concurrency, burst=burst, stop=stop)
         log.info("worker stopped")
     finally:
         await close_redis(client)

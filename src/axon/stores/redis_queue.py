@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ QUEUE_NAME = "axon:queue"
 TERMINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 MAX_REQUEUES = 3
 RECONNECT_DELAYS = (0.2, 5.0)  # first and longest wait between reconnection attempts
+STOP_RETRY_SECONDS = 0.5  # a stopping worker cancels what still runs this often
 _REDIS_DOWN = (RedisError, OSError, TimeoutError)
 log = logging.getLogger("axon.jobs")
 
@@ -219,11 +220,17 @@ def build_worker(
 
 
 async def run_worker(
-    services: Services, client: Redis, *, concurrency: int, burst: bool = False
+    services: Services,
+    client: Redis,
+    *,
+    concurrency: int,
+    burst: bool = False,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run jobs until cancelled (or, with `burst`, until the queue is empty), riding out
-    Redis outages: a lost connection means waiting for Redis with backoff, recovering
-    the jobs it lost, and starting a new arq worker."""
+    """Run jobs until `stop` is set or the task is cancelled (or, with `burst`, until
+    the queue is empty), riding out Redis outages: a lost connection means waiting for
+    Redis with backoff, recovering the jobs it lost, and starting a new arq worker."""
+    stop = stop or asyncio.Event()
     arq = arq_redis(client)
     workers: list[Worker] = []
 
@@ -232,28 +239,76 @@ async def run_worker(
         return {i for w in workers for i, t in w.job_tasks.items() if not t.done()}
 
     try:
-        while True:
+        while not stop.is_set():
             with contextlib.suppress(*_REDIS_DOWN):
                 await recover_jobs(services, arq, running_here())
             worker = build_worker(services, client, concurrency=concurrency, burst=burst)
             workers.append(worker)
             sweeper = asyncio.create_task(_sweep(services, arq, running_here))
             try:
-                await worker.async_run()
-                return
+                await _unless_stopped(worker.async_run(), stop)
+                return  # the burst is done, or the worker was told to stop
             except _REDIS_DOWN as exc:
                 log.warning("worker lost Redis (%s); reconnecting", exc or type(exc).__name__)
             finally:
                 sweeper.cancel()
-            await _reconnect(client)
-            log.warning("worker reconnected to Redis")
+            if await _unless_stopped(_reconnect(client), stop):
+                log.warning("worker reconnected to Redis")
     finally:
-        # Jobs still running (in this worker or one replaced after an outage) are
-        # cancelled and recorded so.
-        tasks = [t for w in workers for t in w.tasks.values() if not t.done()]
-        for task in tasks:
+        await _stop_workers(workers, services.settings.worker_stop_seconds)
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run `work` until it ends (True; its error is raised) or `stop` is set (False;
+    `work` is cancelled, and `_stop_workers` sees to what it started)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            task.add_done_callback(_retrieve)
+    if task.done() and not task.cancelled():
+        task.result()
+        return True
+    return False
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Take a stopped task's outcome: its error was already reported or is moot, and
+    asyncio would otherwise log it with a traceback when the task is collected."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def _stop_workers(workers: list[Worker], within: float) -> None:
+    """Stop every arq worker of this process: no new job or cron firing, running jobs
+    cancelled (recorded so by `run_job`). Cancellation is repeated until each task has
+    ended, since one can be swallowed (a job finishing a write, asyncio.wait_for on
+    Python 3.11 when its awaitable completes at that moment); after `within` seconds
+    the rest is left to the process exit and to `recover_jobs` of the next worker."""
+    for worker in workers:
+        worker.allow_pick_jobs = False
+        worker.cron_jobs = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+
+    def unfinished() -> set[asyncio.Future[Any]]:
+        # arq's task per job, the job itself (which arq's may stop waiting for), the loop.
+        tasks: set[asyncio.Future[Any]] = {t for w in workers for t in w.tasks.values()}
+        tasks |= {t for w in workers for t in w.job_tasks.values()}
+        tasks |= {w.main_task for w in workers if w.main_task is not None}
+        return {t for t in tasks if not t.done()}
+
+    while (pending := unfinished()) and loop.time() < deadline:
+        for task in pending:
+            task.cancel()
+            task.add_done_callback(_retrieve)
+        await asyncio.wait(pending, timeout=min(STOP_RETRY_SECONDS, deadline - loop.time()))
+    if pending := unfinished():
+        log.warning("%d worker tasks did not stop within %gs; left running", len(pending), within)
 
 
 async def _reconnect(client: Redis) -> None:

@@ -142,13 +142,13 @@ async def _steer_promotion(
     return await promoter.pin(context_id, pinned=action == "pin")
 
 
-@router.post("/{context_id}/pin", responses=errors(404, 409))
+@router.post("/{context_id}/pin", responses=errors(404))
 async def pin(context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep) -> Context:
     """Keep a promoted global context whatever its sources do."""
     return await _steer_promotion(services, principal, context_id, "pin")
 
 
-@router.post("/{context_id}/unpin", responses=errors(404, 409))
+@router.post("/{context_id}/unpin", responses=errors(404))
 async def unpin(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Context:
@@ -156,7 +156,7 @@ async def unpin(
     return await _steer_promotion(services, principal, context_id, "unpin")
 
 
-@router.post("/{context_id}/demote", responses=errors(404, 409))
+@router.post("/{context_id}/demote", responses=errors(404))
 async def demote(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Context:
