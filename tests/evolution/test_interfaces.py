@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 from typer.testing import CliRunner
 
 from axon.cli import app
 from axon.config import Settings
+from axon.models import Tier, Workspace, WorkspaceType
+from axon.ports import ContextFilter
+from axon.services import build_services
+from axon.workspaces import ContextCreate, add_context
 from tests.evolution.conftest import remember, workspace
 
 runner = CliRunner()
@@ -86,3 +92,44 @@ async def test_api_supersede_and_confirm(client: httpx.AsyncClient) -> None:
     assert body["confidence"] > new["confidence"] and body["evidence"]["votes"] == 1
     assert body["evidence"]["strength"] == new["evidence"]["strength"] + 2
     assert (await client.post("/api/v1/contexts/ctx_nope/confirm")).status_code == 404
+
+
+async def _promoted(settings: Settings) -> str:
+    """A convention of three workspaces, promoted by the evolution job's step."""
+    services = await build_services(settings)
+    try:
+        for n in range(3):
+            wid = f"team{n}"
+            await services.store.create_workspace(
+                Workspace(id=wid, name=wid, type=WorkspaceType.CODING)
+            )
+            await add_context(
+                services.store,
+                ContextCreate(workspace_id=wid, type="pattern", content="Tabs indent YAML files."),
+                services.search_index,
+            )
+        assert (await services.promoter.run())["promoted"] == 1
+        found = services.store.iter_contexts(ContextFilter(tiers=[Tier.GLOBAL]))
+        [promoted] = [c async for c in found]
+        return promoted.id
+    finally:
+        await services.close()
+
+
+def test_memory_pin_unpin_and_demote_a_promoted_context(settings: Settings) -> None:
+    promoted_id = asyncio.run(_promoted(settings))
+
+    def shown() -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(_ok("memory", "show", promoted_id, "--json"))
+        return data
+
+    assert "pinned" in _ok("memory", "pin", promoted_id)
+    assert shown()["metadata"]["pinned"] is True
+    assert "unpinned" in _ok("memory", "unpin", promoted_id)
+    assert shown()["metadata"]["pinned"] is False
+    assert "demoted" in _ok("memory", "demote", promoted_id)
+    assert shown()["metadata"]["demoted"] is True and shown()["validTo"] is not None
+
+    local = json.loads(_ok("context", "add", "-w", "team0", "--content", "x y z", "--json"))
+    refused = runner.invoke(app, ["memory", "pin", local["id"]])
+    assert refused.exit_code != 0 and "not a promoted global context" in refused.output

@@ -1,4 +1,4 @@
-"""`axon memory list|show|history|supersede|confirm|forget`: the workspace's memory.
+"""`axon memory list|show|history|supersede|confirm|forget|pin|unpin|demote`: memory.
 
 Memory is what people and exchanges taught Axon (decisions, conventions, notes,
 conversation turns), as opposed to indexed code; the same operations are on the API
@@ -155,3 +155,34 @@ def forget(context_id: str) -> None:
         typer.echo(f"forgot {context_id}")
 
     run_with_services(run)
+
+
+def _steer(context_id: str, action: str) -> None:
+    async def run(services: Services) -> None:
+        promoter = services.promoter
+        if action == "demote":
+            context = await promoter.demote(context_id)
+        else:
+            context = await promoter.pin(context_id, pinned=action == "pin")
+        done = {"pin": "pinned", "unpin": "unpinned", "demote": "demoted"}[action]
+        typer.echo(f"{done} {context.id}")
+
+    run_with_services(run)
+
+
+@memory_app.command("pin")
+def pin(context_id: Annotated[str, typer.Argument(help="a promoted global context")]) -> None:
+    """Keep a promoted global context whatever its sources do."""
+    _steer(context_id, "pin")
+
+
+@memory_app.command("unpin")
+def unpin(context_id: Annotated[str, typer.Argument(help="a promoted global context")]) -> None:
+    """Let the evolution job demote a promoted context again when its sources go."""
+    _steer(context_id, "unpin")
+
+
+@memory_app.command("demote")
+def demote(context_id: Annotated[str, typer.Argument(help="a promoted global context")]) -> None:
+    """Take a promoted context out of every search; it is never promoted again."""
+    _steer(context_id, "demote")
