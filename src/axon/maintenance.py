@@ -1,7 +1,9 @@
 """Retention clean-up and embedded-store backups (`axon maintenance ...`).
 
 Clean-up follows the runbook: contexts older than 90 days used fewer than 5
-times, and interactions older than 30 days (all three numbers configurable).
+times, and interactions older than 30 days (all three numbers configurable). The
+turns Axon remembered of a conversation (axon.evolution.conversation) go with the
+interactions they came from: after 30 days, however often they were used.
 Contexts leave the search index before the document store, so a crash in
 between leaves stored-but-unindexed contexts that the next run deletes again,
 never vectors pointing at nothing.
@@ -15,8 +17,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from axon.config import Settings
-from axon.models import utcnow
-from axon.ports import DocumentStore, SearchIndex
+from axon.evolution.conversation import CONVERSATION_SOURCE
+from axon.models import ContextType, utcnow
+from axon.ports import ContextFilter, DocumentStore, SearchIndex
 
 _BATCH = 500
 
@@ -57,6 +60,7 @@ async def cleanup(
     contexts_before = now - timedelta(days=policy.context_days)
     interactions_before = now - timedelta(days=policy.interaction_days)
     expired = await store.find_expired_contexts(contexts_before, policy.context_min_usage)
+    expired = sorted({*expired, *await _expired_turns(store, interactions_before)})
     if dry_run:
         interactions = await store.count_interactions_before(interactions_before)
     else:
@@ -66,6 +70,15 @@ async def cleanup(
             await store.delete_contexts(batch)
         interactions = await store.delete_interactions_before(interactions_before)
     return CleanupReport(len(expired), interactions, dry_run, contexts_before, interactions_before)
+
+
+async def _expired_turns(store: DocumentStore, before: datetime) -> list[str]:
+    turns = store.iter_contexts(ContextFilter(types=[ContextType.CONVERSATION]))
+    return [
+        c.id
+        async for c in turns
+        if c.metadata.get("source") == CONVERSATION_SOURCE and c.created_at < before
+    ]
 
 
 def backup_sqlite(source: Path, target: Path) -> int:

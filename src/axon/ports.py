@@ -37,6 +37,8 @@ class ContextFilter:
     tiers: Sequence[Tier] | None = None
     types: Sequence[ContextType] | None = None
     path: str | None = None
+    # Memory of one conversation (axon.evolution.conversation): metadata.conversationId.
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

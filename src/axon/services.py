@@ -19,6 +19,7 @@ from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
 from axon.errors import AxonError
 from axon.evolution.consolidate import Consolidator
+from axon.evolution.conversation import ConversationMemory
 from axon.evolution.promote import Promoter
 from axon.evolution.supersede import Supersession
 from axon.jobs import InProcessJobQueue, JobQueue
@@ -128,6 +129,7 @@ class Services:
     supersession: Supersession = field(init=False)  # contexts replaced by newer ones
     consolidator: Consolidator = field(init=False)  # near-duplicate memories merged
     promoter: Promoter = field(init=False)  # recurring conventions made global
+    conversations: ConversationMemory = field(init=False)  # earlier turns, by conversationId
     started_at: float = field(default_factory=time.monotonic)
     # A server's background warm-up (axon.startup); None for the CLI and tests.
     startup: StartupWork | None = None
@@ -200,6 +202,7 @@ async def build_services(settings: Settings) -> Services:
             settings.promote_similarity,
             settings.promote_min_workspaces,
         )
+        services.conversations = ConversationMemory(store, search.index, services.supersession)
         services.closers.append(search.close)
         gateway = build_llm(settings, services.llm_usage, services.cache)
         services.llm = gateway

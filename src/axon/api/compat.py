@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from axon.api.rendering import warning_header
 from axon.errors import InvalidInput
+from axon.evolution.conversation import derive_conversation_id
 from axon.llm.types import ChatMessage
 from axon.models import WORKSPACE_ID_RE
 from axon.pipeline import Pipeline, Prepared, PromptRequest
@@ -89,12 +90,13 @@ def split_last_user_turn(
 async def prepare(
     pipeline: Pipeline,
     selection: Selection,
-    prompt: str,
+    conversation: Conversation,
     source: Source,
     principal: Principal = FULL_ACCESS,
 ) -> Prepared:
     """Run the pipeline up to the model for the client's last user turn, as `principal`
-    (its workspaces, tenant and budget)."""
+    (its workspaces, tenant and budget). The conversation is remembered under an id
+    derived from its opening; the turns the client resends are not recalled again."""
     if pipeline.services.llm.provider_for(selection.model) == "none":
         raise InvalidInput.field(
             "model",
@@ -103,22 +105,31 @@ async def prepare(
             "tool build_context or POST /api/v1/prompts/process",
             code="NO_MODEL_CONFIGURED",
         )
+    sent = [m.content for m in conversation.before if m.role == "user"]
+    opening = sent[0] if sent else conversation.prompt
     try:
         request = PromptRequest(
-            prompt=prompt, workspace_id=selection.workspace_id, source=source, model=selection.model
+            prompt=conversation.prompt,
+            workspace_id=selection.workspace_id,
+            source=source,
+            model=selection.model,
+            conversation_id=derive_conversation_id(conversation.system, opening, principal.key_id),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidInput.field("messages", f"invalid prompt: {first['msg']}") from exc
-    return await pipeline.prepare(request, principal)
+    return await pipeline.prepare(request, principal, sent)
 
 
 def enriched_messages(run: Prepared, conversation: Conversation) -> tuple[ChatMessage, ...]:
     """The client's conversation with Axon's system prompt first and the last user turn
-    replaced by the enriched one (references included)."""
+    replaced by the enriched one (references included). The turns Axon remembered of
+    the conversation that the client no longer sends come before the client's."""
     system = "\n\n".join([run.prompt.system, *conversation.system])
+    recalled = run.prompt.messages[:-1]
     return (
         ChatMessage("system", system),
+        *recalled,
         *conversation.before,
         ChatMessage("user", enriched_prompt(run)),
         *conversation.after,

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from pydantic.alias_generators import to_camel
 
 from axon.errors import Conflict, InvalidInput
+from axon.evolution.conversation import CONVERSATION_ID_PATTERN
 from axon.models import WORKSPACE_ID_PATTERN, Workspace, WorkspaceType
 from axon.pipeline.types import Source, Strategy, TaskType
 from axon.pipeline.windows import MIN_BUDGET, context_window
@@ -103,6 +104,9 @@ class PromptRequest(_Input):
     source: Source = Source.API
     metadata: PromptMetadata = Field(default_factory=PromptMetadata)
     conversation: list[Turn] = Field(default_factory=list, max_length=MAX_CONVERSATION_TURNS)
+    # Axon remembers the turns of a conversation with an id and recalls them in its
+    # later turns (axon.evolution.conversation).
+    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
     stream: StrictBool = False
     model: Clean | None = Field(default=None, min_length=1, max_length=200)
     task_type: TaskType | None = None

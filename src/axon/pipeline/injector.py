@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
+from axon.evolution.conversation import ASSISTANT_PREFIX, USER_PREFIX
 from axon.llm.types import ChatMessage
 from axon.pipeline.types import (
     Candidate,
@@ -216,12 +217,7 @@ class Injector:
                 for n, c in background:
                     system += reference_units(n, c)
         user = self._user_message(prompt, numbered, strategy)
-        history = [
-            ChatMessage("assistant", t.content)
-            if t.title == "assistant"
-            else ChatMessage("user", t.content)
-            for t in turns
-        ]
+        history = [message for t in turns for message in _history(t)]
         system, user = _trimmed(system), _trimmed(user)
         system_text = "".join(u.text for u in system)
         messages = (*history, ChatMessage("user", "".join(u.text for u in user)))
@@ -256,6 +252,21 @@ class Injector:
         if strategy is Strategy.SUFFIX:
             return [_Unit(f"{prompt}\n\n{heading.text}"), *refs]
         return [heading, *refs, _Unit(f"## Request\n\n{prompt}")]
+
+
+def _history(turn: Candidate) -> list[ChatMessage]:
+    """A turn as the model's chat history: a stored turn of the conversation is its
+    user and assistant messages again (a summary, one user message)."""
+    if turn.origin == "memory":
+        asked, said, answered = turn.content.partition(ASSISTANT_PREFIX)
+        if said:
+            return [
+                ChatMessage("user", asked.removeprefix(USER_PREFIX)),
+                ChatMessage("assistant", answered),
+            ]
+    if turn.title == "assistant":
+        return [ChatMessage("assistant", turn.content)]
+    return [ChatMessage("user", turn.content)]
 
 
 def _trimmed(units: list[_Unit]) -> list[_Unit]:

@@ -16,17 +16,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from axon.errors import AxonError
+from axon.evolution.conversation import prompt_digest
 from axon.llm.types import ChatChunk, ChatRequest, Usage
 from axon.logs import request_id_var
 from axon.metrics import RETRIEVAL_DURATION
-from axon.models import Interaction, new_id
+from axon.models import Context, ContextType, Interaction, new_id
 from axon.pipeline.analysis_cache import analyze_cached
 from axon.pipeline.analyzer import Analyzer
 from axon.pipeline.collector import CollectedPrompt, Collector, PromptRequest
@@ -36,6 +37,7 @@ from axon.pipeline.synthesizer import (
     Synthesizer,
     budgeted_non_code_types,
     candidates_from_hits,
+    candidates_from_memory,
     candidates_from_request,
 )
 from axon.pipeline.types import Analysis, Degradation, SynthesizedContext
@@ -139,7 +141,14 @@ class Pipeline:
             cache.used(uses, at)
 
     # -- before the model ------------------------------------------------------------
-    async def prepare(self, request: PromptRequest, principal: Principal = FULL_ACCESS) -> Prepared:
+    async def prepare(
+        self,
+        request: PromptRequest,
+        principal: Principal = FULL_ACCESS,
+        sent_prompts: Sequence[str] = (),
+    ) -> Prepared:
+        """Everything up to the model. `sent_prompts`: earlier user turns the client
+        sends the model itself (a compatible endpoint's messages), not recalled again."""
         started = time.perf_counter()
         latency: dict[str, float] = {}
         degraded: list[Degradation] = []
@@ -160,9 +169,11 @@ class Pipeline:
             )
         with timed(latency, "retrieve"):
             hits = await self._retrieve(collected, analysis, degraded, principal)
+            sent = [*sent_prompts, *(t.content for t in request.conversation if t.role == "user")]
+            memory = await self._recall(collected, sent, degraded)
         RETRIEVAL_DURATION.observe(latency["retrieve"] / 1000)
         with timed(latency, "synthesize"):
-            context = self._synthesize(collected, analysis, hits)
+            context = self._synthesize(collected, analysis, hits, memory)
         with timed(latency, "inject"):
             strategy = self.injector.strategy_for(analysis.task_type, request.strategy)
             prompt = self.injector.inject(
@@ -247,19 +258,48 @@ class Pipeline:
             )
             return []
 
+    async def _recall(
+        self, collected: CollectedPrompt, sent: Sequence[str], degraded: list[Degradation]
+    ) -> list[Context]:
+        """The stored turns of the request's conversation (none without its id)."""
+        conversation_id = collected.request.conversation_id
+        if conversation_id is None:
+            return []
+        try:
+            return await self.services.conversations.recall(
+                collected.workspace.id, conversation_id, {prompt_digest(p) for p in sent}
+            )
+        except Exception as exc:
+            log.warning("recalling conversation %s failed: %s", conversation_id, exc)
+            degraded.append(
+                Degradation(stage="retrieve", message="conversation memory unavailable")
+            )
+            return []
+
     def _prompt_limit(self, collected: CollectedPrompt) -> int:
         reserve = self.services.settings.response_reserve_tokens
         return max(collected.window - reserve, collected.window // 4)
 
     def _synthesize(
-        self, collected: CollectedPrompt, analysis: Analysis, hits: list[SearchHit]
+        self,
+        collected: CollectedPrompt,
+        analysis: Analysis,
+        hits: list[SearchHit],
+        memory: list[Context],
     ) -> SynthesizedContext:
         request = collected.request
         # Room the window leaves once the request, the answer and the system prompt fit.
         prompt_tokens = count_tokens(request.prompt)
         room = self._prompt_limit(collected) - prompt_tokens - SYSTEM_ALLOWANCE
         budget = request.budget or self.services.settings.max_token_limit
-        candidates = [*candidates_from_request(request), *candidates_from_hits(hits)]
+        # Stored turns reach a prompt through their own conversation only (`memory`):
+        # another conversation's turns found by search are not this one's context.
+        hits = [h for h in hits if h.context.type is not ContextType.CONVERSATION]
+        candidates = [
+            *candidates_from_request(request),
+            *candidates_from_memory(memory),
+            *candidates_from_hits(hits),
+        ]
         return self.synthesizer.synthesize(
             analysis,
             candidates,
@@ -367,8 +407,26 @@ class Pipeline:
         run.latency["total"] = round((time.perf_counter() - run.started) * 1000, 3)
         interaction = self._interaction(run, answer)
         await self.services.store.add_interaction(interaction)
+        await self._remember(run, answer)
         self._learn(run, post)
         return post
+
+    async def _remember(self, run: Prepared, answer: Answer) -> None:
+        """Store the turn in its conversation's memory before the answer is final, so
+        the next turn recalls it (a failed turn is not remembered)."""
+        request = run.collected.request
+        if request.conversation_id is None or answer.error is not None:
+            return
+        try:
+            await self.services.conversations.remember(
+                run.collected.workspace.id,
+                request.conversation_id,
+                request.prompt,
+                answer.text,
+                run.interaction_id,
+            )
+        except Exception as exc:
+            log.warning("remembering turn %s failed: %s", run.interaction_id, exc)
 
     def _interaction(self, run: Prepared, answer: Answer) -> Interaction:
         request = run.collected.request

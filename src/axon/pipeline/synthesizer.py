@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from axon.evolution.links import STALE_WARNING
-from axon.models import ContextType, content_hash
+from axon.models import Context, ContextType, content_hash
 from axon.pipeline.collector import PromptRequest
 from axon.pipeline.compress import compress
 from axon.pipeline.types import (
@@ -93,6 +93,7 @@ _ORIGIN_RANK = {
     "selection": 0,
     "diagnostics": 1,
     "conversation": 2,
+    "memory": 2,
     "recentEdit": 3,
     "retrieval": 4,
 }
@@ -170,6 +171,28 @@ def _candidate(
         start_line=start,
         content_hash=content_hash(text),
     )
+
+
+def candidates_from_memory(memory: Sequence[Context]) -> list[Candidate]:
+    """A conversation's stored turns (its summary first, then oldest first): recent
+    turns score higher, the summary as an old turn."""
+    found: list[Candidate] = []
+    for index, context in enumerate(memory):
+        score = 1.0 - (len(memory) - 1 - index) / (len(memory) + 1)
+        found.append(
+            Candidate.model_construct(
+                id=context.id,
+                kind=K.CONVERSATION,
+                origin="memory",
+                content=context.content,
+                tokens=context.token_count or count_tokens(context.content),
+                score=round(score, 6),
+                title=context.title,
+                tier=context.tier.value,
+                content_hash=context.content_hash,
+            )
+        )
+    return found
 
 
 def candidates_from_hits(hits: Sequence[SearchHit]) -> list[Candidate]:

@@ -83,7 +83,9 @@ class Candidate(CamelModel):
 
     id: str
     kind: ContextKind
-    origin: str  # "retrieval", "selection", "diagnostics", "conversation", "recentEdit"
+    # "retrieval", "selection", "diagnostics", "conversation" (sent with the request),
+    # "memory" (a stored turn of the conversation), "recentEdit"
+    origin: str
     content: str
     tokens: int
     score: float = 0.0

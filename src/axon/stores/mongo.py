@@ -127,6 +127,8 @@ def _context_query(flt: ContextFilter) -> Doc:
         query["type"] = {"$in": [str(t) for t in flt.types]}
     if flt.path is not None:
         query["path"] = flt.path
+    if flt.conversation_id is not None:
+        query["metadata.conversationId"] = flt.conversation_id
     return query
 
 

@@ -366,6 +366,9 @@ class SQLiteDocumentStore:
         if flt.path is not None:
             where.append("path = ?")
             params.append(flt.path)
+        if flt.conversation_id is not None:
+            where.append("json_extract(doc, '$.metadata.conversationId') = ?")
+            params.append(flt.conversation_id)
         return where, params
 
     async def list_contexts(

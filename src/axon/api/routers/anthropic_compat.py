@@ -186,9 +186,7 @@ async def messages(
     selection = compat.select(body.model, x_axon_workspace)
     conversation = _conversation(body)
     pipeline = services.pipeline
-    run = await compat.prepare(
-        pipeline, selection, conversation.prompt, Source.ANTHROPIC, principal
-    )
+    run = await compat.prepare(pipeline, selection, conversation, Source.ANTHROPIC, principal)
     base = pipeline.chat_request(run)
     request = replace(
         base,

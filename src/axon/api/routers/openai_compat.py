@@ -264,7 +264,7 @@ async def chat_completions(
     selection = compat.select(body.model, x_axon_workspace)
     conversation = _conversation(body)
     pipeline = services.pipeline
-    run = await compat.prepare(pipeline, selection, conversation.prompt, Source.OPENAI, principal)
+    run = await compat.prepare(pipeline, selection, conversation, Source.OPENAI, principal)
     request = _chat_request(pipeline, run, body, conversation)
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
