@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from axon.evolution.supersede import stated_subject
 from tests.evolution.conftest import remember, search, workspace
 
 
@@ -76,3 +77,43 @@ async def test_supersede_errors_write_nothing(client: httpx.AsyncClient) -> None
     assert len(listed) == 2  # none of the refused requests stored anything
     unknown = await client.get("/api/v1/contexts/ctx_nope/history")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "CONTEXT_NOT_FOUND"
+
+
+async def test_decisions_naming_different_subjects_in_like_words_stay_apart(
+    client: httpx.AsyncClient,
+) -> None:
+    # Shared phrasing ("we settled on ..., pinned to ...") and a shared word ("API")
+    # used to close the other subject's decision.
+    wid = await workspace(client)
+    pinned = "pinned to the current major version"
+    tracking = await remember(client, wid, f"For error tracking we settled on Sentry, {pinned}.")
+    warehouse = await remember(
+        client, wid, f"For the analytics warehouse we settled on ClickHouse, {pinned}."
+    )
+    framework = await remember(
+        client, wid, "Decision: the web framework of the API moves to Flask."
+    )
+    style = await remember(client, wid, "Let's use SOAP for the API style.")
+    assert warehouse["supersedes"] == [] and style["supersedes"] == []
+    newer = await remember(
+        client, wid, "From now on the web framework of the API uses Litestar instead."
+    )
+    assert newer["supersedes"] == [framework["id"]]
+    for kept in (tracking, warehouse, style):
+        assert (await client.get(f"/api/v1/contexts/{kept['id']}")).json()["supersededBy"] is None
+
+
+def test_the_subject_a_decision_names() -> None:
+    assert stated_subject("We decided to use PostgreSQL as the primary database.") == (
+        "the primary database"
+    )
+    assert stated_subject("Switch the cache to Redis.") == "the cache"
+    assert stated_subject("Decision: the ORM moves to Peewee.") == "the orm"
+    assert stated_subject("From now on the linter uses Ruff instead.") == "the linter"
+    assert stated_subject("For the CI system we settled on GitHub Actions.") == "the ci system"
+    assert stated_subject("We are going with Azure for the cloud provider now.") == (
+        "the cloud provider"
+    )
+    assert stated_subject("Python 3.11 everywhere.") is None
+    long = stated_subject("We use X for " + "the thing " * 10_000)
+    assert long is not None and len(long) <= 300  # the first 300 characters only

@@ -6,7 +6,8 @@ Search leaves superseded contexts out unless asked (`includeSuperseded`); `histo
 walks the chain both ways.
 
 Which older decisions a new one supersedes is said explicitly (`supersedes`), or
-found by subject: the same stated `subject`, or, when neither states one, wording
+found by subject: the same stated `subject`; the subjects both name in a form of deciding
+("use V for S", "switch S to V", `stated_subject`); or, failing both, wording
 about the same thing (dense similarity of the texts without their decision phrasing
 at least `threshold`; `evolution.similarity`). Near-identical texts are left to consolidation.
 """
@@ -84,11 +85,97 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP_WORDS}
 
 
+# How statements of a decision name what they are about ("use V for S", "for S we
+# settled on V", "switch S to V", "S moves to V", "S uses V"); grammar of deciding,
+# read over words (a linear scan, no pattern that could backtrack).
+_TOKEN = re.compile(r"[a-z0-9]+|,")
+_SWITCHING = frozenset(
+    [
+        "switch",
+        "switches",
+        "switched",
+        "move",
+        "moves",
+        "moved",
+        "migrate",
+        "migrates",
+        "migrated",
+        "change",
+        "changes",
+        "changed",
+    ]
+)
+_CHOOSING = frozenset(
+    [
+        "use",
+        "uses",
+        "using",
+        "adopt",
+        "adopts",
+        "adopted",
+        "pick",
+        "picked",
+        "chose",
+        "choose",
+        "with",
+        "on",
+    ]
+)
+_MARKERS = frozenset(["for", "as"])
+_WHO = frozenset(["we", "i", "they", "team"])
+_TRAILING = frozenset(["now", "instead", "anymore", "today", "too"])
+SUBJECT_OVERLAP = 0.5  # word overlap (Jaccard) at which two stated subjects are one
+SUBJECT_SIMILARITY = 0.8  # or the dense similarity of the two subject phrases
+_MAX_SENTENCE = 300
+
+
+def stated_subject(text: str) -> str | None:
+    """The subject a decision's first sentence names, or None when it names none in a
+    form read here (the caller then compares whole texts)."""
+    sentence = text.strip().split("\n", 1)[0].split(". ", 1)[0][:_MAX_SENTENCE].lower()
+    words = _TOKEN.findall(sentence)
+    if words[:1] == ["decision"]:
+        words = words[1:]
+    if words[:3] == ["from", "now", "on"]:
+        words = words[3:]
+    phrase: list[str] = []
+    switch = next((i for i, w in enumerate(words) if w in _SWITCHING), None)
+    if words[:1] == ["for"]:
+        stop = next((i for i, w in enumerate(words) if w == "," or w in _WHO), len(words))
+        phrase = words[1:stop]
+    elif switch is not None:
+        tos = [i for i, w in enumerate(words) if w == "to" and i > switch]
+        if tos and tos[0] == switch + 1:
+            phrase = words[:switch]  # "S moves to V"
+        elif tos:
+            phrase = words[switch + 1 : tos[-1]]  # "switch S to V"
+    elif "uses" in words:
+        phrase = words[: words.index("uses")]  # "S uses V"
+    else:
+        chosen = next((i for i, w in enumerate(words) if w in _CHOOSING), None)
+        marker = next(
+            (i for i, w in enumerate(words) if w in _MARKERS and chosen is not None and i > chosen),
+            None,
+        )
+        if marker is not None:
+            rest = words[marker + 1 :]
+            phrase = rest[: rest.index(",")] if "," in rest else rest
+    while phrase and phrase[-1] in _TRAILING:
+        phrase = phrase[:-1]
+    found = [w for w in phrase if w != ","]
+    return " ".join(found) if content_words(" ".join(found)) else None
+
+
 def subject_text(context: Context) -> str:
     """What a decision is about: its stated subject, or its text without the phrasing."""
     if context.subject:
         return context.subject
     return " ".join(_DECISION_PHRASING.sub(" ", context.content).split())
+
+
+def _overlap(a: str, b: str) -> float:
+    left, right = content_words(a), content_words(b)
+    return len(left & right) / len(left | right) if left | right else 0.0
 
 
 class Supersession:
@@ -165,8 +252,21 @@ class Supersession:
         subject = subject_text(new)
         words = content_words(subject)
         sharing = [c for c in candidates if words & content_words(subject_text(c))]
-        scores = await similarities(self.embedder, subject, [subject_text(c) for c in sharing])
-        return [c for c, score in zip(sharing, scores, strict=True) if score >= self.threshold]
+        # Where both name their subject, the subjects are compared, not the whole texts
+        # (whose values differ by design and whose phrasing may be shared boilerplate).
+        mine = stated_subject(new.content)
+        theirs = {c.id: stated_subject(c.content) for c in sharing} if mine else {}
+        named = [c for c in sharing if theirs.get(c.id)]
+        unnamed = [c for c in sharing if not theirs.get(c.id)]
+        found = [c for c in named if _overlap(mine or "", theirs[c.id] or "") >= SUBJECT_OVERLAP]
+        rest = [c for c in named if c not in found]
+        if mine and rest:
+            phrases = [theirs[c.id] or "" for c in rest]
+            scores = await similarities(self.embedder, mine, phrases)
+            found += [c for c, s in zip(rest, scores, strict=True) if s >= SUBJECT_SIMILARITY]
+        scores = await similarities(self.embedder, subject, [subject_text(c) for c in unnamed])
+        found += [c for c, s in zip(unnamed, scores, strict=True) if s >= self.threshold]
+        return found
 
     async def close(self, olds: Sequence[Context], new: Context) -> list[Context]:
         """Mark each of `olds` superseded by `new` (already stored). Re-indexing them
