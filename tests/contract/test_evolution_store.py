@@ -18,7 +18,7 @@ from axon.models import (
 )
 from axon.ports import DocumentStore
 from axon.stores.mongo import MongoDocumentStore
-from axon.stores.sqlite import MIGRATIONS, SQLiteDocumentStore
+from axon.stores.sqlite import MIGRATIONS, SQLiteDocumentStore, _add_evidence
 from tests.contract.conftest import RawWriter
 
 
@@ -103,15 +103,16 @@ async def test_records_from_before_evidence_are_migrated(
 
 
 async def _reopen_at_previous_version(store: DocumentStore) -> DocumentStore:
-    """Another handle on the same data, opened as if the last migration had not run."""
+    """Another handle on the same data, opened as if the evidence migration (and those
+    after it) had not run."""
     if isinstance(store, MongoDocumentStore):
         await store._col("schema").delete_many({})
         reopened: DocumentStore = MongoDocumentStore(store.uri)
     else:
         assert isinstance(store, SQLiteDocumentStore)
-        last = len(MIGRATIONS)
+        evidence = MIGRATIONS.index(_add_evidence) + 1
         await store._write(
-            lambda c: c.execute("DELETE FROM schema_version WHERE version = ?", (last,))
+            lambda c: c.execute("DELETE FROM schema_version WHERE version >= ?", (evidence,))
         )
         reopened = SQLiteDocumentStore(store.path)
     await reopened.open()

@@ -61,6 +61,9 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("contexts", [("createdAt", DESCENDING)], {}),
     ("contexts", [("workspaceId", ASCENDING), ("path", ASCENDING)], {}),
     ("contexts", [("usageCount", ASCENDING)], {}),
+    # A conversation's stored turns, looked up on each of its prompts; sparse: only
+    # conversation memory has the field.
+    ("contexts", [("metadata.conversationId", ASCENDING)], {"sparse": True}),
     ("files", [("workspaceId", ASCENDING), ("path", ASCENDING)], {"unique": True}),
     ("interactions", [("workspaceId", ASCENDING), ("_id", ASCENDING)], {}),
     ("interactions", [("timestamp", ASCENDING)], {}),

@@ -160,6 +160,11 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     ALTER TABLE files ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 0;
     """,
     _add_evidence,
+    # A conversation's stored turns, looked up on each of its prompts.
+    """
+    CREATE INDEX IF NOT EXISTS contexts_conversation
+        ON contexts (json_extract(doc, '$.metadata.conversationId'));
+    """,
 ]
 
 
