@@ -6,10 +6,12 @@ these Protocols. Every DocumentStore adapter passes tests/contract/.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +55,39 @@ class FileState:
     # The chunking rules the file was chunked under (indexing.chunking.CHUNKING_RULES);
     # 0: before versions were recorded. An older one makes the next run re-chunk it.
     rules_version: int = 0
+
+
+class SymbolRole(StrEnum):
+    DEFINITION = "definition"
+    REFERENCE = "reference"
+
+
+class CodeSymbol(NamedTuple):
+    """One edge end of the code graph: a name defined or used at a line of a file (a
+    tuple: indexing makes tens of thousands of them per thousand files)."""
+
+    path: str
+    name: str  # the plain name it is looked up by: `run` for `Flask.run`
+    role: SymbolRole
+    kind: str  # definitions: function, class, variable...; references: call, import...
+    line: int
+    # A definition's qualified name in its file (`Flask.run`); for a reference, the
+    # definition it sits in (None: module level).
+    scope: str | None
+    target: str | None = None  # a reference's resolved dotted name (`pkg.mod.Flask.run`)
+
+
+def first_symbols(files: Sequence[tuple[str, str]], name: str, limit: int) -> list[CodeSymbol]:
+    """The symbols named `name` in stored files ((path, JSON list of the file's symbols
+    without their path)), in the order `DocumentStore.find_symbols` promises."""
+    found = [
+        CodeSymbol(path, row[0], SymbolRole(row[1]), *row[2:])
+        for path, stored in files
+        for row in json.loads(stored)
+        if row[0] == name
+    ]
+    found.sort(key=lambda s: (s.role is not SymbolRole.DEFINITION, s.path, s.line))
+    return found[:limit]
 
 
 class DocumentStore(Protocol):
@@ -117,13 +152,22 @@ class DocumentStore(Protocol):
         ...
 
     async def replace_file(
-        self, workspace_id: str, state: FileState, contexts: Sequence[Context]
+        self,
+        workspace_id: str,
+        state: FileState,
+        contexts: Sequence[Context],
+        symbols: Sequence[CodeSymbol] | None = None,
     ) -> list[str]:
-        """Store `contexts` as the file's contexts; return the ids they replaced."""
+        """Store `contexts` as the file's contexts, and `symbols` (unless None: keep
+        them) as its part of the code graph; return the context ids replaced."""
         ...
 
     async def remove_file(self, workspace_id: str, path: str) -> list[str]:
-        """Forget the file and its contexts; return the removed context ids."""
+        """Forget the file, its contexts and its symbols; return the removed context ids."""
+        ...
+
+    async def find_symbols(self, workspace_id: str, name: str, limit: int) -> list[CodeSymbol]:
+        """Up to `limit` symbols named `name`: definitions first, then by path and line."""
         ...
 
     # interactions and feedback

@@ -23,6 +23,7 @@ from tests.conftest import CopilotServer
 AXON = str(Path(sys.executable).with_name("axon"))
 TOOLS = {
     "search_context",
+    "find_symbol",
     "build_context",
     "read_source",
     "remember",
@@ -57,8 +58,8 @@ async def stdio_session(copilot: CopilotServer) -> AsyncIterator[ClientSession]:
         yield session
 
 
-async def _call(session: ClientSession, name: str, **arguments: Any) -> dict[str, Any]:
-    result = await session.call_tool(name, arguments)
+async def _call(session: ClientSession, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await session.call_tool(tool, arguments)
     assert not result.is_error, result.content
     assert result.structured_content is not None
     return result.structured_content
@@ -92,6 +93,12 @@ async def _every_tool(session: ClientSession, copilot: CopilotServer) -> None:
     assert top["path"] == "billing/invoice.py" and top["startLine"] >= 1
     assert "compute_invoice_total" in top["snippet"]
     assert all(r["path"].startswith("billing/") for r in found["results"])
+
+    symbols = await _call(session, "find_symbol", name="compute_invoice_total", workspace="billing")
+    assert [(d["path"], d["line"], d["kind"]) for d in symbols["definitions"]] == [
+        ("billing/invoice.py", 4, "function")
+    ]
+    assert symbols["references"] == [] and symbols["truncated"] is False
 
     built = await _call(
         session, "build_context", prompt="How is tax rounded in invoices?", workspace="billing"
@@ -166,6 +173,8 @@ async def _refusals(session: ClientSession, copilot: CopilotServer) -> None:
         assert "did you mean 'billing'?" in text, text
     bad = await session.call_tool("search_context", {"query": "", "workspace": "billing"})
     assert bad.is_error
+    not_a_name = await session.call_tool("find_symbol", {"name": "a b", "workspace": "billing"})
+    assert "[INVALID_SYMBOL]" in _error_text(not_a_name)
     unknown = await session.call_tool("feedback", {"interactionId": "int_missing", "helpful": True})
     assert "[INTERACTION_NOT_FOUND]" in _error_text(unknown)
 

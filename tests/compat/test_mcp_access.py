@@ -76,6 +76,7 @@ async def test_a_restricted_key_sees_and_reaches_only_its_workspaces(
         # Every tool on another workspace answers exactly as on a missing one.
         calls: list[tuple[str, dict[str, Any]]] = [
             ("search_context", {"query": "compute_invoice_total"}),
+            ("find_symbol", {"name": "compute_invoice_total"}),
             ("build_context", {"prompt": "How is tax rounded?"}),
             ("read_source", {"path": "billing/invoice.py"}),
             ("remember", {"kind": "note", "text": "planted"}),

@@ -23,7 +23,7 @@ from axon.models import (
     content_hash,
     utcnow,
 )
-from axon.ports import ContextFilter, DocumentStore, FileState
+from axon.ports import CodeSymbol, ContextFilter, DocumentStore, FileState, SymbolRole
 from axon.stores.mongo import MongoDocumentStore
 from axon.stores.sqlite import MIGRATIONS, SQLiteDocumentStore, _apply
 
@@ -285,6 +285,41 @@ async def test_file_rows_stored_before_rules_versions_read_as_version_zero(
         finally:
             await migrated.close()
     assert states == {"a.py": FileState("a.py", "h", 1, 1, context_count=1, rules_version=0)}
+
+
+def sym(name: str, role: SymbolRole, line: int, path: str = "a.py", **kw: str) -> CodeSymbol:
+    return CodeSymbol(
+        path,
+        name,
+        role,
+        "call" if role is SymbolRole.REFERENCE else "function",
+        line,
+        kw.get("scope"),
+        kw.get("target"),
+    )
+
+
+async def test_code_graph_symbols_are_replaced_with_their_file(store: DocumentStore) -> None:
+    d, r = SymbolRole.DEFINITION, SymbolRole.REFERENCE
+    a = [sym("run", r, 9, target="app.run"), sym("run", d, 2, scope="App.run"), sym("x", d, 1)]
+    await store.replace_file("ws", FileState("a.py", "h", 1, 1), [], a)
+    await store.replace_file("ws", FileState("b.py", "h", 1, 1), [], [sym("run", r, 3, "b.py")])
+    await store.replace_file("other", FileState("a.py", "h", 1, 1), [], [sym("run", d, 5)])
+    # Definitions first, then by path and line; only that workspace and name.
+    assert await store.find_symbols("ws", "run", 10) == [a[1], a[0], sym("run", r, 3, "b.py")]
+    assert await store.find_symbols("ws", "run", 2) == [a[1], a[0]]
+    assert await store.find_symbols("ws", "nothing", 10) == []
+    # None keeps the file's symbols (same bytes, new mtime); a list replaces them.
+    await store.replace_file("ws", FileState("a.py", "h", 1, 2), [])
+    assert len(await store.find_symbols("ws", "run", 10)) == 3
+    await store.replace_file("ws", FileState("a.py", "h2", 1, 3), [], [sym("run", r, 4)])
+    assert [s.line for s in await store.find_symbols("ws", "run", 10)] == [4, 3]
+    await store.remove_file("ws", "b.py")
+    assert [s.path for s in await store.find_symbols("ws", "run", 10)] == ["a.py"]
+    await store.create_workspace(Workspace(id="other", name="other", type=WorkspaceType.CODING))
+    assert await store.delete_workspace("other")
+    assert await store.find_symbols("other", "run", 10) == []
+    assert len(await store.find_symbols("ws", "run", 10)) == 1
 
 
 async def test_remove_file(store: DocumentStore) -> None:

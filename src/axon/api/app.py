@@ -32,6 +32,7 @@ from axon.api.routers import (
     prompts,
     quality_gate,
     search,
+    symbols,
     usage,
     workspaces,
 )
@@ -53,6 +54,7 @@ ROUTERS = (
     anthropic_compat.router,
     health.router,
     workspaces.router,
+    symbols.router,
     search.router,  # before contexts: POST /contexts/search is not a context id
     contexts.router,
     jobs.router,

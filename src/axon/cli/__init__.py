@@ -16,6 +16,7 @@ from axon.cli import (  # noqa: F401
     maintenance,
     mcp,
     memory,
+    refs,
     search,
     serve,
     worker,

@@ -1,17 +1,21 @@
-"""Pick the chunker for a file and turn its chunks into Contexts with stable ids."""
+"""Pick the chunker for a file (and its code-graph extractor), and turn its chunks into
+Contexts with stable ids."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from axon.indexing.chunks import MAX_CHUNK_CHARS, Chunk, window_chunks
 from axon.indexing.languages import PROSE, Family, family_of
 from axon.indexing.markdown import chunk_markdown
-from axon.indexing.python_chunks import chunk_python
+from axon.indexing.python_chunks import chunk_python, parse_python
+from axon.indexing.python_graph import python_symbols
 from axon.indexing.roles import role_of
-from axon.indexing.treesitter_chunks import chunk_tree_sitter
+from axon.indexing.treesitter_chunks import chunk_tree_sitter, parse_tree_sitter
+from axon.indexing.treesitter_graph import treesitter_symbols
 from axon.models import (
     Context,
     ContextType,
@@ -22,37 +26,67 @@ from axon.models import (
     content_hash,
     utcnow,
 )
+from axon.ports import CodeSymbol, SymbolRole
 
 # Version of what the chunkers make of a file. Bump it whenever a chunker's output can
 # change for the same bytes (new context kinds, other boundaries, other metadata):
 # files chunked under an older version are re-chunked by the next plain run, which
 # otherwise skips them on their unchanged size and mtime.
 # 1: module-level code contexts (module_code.py) and roles.
-CHUNKING_RULES = 1
+# 2: the code graph (python_graph.py, treesitter_graph.py) extracted with the chunks.
+CHUNKING_RULES = 2
+MAX_FILE_SYMBOLS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    chunks: list[Chunk]
+    symbols: list[CodeSymbol]  # the file's part of the code graph (code files only)
 
 
 def chunk_file(
     path: str, text: str, language: str | None, workspace_type: WorkspaceType
 ) -> list[Chunk]:
+    return parse_file(path, text, language, workspace_type).chunks
+
+
+def parse_file(
+    path: str, text: str, language: str | None, workspace_type: WorkspaceType
+) -> ParsedFile:
+    """The file's chunks and, for code, its definitions and references (one parse)."""
     if not text.strip():
-        return []
+        return ParsedFile([], [])
     family = family_of(language)
     if family is Family.PYTHON:
-        chunks = chunk_python(path, text)
-        if chunks is not None:
-            return chunks
-        # Unparseable Python (py2, templates, syntax errors) is still worth finding as text.
-        return window_chunks(text, ContextType.FILE, metadata={"parseError": True})
+        tree = parse_python(path, text)
+        if tree is None:  # still worth finding as text
+            return ParsedFile(
+                window_chunks(text, ContextType.FILE, metadata={"parseError": True}), []
+            )
+        return ParsedFile(chunk_python(path, text, tree), _bounded(python_symbols(path, tree)))
     if family is Family.TREE_SITTER and language is not None:
-        return chunk_tree_sitter(path, text, language)
+        parsed = parse_tree_sitter(text, language)
+        chunks = chunk_tree_sitter(path, text, language, parsed)
+        return ParsedFile(chunks, _bounded(treesitter_symbols(path, language, parsed[1].root_node)))
     if family is Family.MARKDOWN:
-        return chunk_markdown(path, text, note=workspace_type is WorkspaceType.PKM)
+        return ParsedFile(chunk_markdown(path, text, note=workspace_type is WorkspaceType.PKM), [])
     if family is Family.CONFIG and len(text) <= MAX_CHUNK_CHARS:
-        return [
-            Chunk(ContextType.FILE, text, 1, text.count("\n") + 1, symbol_kind="config", title=path)
-        ]
+        chunk = Chunk(
+            ContextType.FILE, text, 1, text.count("\n") + 1, symbol_kind="config", title=path
+        )
+        return ParsedFile([chunk], [])
     kind = ContextType.DOCUMENTATION if language in PROSE else ContextType.FILE
-    return window_chunks(text, kind, title=path)
+    return ParsedFile(window_chunks(text, kind, title=path), [])
+
+
+def _bounded(symbols: list[CodeSymbol]) -> list[CodeSymbol]:
+    """Each symbol once, at most MAX_FILE_SYMBOLS of them (definitions first): a
+    generated file of a million calls must not become a million rows."""
+    unique = list(dict.fromkeys(symbols))
+    if len(unique) <= MAX_FILE_SYMBOLS:
+        return unique
+    unique.sort(key=lambda s: s.role is not SymbolRole.DEFINITION)
+    return unique[:MAX_FILE_SYMBOLS]
 
 
 def context_id(workspace_id: str, path: str, chunk: Chunk, ordinal: int) -> str:

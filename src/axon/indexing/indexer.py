@@ -28,7 +28,7 @@ from pathlib import Path
 
 from axon.errors import InvalidInput
 from axon.indexing.backlinks import MARKDOWN_SUFFIXES, update_backlinks
-from axon.indexing.chunking import CHUNKING_RULES, chunk_file, to_contexts
+from axon.indexing.chunking import CHUNKING_RULES, parse_file, to_contexts
 from axon.indexing.chunks import Chunk, window_chunks
 from axon.indexing.facts import FACTS_PATH, is_fact_source, project_facts
 from axon.indexing.ignore import VIRTUAL_DIR
@@ -36,7 +36,7 @@ from axon.indexing.languages import detect_language
 from axon.indexing.report import IndexReport
 from axon.indexing.scanner import DEFAULT_MAX_FILE_BYTES, ScannedFile, load, scan
 from axon.models import Context, ContextType, Tier, Workspace, WorkspaceType, content_hash, utcnow
-from axon.ports import ContextFilter, DocumentStore, FileState, SearchIndex
+from axon.ports import CodeSymbol, ContextFilter, DocumentStore, FileState, SearchIndex
 from axon.tokens import count_tokens_many
 
 log = logging.getLogger("axon.indexing")
@@ -56,6 +56,7 @@ class _Prepared:
     mtime_ns: int = 0
     lines: int = 0
     contexts: list[Context] | None = None  # None: same content as stored
+    symbols: list[CodeSymbol] | None = None  # its code graph; None: same content as stored
     error: str | None = None
 
 
@@ -71,9 +72,11 @@ class Indexer:
     report: IndexReport = field(init=False)
     _to_index: list[Context] = field(default_factory=list)
     _to_remove: list[str] = field(default_factory=list)
-    # Store writes that wait for the batch's index writes: (file state, its contexts),
-    # and the paths whose file is gone.
-    _to_store: list[tuple[FileState, list[Context]]] = field(default_factory=list)
+    # Store writes that wait for the batch's index writes: (file state, its contexts, its
+    # symbols or None to keep them), and the paths whose file is gone.
+    _to_store: list[tuple[FileState, list[Context], list[CodeSymbol] | None]] = field(
+        default_factory=list
+    )
     _to_unstore: list[str] = field(default_factory=list)
     _lines: dict[str, int] = field(default_factory=dict)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -204,13 +207,13 @@ class Indexer:
         old = await self._old_contexts(path) if state is not None else {}
         if item.contexts is None:
             # Same bytes, new mtime: remember the mtime, keep every context as it is.
-            self._to_store.append((new_state, list(old.values())))
+            self._to_store.append((new_state, list(old.values()), None))
             self.report.unchanged += 1
             return False
         merged, fresh = merge_contexts(item.contexts, old)
         kept = {c.id for c in merged}
         gone = [cid for cid in old if cid not in kept]
-        self._to_store.append((new_state, merged))
+        self._to_store.append((new_state, merged, item.symbols))
         self._to_index += fresh
         self._to_remove += gone
         self.report.indexed += 1
@@ -242,9 +245,9 @@ class Indexer:
         ws = self.workspace.id
         late: list[str] = []  # ids the store had that the index was not told about
         writes, self._to_store = self._to_store, []
-        for state, contexts in writes:
+        for state, contexts, symbols in writes:
             kept = {c.id for c in contexts}
-            replaced = await self.store.replace_file(ws, state, contexts)
+            replaced = await self.store.replace_file(ws, state, contexts, symbols)
             late += [cid for cid in replaced if cid not in kept]
         paths, self._to_unstore = self._to_unstore, []
         for path in paths:
@@ -284,7 +287,9 @@ class Indexer:
         self.report.contexts_removed += len(gone)
         self._to_index += fresh
         self._to_remove += gone
-        self._to_store.append((FileState(path, digest, 0, 0, rules_version=CHUNKING_RULES), merged))
+        self._to_store.append(
+            (FileState(path, digest, 0, 0, rules_version=CHUNKING_RULES), merged, None)
+        )
         await self._flush()
 
 
@@ -382,9 +387,11 @@ def _prepare_file(
         return item, None  # same content as stored: no re-chunking
     language = detect_language(file.path)
     try:
-        chunks = chunk_file(file.path, loaded.text, language, workspace_type)
+        parsed = parse_file(file.path, loaded.text, language, workspace_type)
+        chunks, item.symbols = parsed.chunks, parsed.symbols
     except Exception as exc:  # a chunker bug must not lose the file: index it as text
         log.warning("chunking %s failed: %s", file.path, exc)
         item.error = f"{file.path}: chunking failed ({type(exc).__name__}: {exc})"
         chunks = window_chunks(loaded.text, ContextType.FILE, metadata={"parseError": True})
+        item.symbols = []
     return item, (language, chunks)

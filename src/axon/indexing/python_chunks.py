@@ -135,12 +135,16 @@ def _summary(tree: ast.Module, lines: list[str], summary: FileSummary) -> None:
             summary.names.append(node.target.id)
 
 
-def chunk_python(path: str, text: str) -> list[Chunk] | None:
-    """Symbol chunks plus a file summary; None when the file does not parse."""
+def parse_python(path: str, text: str) -> ast.Module | None:
+    """The file's tree; None when it does not parse (py2, templates, syntax errors)."""
     try:
-        tree = ast.parse(text, filename=path)
+        return ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def chunk_python(path: str, text: str, tree: ast.Module) -> list[Chunk]:
+    """Symbol chunks plus a file summary."""
     lines = text.splitlines(keepends=True)
     walk = _Walk(lines)
     walk.visit(tree.body, None)

@@ -134,7 +134,7 @@ _local = threading.local()
 
 
 @cache
-def _language(name: str) -> tree_sitter.Language:
+def tree_sitter_language(name: str) -> tree_sitter.Language:
     return tree_sitter.Language(SPECS[name].grammar())
 
 
@@ -142,24 +142,24 @@ def _parser(name: str) -> tree_sitter.Parser:
     # Parsers are not thread-safe; index jobs may chunk on several threads.
     parsers: dict[str, tree_sitter.Parser] = _local.__dict__.setdefault("parsers", {})
     if name not in parsers:
-        parsers[name] = tree_sitter.Parser(_language(name))
+        parsers[name] = tree_sitter.Parser(tree_sitter_language(name))
     return parsers[name]
 
 
-def _text(node: tree_sitter.Node | None) -> str:
+def node_text(node: tree_sitter.Node | None) -> str:
     if node is None or node.text is None:
         return ""
     return node.text.decode("utf-8", "replace")
 
 
-def _go_receiver(node: tree_sitter.Node) -> str:
+def go_receiver(node: tree_sitter.Node) -> str:
     receiver = node.child_by_field_name("receiver")
     for param in receiver.named_children if receiver else []:
         kind = param.child_by_field_name("type")
         while kind is not None and kind.type in {"pointer_type", "generic_type"}:
             kind = kind.named_children[0] if kind.named_children else None
         if kind is not None:
-            return _text(kind)
+            return node_text(kind)
     return ""
 
 
@@ -174,12 +174,12 @@ class _Walk:
     def name_of(self, node: tree_sitter.Node) -> str:
         if node.type == "impl_item":
             trait, target = node.child_by_field_name("trait"), node.child_by_field_name("type")
-            return f"{_text(trait)} for {_text(target)}" if trait else _text(target)
+            return f"{node_text(trait)} for {node_text(target)}" if trait else node_text(target)
         if node.type == "method_declaration" and self.language == "go":
-            receiver = _go_receiver(node)
-            name = _text(node.child_by_field_name("name"))
+            receiver = go_receiver(node)
+            name = node_text(node.child_by_field_name("name"))
             return f"{receiver}.{name}" if receiver else name
-        return _text(node.child_by_field_name("name"))
+        return node_text(node.child_by_field_name("name"))
 
     def kind_of(self, node: tree_sitter.Node, scope: str | None) -> str:
         kind = self.spec.definitions[node.type]
@@ -267,7 +267,7 @@ class _Walk:
             target = node.child_by_field_name("type") if node.type == "impl_item" else None
             member_scope = full
             if target is not None:
-                member_scope = f"{scope}.{_text(target)}" if scope else _text(target)
+                member_scope = f"{scope}.{node_text(target)}" if scope else node_text(target)
             self.visit(self.members(node), member_scope)
 
     def add_bound_functions(self, node: tree_sitter.Node, scope: str | None) -> None:
@@ -278,7 +278,7 @@ class _Walk:
                 continue
             if value.type in _FUNCTION_VALUES or value.type == "class":
                 kind = "class" if value.type == "class" else "function"
-                name = _text(declarator.child_by_field_name("name"))
+                name = node_text(declarator.child_by_field_name("name"))
                 start, end, first = self.extent(node)
                 text = self.source[start:end].decode("utf-8", "replace")
                 full = f"{scope}.{name}" if scope else name
@@ -293,7 +293,7 @@ _BINDINGS = frozenset(
 )
 
 
-def _bound_names(node: tree_sitter.Node) -> tuple[str, ...]:
+def bound_names(node: tree_sitter.Node) -> tuple[str, ...]:
     """Names a top-level declaration binds (`const X = ...`, Go `const`/`var` specs,
     Rust `const`/`static`), looked for a few levels down (export, groups)."""
     names: list[str] = []
@@ -302,7 +302,7 @@ def _bound_names(node: tree_sitter.Node) -> tuple[str, ...]:
         below: list[tree_sitter.Node] = []
         for item in level:
             if item.type in _BINDINGS:
-                name = _text(item.child_by_field_name("name"))
+                name = node_text(item.child_by_field_name("name"))
                 if name:
                     names.append(name)
             else:
@@ -318,7 +318,7 @@ def _statements(root: tree_sitter.Node, spec: LangSpec) -> list[Statement]:
             continue  # `//` lines right above a group join it (module_chunks)
         summary_only = child.type in spec.imports or child.type == spec.package
         start, end = child.start_point.row + 1, child.end_point.row + 1
-        found.append(Statement(start, end, summary_only, _bound_names(child)))
+        found.append(Statement(start, end, summary_only, bound_names(child)))
     return found
 
 
@@ -327,14 +327,21 @@ def _leading_doc(root: tree_sitter.Node) -> str | None:
     for child in root.named_children:
         if child.type not in _COMMENTS:
             break
-        comments.append(_text(child))
+        comments.append(node_text(child))
     return "\n".join(comments) or None
 
 
-def chunk_tree_sitter(path: str, text: str, language: str) -> list[Chunk]:
-    spec = SPECS[language]
+def parse_tree_sitter(text: str, language: str) -> tuple[bytes, tree_sitter.Tree]:
+    """(the source bytes, their tree) of a file in one of SPECS' languages."""
     source = text.encode("utf-8", "surrogatepass")
-    tree = _parser(language).parse(source)
+    return source, _parser(language).parse(source)
+
+
+def chunk_tree_sitter(
+    path: str, text: str, language: str, parsed: tuple[bytes, tree_sitter.Tree]
+) -> list[Chunk]:
+    spec = SPECS[language]
+    source, tree = parsed
     root = tree.root_node
     walk = _Walk(language, spec, source)
     walk.visit(root.named_children, None)
@@ -343,9 +350,9 @@ def chunk_tree_sitter(path: str, text: str, language: str) -> list[Chunk]:
     summary.names = walk.names
     for child in root.named_children:
         if child.type in spec.imports:
-            summary.imports.append(" ".join(_text(child).split())[:200])
+            summary.imports.append(" ".join(node_text(child).split())[:200])
         elif spec.package is not None and child.type == spec.package:
-            summary.package = " ".join(_text(child).split()).rstrip(";")
+            summary.package = " ".join(node_text(child).split()).rstrip(";")
     lines = text.splitlines(keepends=True)
     covered = [(c.start_line, c.end_line) for c in walk.chunks]
     module = module_chunks(lines, covered, _statements(root, spec), comment="//")

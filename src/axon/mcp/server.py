@@ -40,6 +40,13 @@ from axon.pipeline.types import Source, TaskType
 from axon.ports import ContextFilter, SearchRequest
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
 from axon.retrieval import MAX_LIMIT, MAX_QUERY_CHARS
+from axon.retrieval.symbols import (
+    MAX_NAME_CHARS,
+    SymbolsResponse,
+    invalid_symbol,
+    is_symbol_name,
+    look_up_symbol,
+)
 from axon.security.keys import allows
 from axon.security.principal import (
     FULL_ACCESS,
@@ -334,6 +341,25 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
             for rank, hit in enumerate(hits, 1)
         ]
         return SearchResults(results=results, count=len(results))
+
+    @server.tool(
+        description="Where a name is defined and used across the workspace's files (the "
+        "code graph built at indexing: definitions, imports, calls, inheritance, resolved "
+        "attribute accesses), each with path and line. A dotted name (Flask.run) narrows "
+        "to that owner."
+    )
+    @_tool_errors
+    async def find_symbol(
+        ctx: Context,
+        name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)],
+        workspace: WorkspaceArg,
+    ) -> SymbolsResponse:
+        principal = _require(ctx, ApiScope.READ)
+        svc = services()
+        found = await _workspace(svc, principal, workspace)
+        if not is_symbol_name(name):
+            raise invalid_symbol(name)
+        return await look_up_symbol(svc.store, found, name)
 
     @server.tool(
         description="Give me what I need to answer this: retrieves and budgets the "

@@ -40,7 +40,7 @@ from axon.models import (
     Workspace,
     utcnow,
 )
-from axon.ports import ContextFilter, FileState
+from axon.ports import CodeSymbol, ContextFilter, FileState, first_symbols
 from axon.stores.mongo_pool_events import MongoPoolMetrics
 from axon.stores.pagination import decode_cursor, encode_cursor
 
@@ -65,6 +65,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     # conversation memory has the field.
     ("contexts", [("metadata.conversationId", ASCENDING)], {"sparse": True}),
     ("files", [("workspaceId", ASCENDING), ("path", ASCENDING)], {"unique": True}),
+    ("symbols", [("workspaceId", ASCENDING), ("names", ASCENDING)], {}),
     ("interactions", [("workspaceId", ASCENDING), ("_id", ASCENDING)], {}),
     ("interactions", [("timestamp", ASCENDING)], {}),
     ("feedback", [("interactionId", ASCENDING)], {}),
@@ -294,6 +295,7 @@ class MongoDocumentStore:
         async def delete(session: AsyncClientSession) -> bool:
             await self._col("contexts").delete_many({"workspaceId": workspace_id}, session=session)
             await self._col("files").delete_many({"workspaceId": workspace_id}, session=session)
+            await self._col("symbols").delete_many({"workspaceId": workspace_id}, session=session)
             result = await self._col("workspaces").delete_one(
                 {"_id": workspace_id}, session=session
             )
@@ -451,7 +453,11 @@ class MongoDocumentStore:
         return sorted(ids)
 
     async def replace_file(
-        self, workspace_id: str, state: FileState, contexts: Sequence[Context]
+        self,
+        workspace_id: str,
+        state: FileState,
+        contexts: Sequence[Context],
+        symbols: Sequence[CodeSymbol] | None = None,
     ) -> list[str]:
         file_doc = {
             "_id": _file_key(workspace_id, state.path),
@@ -474,6 +480,8 @@ class MongoDocumentStore:
             await self._col("files").replace_one(
                 {"_id": file_doc["_id"]}, file_doc, upsert=True, session=session
             )
+            if symbols is not None:
+                await self._replace_symbols(workspace_id, state.path, symbols, session)
             return old
 
         return await self._transaction(replace)
@@ -486,9 +494,38 @@ class MongoDocumentStore:
             await self._col("files").delete_one(
                 {"_id": _file_key(workspace_id, path)}, session=session
             )
+            await self._replace_symbols(workspace_id, path, (), session)
             return old
 
         return await self._transaction(remove)
+
+    async def _replace_symbols(
+        self,
+        workspace_id: str,
+        path: str,
+        symbols: Sequence[CodeSymbol],
+        session: AsyncClientSession,
+    ) -> None:
+        """One document per file: its symbols (as the SQLite store's JSON rows) and the
+        names they hold, which the look-up's multikey index covers."""
+        key = {"_id": _file_key(workspace_id, path)}
+        if not symbols:
+            await self._col("symbols").delete_one(key, session=session)
+            return
+        doc = {
+            "workspaceId": workspace_id,
+            "path": path,
+            "names": sorted({s.name for s in symbols}),
+            "symbols": json.dumps([s[1:] for s in symbols], separators=(",", ":")),
+        }
+        await self._col("symbols").replace_one(key, doc, upsert=True, session=session)
+
+    async def find_symbols(self, workspace_id: str, name: str, limit: int) -> list[CodeSymbol]:
+        found = self._col("symbols").find(
+            {"workspaceId": workspace_id, "names": name}, projection={"path": 1, "symbols": 1}
+        )
+        files = [(d["path"], d["symbols"]) async for d in found]
+        return first_symbols(files, name, limit)
 
     # -- interactions and feedback ---------------------------------------------
     async def add_interaction(self, interaction: Interaction) -> None:

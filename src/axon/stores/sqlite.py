@@ -32,7 +32,7 @@ from axon.models import (
     format_utc,
     utcnow,
 )
-from axon.ports import ContextFilter, FileState
+from axon.ports import CodeSymbol, ContextFilter, FileState, first_symbols
 from axon.stores.pagination import decode_cursor, encode_cursor
 from axon.stores.sqlite_thread import SQLiteThread, in_transaction
 
@@ -164,6 +164,19 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE INDEX IF NOT EXISTS contexts_conversation
         ON contexts (json_extract(doc, '$.metadata.conversationId'));
+    """,
+    # The code graph: each file's definitions and references as one JSON list, replaced
+    # with the file, beside the names they hold ('\n'-separated, '\n' around): a look-up
+    # scans the workspace's names with instr() rather than keep a name index, whose
+    # scattered pages every file's write would touch.
+    """
+    CREATE TABLE symbol_files (
+        workspace_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        names TEXT NOT NULL,
+        symbols TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, path)
+    );
     """,
 ]
 
@@ -315,6 +328,7 @@ class SQLiteDocumentStore:
         def delete(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM contexts WHERE workspace_id = ?", (workspace_id,))
             conn.execute("DELETE FROM files WHERE workspace_id = ?", (workspace_id,))
+            conn.execute("DELETE FROM symbol_files WHERE workspace_id = ?", (workspace_id,))
             cur = conn.execute("DELETE FROM workspaces WHERE id = ?", (workspace_id,))
             return cur.rowcount > 0
 
@@ -521,9 +535,15 @@ class SQLiteDocumentStore:
         return [r[0] for r in rows]
 
     async def replace_file(
-        self, workspace_id: str, state: FileState, contexts: Sequence[Context]
+        self,
+        workspace_id: str,
+        state: FileState,
+        contexts: Sequence[Context],
+        symbols: Sequence[CodeSymbol] | None = None,
     ) -> list[str]:
         def replace(conn: sqlite3.Connection) -> list[str]:
+            if symbols is not None:
+                self._replace_symbols(conn, workspace_id, state.path, symbols)
             old = self._file_context_ids(conn, workspace_id, state.path)
             new_ids = {ctx.id for ctx in contexts}
             stale = [cid for cid in old if cid not in new_ids]
@@ -564,9 +584,36 @@ class SQLiteDocumentStore:
             conn.execute(
                 "DELETE FROM files WHERE workspace_id = ? AND path = ?", (workspace_id, path)
             )
+            self._replace_symbols(conn, workspace_id, path, ())
             return old
 
         return await self._write(remove)
+
+    @staticmethod
+    def _replace_symbols(
+        conn: sqlite3.Connection, workspace_id: str, path: str, symbols: Sequence[CodeSymbol]
+    ) -> None:
+        key = (workspace_id, path)
+        conn.execute("DELETE FROM symbol_files WHERE workspace_id = ? AND path = ?", key)
+        if symbols:
+            names = "\n".join(["", *sorted({s.name for s in symbols}), ""])
+            rows = json.dumps([s[1:] for s in symbols], separators=(",", ":"))  # path: the row's
+            conn.execute(
+                "INSERT INTO symbol_files (workspace_id, path, names, symbols) VALUES (?, ?, ?, ?)",
+                (*key, names, rows),
+            )
+
+    async def find_symbols(self, workspace_id: str, name: str, limit: int) -> list[CodeSymbol]:
+        if "\n" in name:
+            return []
+        files = await self._run(
+            lambda c: c.execute(
+                "SELECT path, symbols FROM symbol_files "
+                "WHERE workspace_id = ? AND instr(names, ?) > 0",
+                (workspace_id, f"\n{name}\n"),
+            ).fetchall()
+        )
+        return first_symbols(files, name, limit)
 
     # -- interactions and feedback ---------------------------------------------
     async def add_interaction(self, interaction: Interaction) -> None:
