@@ -14,6 +14,7 @@ import pytest
 from axon.api.app import create_app
 from axon.config import Settings
 from axon.models import ApiScope, utcnow
+from axon.ports import ContextFilter
 from axon.security.keys import new_api_key
 from axon.services import Services, build_services
 from axon.ui.session import (
@@ -269,3 +270,96 @@ async def test_errors_on_pages_are_pages(open_app: tuple[httpx.AsyncClient, Serv
     assert (await http.get("/api/v1/workspaces/prj")).json()["error"]["code"] == (
         "WORKSPACE_NOT_FOUND"
     )
+
+
+async def test_the_prompt_form_answers_without_the_script(
+    open_app: tuple[httpx.AsyncClient, Services],
+) -> None:
+    http, _ = open_app
+    token = csrf_of((await http.get("/ui/prompt")).text)
+    answered = await http.post(
+        "/ui/prompt", data={"csrf": token, "prompt": "What does main return?", "workspace": "proj"}
+    )
+    assert answered.status_code == 200
+    assert "Context receipt" in answered.text and "context_only" in answered.text
+    assert "What does main return?" in answered.text  # in the injected prompt shown
+    for bad in (
+        {"prompt": ""},
+        {"prompt": "x", "budget": "12"},
+        {"prompt": "x", "workspace": "nope"},
+    ):
+        refused = await http.post("/ui/prompt", data={"csrf": token, "workspace": "proj", **bad})
+        assert refused.status_code in (404, 422), bad
+        assert refused.headers["content-type"].startswith("text/html")
+
+
+async def test_the_receipt_fragment_escapes_what_it_shows(
+    open_app: tuple[httpx.AsyncClient, Services],
+) -> None:
+    http, _ = open_app
+    token = csrf_of((await http.get("/ui/prompt")).text)
+    entry = {
+        "id": "ctx_x",
+        "kind": "code",
+        "origin": "retrieval",
+        "path": "<script>alert(1)</script>.py",
+        "status": "included",
+        "reason": "<b>fits</b>",
+        "tokens": 10,
+        "originalTokens": 10,
+    }
+    report = {
+        "model": "m",
+        "contextWindow": 1000,
+        "budget": 100,
+        "usedTokens": 10,
+        "entries": [entry],
+    }
+    fragment = await http.post(
+        "/ui/receipt", json={"report": report}, headers={"X-CSRF-Token": token}
+    )
+    assert fragment.status_code == 200
+    assert "<script>" not in fragment.text and "&lt;script&gt;" in fragment.text
+    assert "<b>" not in fragment.text
+    refused = await http.post("/ui/receipt", json={"report": report})
+    assert refused.status_code == 403
+
+
+async def test_memory_forms_check_their_input(open_app: tuple[httpx.AsyncClient, Services]) -> None:
+    http, services = open_app
+    token = csrf_of((await http.get("/ui/memory")).text)
+    base = {"csrf": token, "workspace": "proj", "type": "decision", "content": "Use cents."}
+    for bad in ({"confidence": "2"}, {"content": ""}, {"type": "file"}, {"workspace": "nope"}):
+        refused = await http.post("/ui/memory", data={**base, **bad})
+        assert refused.status_code in (403, 404, 422), bad
+        assert refused.headers["content-type"].startswith("text/html")
+    made = await http.post("/ui/memory", data={**base, "confidence": "0"})
+    assert made.status_code == 303
+    context_id = made.headers["location"].rsplit("/", 1)[1]
+    stored = await services.store.get_context(context_id)
+    assert stored is not None and stored.confidence == 0.0 and stored.type == "decision"
+    edited = await http.post(
+        f"/ui/memory/{context_id}", data={"csrf": token, "type": "pattern", "content": "Cents."}
+    )
+    assert edited.status_code == 303
+    stored = await services.store.get_context(context_id)
+    assert stored is not None and stored.type == "pattern" and stored.content == "Cents."
+    gone = await http.post(f"/ui/memory/{context_id}/delete", data={"csrf": token})
+    assert gone.status_code == 303 and await services.store.get_context(context_id) is None
+
+
+async def test_indexed_contexts_are_read_only_on_the_dashboard(
+    open_app: tuple[httpx.AsyncClient, Services],
+) -> None:
+    http, services = open_app
+    token = csrf_of((await http.get("/ui/workspaces/proj")).text)
+    started = await http.post("/ui/workspaces/proj/scan", data={"csrf": token})
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    assert await services.jobs.wait(job_id, within=60) is not None
+    page = await services.store.list_contexts(ContextFilter(workspace_id="proj", path="app.py"), 5)
+    indexed = page.items[0]
+    for path in (f"/ui/memory/{indexed.id}", f"/ui/memory/{indexed.id}/delete"):
+        refused = await http.post(path, data={"csrf": token, "content": "edited"})
+        assert refused.status_code == 403 and "CONTEXT_INDEXED" in refused.text
+    assert (await services.store.get_context(indexed.id)) == indexed
+    assert (await http.get(f"/ui/memory/{indexed.id}/edit")).status_code == 403

@@ -139,9 +139,9 @@ class HybridSearchIndex:
         return indexed, sorted(cid for cid, h in indexed.items() if vectors.get(cid) != h)
 
     async def embedding_status(self, workspace_id: str) -> EmbeddingStatus:
-        indexed, waiting = await self._waiting(workspace_id)
-        if self.embedder is None:
+        if self.embedder is None:  # lexical-only: no vector is ever waited for
             return EmbeddingStatus()
+        indexed, waiting = await self._waiting(workspace_id)
         return EmbeddingStatus(done=len(indexed) - len(waiting), pending=len(waiting))
 
     async def complete_embeddings(

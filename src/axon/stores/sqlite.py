@@ -178,6 +178,14 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         PRIMARY KEY (workspace_id, path)
     );
     """,
+    # A workspace's contexts a page at a time (the API's and the dashboard's listings),
+    # also of one type or path: in id order from an index, not sorted from the whole
+    # workspace (nor, for a path, found by walking the workspace in id order).
+    """
+    CREATE INDEX contexts_ws_id ON contexts (workspace_id, id);
+    CREATE INDEX contexts_ws_type_id ON contexts (workspace_id, type, id);
+    CREATE INDEX contexts_ws_path_id ON contexts (workspace_id, path, id);
+    """,
 ]
 
 

@@ -13,12 +13,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from axon.errors import AxonError
-from axon.ui import auth, jobs, overview, workspace
+from axon.ui import auth, gate, jobs, memory, overview, prompt, search, usage, workspace
 from axon.ui.guard import STATIC_PREFIX, is_ui_path
 from axon.ui.render import page
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (overview.router, auth.router, workspace.router, jobs.router)
+ROUTERS = (
+    overview.router,
+    auth.router,
+    workspace.router,
+    search.router,
+    prompt.router,
+    memory.router,
+    usage.router,
+    gate.router,
+    jobs.router,
+)
 
 
 class _Static(StaticFiles):

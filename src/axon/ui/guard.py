@@ -32,8 +32,9 @@ from axon.ui.session import (
 UI_PREFIX = "/ui"
 LOGIN_PATH = "/ui/login"
 STATIC_PREFIX = "/ui/static/"
-# Dashboard posts a read key may make: they change nothing stored.
-UI_READ_POSTS = ("/ui/logout",)
+# Dashboard posts a read key may make: they change nothing stored (a prompt is stored
+# in the history, as POST /api/v1/prompts/process, which a read key may call, does).
+UI_READ_POSTS = ("/ui/logout", "/ui/prompt", "/ui/receipt")
 # Scripts, styles and images from our own origin only: nothing inline, nothing fetched
 # from elsewhere, no form posting to another site, no framing.
 UI_CSP = (

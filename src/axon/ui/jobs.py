@@ -38,10 +38,12 @@ async def jobs_page(
 ) -> HTMLResponse:
     running: list[dict[str, Any]] = []
     for state in (JobState.RUNNING, JobState.QUEUED):
-        running += await _listed(services, principal, key, state)
+        running += await listed_jobs(services, principal, key, state)
     # Job ids are random, so the store's order says nothing of age: read a bounded
     # number of them and show the newest.
-    recent = [j for j in await _listed(services, principal, key, None) if j["state"] in FINISHED]
+    recent = [
+        j for j in await listed_jobs(services, principal, key, None) if j["state"] in FINISHED
+    ]
     recent.sort(key=lambda j: j["createdAt"], reverse=True)
     return page(
         request,
@@ -52,7 +54,7 @@ async def jobs_page(
     )
 
 
-async def _listed(
+async def listed_jobs(
     services: Services, principal: Principal, key: ApiKey | None, state: JobState | None
 ) -> list[dict[str, Any]]:
     """Up to SCANNED jobs in `state` (None: any) as GET /api/v1/jobs lists them."""

@@ -17,7 +17,15 @@ from axon.ui.session import CSRF_COOKIE, cookie_header, new_csrf_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CSRF_COOKIE_SECONDS = 7 * 24 * 3600
-NAV = (("/", "Overview"), ("/ui/jobs", "Jobs"))
+NAV = (
+    ("/", "Overview"),
+    ("/ui/search", "Search"),
+    ("/ui/prompt", "Prompt"),
+    ("/ui/memory", "Memory"),
+    ("/ui/usage", "Usage"),
+    ("/ui/gate", "Quality gate"),
+    ("/ui/jobs", "Jobs"),
+)
 
 
 def _when(value: Any) -> str:

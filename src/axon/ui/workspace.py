@@ -3,6 +3,7 @@ one context's page, and the re-index button."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -30,6 +31,8 @@ from axon.workspaces import children_of
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 50
+# What a person remembers about a project (the Memory page edits these).
+MEMORY_TYPES = (ContextType.DECISION, ContextType.PATTERN, ContextType.NOTE)
 FILES_PAGE = 100
 
 
@@ -38,14 +41,17 @@ def _blank_none(value: str | None) -> str | None:
     return value if value else None
 
 
-async def is_indexed(services: Services, context: Context) -> bool:
+def indexed_from(files: Container[str], context: Context) -> bool:
     """Whether the indexer wrote this context (a re-index would overwrite an edit): it
-    comes from an indexed file or from the indexer's own virtual paths (project facts)."""
+    comes from an indexed file (`files`: the workspace's indexed paths) or from the
+    indexer's own virtual paths (project facts, sub-project lists)."""
     if context.path is None:
         return False
-    if context.path.startswith(VIRTUAL_DIR + "/"):
-        return True
-    return context.path in await services.store.get_file_states(context.workspace_id)
+    return context.path.startswith(VIRTUAL_DIR + "/") or context.path in files
+
+
+async def is_indexed(services: Services, context: Context) -> bool:
+    return indexed_from(await services.store.get_file_states(context.workspace_id), context)
 
 
 @router.get("/workspaces/{workspace_id}")
@@ -78,7 +84,7 @@ async def workspace_page(
     return page(
         request,
         "workspace.html",
-        row=await workspace_row(services, workspace),
+        row=await workspace_row(services, workspace, counted=True),
         facts=facts.items,
         children=await _children(services, workspace),
         contexts=[c.dump() for c in listing.items],
@@ -129,7 +135,10 @@ async def context_page(
     context = await contexts_api.show(context_id, services, principal)
     first = context.start_line or 1
     lines = [(first + n, text) for n, text in enumerate(context.content.splitlines() or [""])]
-    editable = principal.can_access(context.workspace_id) and not await is_indexed(
-        services, context
+    indexed = await is_indexed(services, context)
+    editable = (
+        context.type in MEMORY_TYPES and principal.can_access(context.workspace_id) and not indexed
     )
-    return page(request, "context.html", context=context, lines=lines, editable=editable)
+    return page(
+        request, "context.html", context=context, lines=lines, indexed=indexed, editable=editable
+    )

@@ -19,6 +19,8 @@ from axon.api.responses import errors
 from axon.errors import Forbidden, NotFound
 from axon.models import ID_PATTERN, CamelModel, Job, JobState, UtcDatetime
 from axon.quality.service import JOB_KIND, GateRequest, job_params, resolve_target
+from axon.security.principal import Principal
+from axon.services import Services
 
 router = APIRouter(prefix="/api/v1/quality-gate", tags=["quality-gate"])
 
@@ -66,6 +68,17 @@ async def execute(
     Answers 202 with the run's id at once, or, with `wait: true`, the finished
     result (200) when it completes within AXON_GATE_WAIT_SECONDS.
     """
+    job = await submit_run(body, services, principal)
+    if body.wait:
+        job = await services.jobs.wait(job.id, within=services.settings.gate_wait_seconds) or job
+    done = job.state in _FINISHED
+    location = f"/api/v1/quality-gate/runs/{job.id}"
+    return JSONResponse(run_view(job), 200 if done else 202, headers={"Location": location})
+
+
+async def submit_run(body: GateRequest, services: Services, principal: Principal) -> Job:
+    """Queue a gate run of a workspace the caller may use (or, for an unrestricted
+    caller, of a folder); the API and the dashboard start runs here."""
     workspace_id = body.workspace_id
     if workspace_id is not None:
         workspace_id = (await require_workspace(services, principal, workspace_id)).id
@@ -80,12 +93,7 @@ async def execute(
         services.store, services.settings, workspace_id, body.workspace_path
     )
     workspace_id = target.workspace.id if target.workspace else None
-    job = await services.jobs.submit(JOB_KIND, job_params(body, target), workspace_id)
-    if body.wait:
-        job = await services.jobs.wait(job.id, within=services.settings.gate_wait_seconds) or job
-    done = job.state in _FINISHED
-    location = f"/api/v1/quality-gate/runs/{job.id}"
-    return JSONResponse(run_view(job), 200 if done else 202, headers={"Location": location})
+    return await services.jobs.submit(JOB_KIND, job_params(body, target), workspace_id)
 
 
 @router.get("/runs/{run_id}", response_model=GateRun, responses=errors(404))
