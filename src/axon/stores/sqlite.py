@@ -53,7 +53,8 @@ def _add_evidence(conn: sqlite3.Connection) -> None:
 
 
 # Versioned schema migrations; each entry runs once, in order, in a transaction: an SQL
-# script, or a function for data migrations the models compute.
+# script, or a function for data migrations the models compute. Those after the evidence
+# migration are written to run again harmlessly (IF NOT EXISTS): its test re-runs them.
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE TABLE workspaces (
@@ -170,7 +171,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # scans the workspace's names with instr() rather than keep a name index, whose
     # scattered pages every file's write would touch.
     """
-    CREATE TABLE symbol_files (
+    CREATE TABLE IF NOT EXISTS symbol_files (
         workspace_id TEXT NOT NULL,
         path TEXT NOT NULL,
         names TEXT NOT NULL,
@@ -182,9 +183,9 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # also of one type or path: in id order from an index, not sorted from the whole
     # workspace (nor, for a path, found by walking the workspace in id order).
     """
-    CREATE INDEX contexts_ws_id ON contexts (workspace_id, id);
-    CREATE INDEX contexts_ws_type_id ON contexts (workspace_id, type, id);
-    CREATE INDEX contexts_ws_path_id ON contexts (workspace_id, path, id);
+    CREATE INDEX IF NOT EXISTS contexts_ws_id ON contexts (workspace_id, id);
+    CREATE INDEX IF NOT EXISTS contexts_ws_type_id ON contexts (workspace_id, type, id);
+    CREATE INDEX IF NOT EXISTS contexts_ws_path_id ON contexts (workspace_id, path, id);
     """,
 ]
 
