@@ -13,7 +13,7 @@ import pytest
 
 from axon.api.app import create_app
 from axon.config import Settings
-from axon.models import ApiScope, utcnow
+from axon.models import ApiScope, StaleMark, utcnow
 from axon.ports import ContextFilter
 from axon.security.keys import new_api_key
 from axon.services import Services, build_services
@@ -363,3 +363,49 @@ async def test_indexed_contexts_are_read_only_on_the_dashboard(
         assert refused.status_code == 403 and "CONTEXT_INDEXED" in refused.text
     assert (await services.store.get_context(indexed.id)) == indexed
     assert (await http.get(f"/ui/memory/{indexed.id}/edit")).status_code == 403
+
+
+async def test_a_context_page_shows_its_evidence_validity_staleness_and_history(
+    open_app: tuple[httpx.AsyncClient, Services],
+) -> None:
+    http, services = open_app
+
+    async def remember(content: str, subject: str) -> str:
+        made = await http.post(
+            "/api/v1/contexts",
+            json={
+                "workspaceId": "proj",
+                "type": "decision",
+                "content": content,
+                "subject": subject,
+            },
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    old = await remember("Feature flags live in LaunchDarkly.", "feature flags")
+    # The same subject: the newer decision closes the older.
+    new = await remember("Feature flags live in our own <flags> table.", "feature flags")
+
+    old_page = (await http.get(f"/ui/contexts/{old}")).text
+    assert f'id="superseded-by">{new}</a>' in old_page
+    history = old_page[old_page.index('id="history"') :]
+    assert "<strong>this version</strong>" in history and f'href="/ui/contexts/{new}"' in history
+    assert "our own &lt;flags&gt; table" in history and ", current" in history
+    assert "evidence worth" in old_page
+
+    stored = await services.store.get_context(new)
+    assert stored is not None
+    await services.store.put_contexts(
+        [stored.model_copy(update={"stale": StaleMark(reason="linked code changed: app.py")})]
+    )
+    new_page = (await http.get(f"/ui/contexts/{new}")).text
+    assert 'id="stale">linked code changed: app.py' in new_page
+    assert 'id="superseded-by"' not in new_page
+
+    memory = (await http.get("/ui/memory?workspace=proj")).text
+    assert memory.count('<span class="muted">superseded</span>') == 1
+    assert memory.count(">stale</span>") == 1
+    # A context nothing replaced has no history section.
+    lone = await remember("Releases are tagged vX.Y.Z.", "releases")
+    assert 'id="history"' not in (await http.get(f"/ui/contexts/{lone}")).text

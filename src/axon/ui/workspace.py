@@ -139,6 +139,14 @@ async def context_page(
     editable = (
         context.type in MEMORY_TYPES and principal.can_access(context.workspace_id) and not indexed
     )
+    chain = (await contexts_api.history(context_id, services, principal)).items
     return page(
-        request, "context.html", context=context, lines=lines, indexed=indexed, editable=editable
+        request,
+        "context.html",
+        context=context,
+        lines=lines,
+        indexed=indexed,
+        editable=editable,
+        # The supersede chain, oldest first; a context nothing replaced has no history.
+        history=chain if len(chain) > 1 else [],
     )
