@@ -49,8 +49,8 @@ async def run(args: argparse.Namespace) -> str:
     from axon.embeddings.pieces import QUERY_PIECES, query_embedding_text
     from axon.models import Workspace, WorkspaceType
     from axon.ports import SearchRequest, VectorItem
-    from axon.retrieval import HybridRetriever, RankingWeights, build_search, partition_of
-    from axon.services import build_services
+    from axon.retrieval import HybridRetriever, RankingWeights, partition_of
+    from axon.services import build_search, build_services
 
     settings = load_settings()
     services = await build_services(settings)

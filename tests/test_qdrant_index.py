@@ -15,11 +15,11 @@ import axon
 from axon.models import Context, ContextType, Tier, content_hash
 from axon.ports import IndexFilter, LexicalDoc, VectorItem
 from axon.retrieval import ranking
-from axon.retrieval._db import SearchDB
-from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.query import query_terms
 from axon.retrieval.search_index import lexical_terms
-from axon.retrieval.vectors import NumpyVectorIndex
+from axon.stores.embedded_search.db import SearchDB
+from axon.stores.embedded_search.lexical import NumpyLexicalIndex
+from axon.stores.embedded_search.vectors import NumpyVectorIndex
 from axon.stores.qdrant import (
     AVG_DOC_TERMS,
     QdrantCollection,

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from threadpoolctl import threadpool_limits
+
 from axon.config import Settings
 from axon.embeddings import NoneEmbedder, build_embedder
 from axon.errors import AxonError
@@ -37,8 +39,17 @@ from axon.ports import (
     SearchIndex,
     VectorIndex,
 )
+from axon.retrieval.context_cache import ContextCache
+from axon.retrieval.query_cache import CachedQueryEmbedder, CachedRetriever
+from axon.retrieval.ranking import RankingWeights
+from axon.retrieval.retriever import HybridRetriever
+from axon.retrieval.search_index import HybridSearchIndex
 from axon.security.keys import KeyVerifier
 from axon.security.ratelimit import InProcessRateLimiter
+from axon.stores.embedded_search.db import SearchDB
+from axon.stores.embedded_search.embedding_cache import CachedEmbedder
+from axon.stores.embedded_search.lexical import NumpyLexicalIndex
+from axon.stores.embedded_search.vectors import NumpyVectorIndex
 from axon.stores.memory_cache import MemoryCache
 
 if TYPE_CHECKING:
@@ -121,7 +132,7 @@ class Services:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     jobs: JobQueue = field(init=False)
     keys: KeyVerifier = field(init=False)
-    # Set by build_services (axon.retrieval.build_search): they need the opened store.
+    # Set by build_services (build_search): they need the opened store.
     search_index: SearchIndex = field(init=False)
     retriever: Retriever = field(init=False)
     pipeline: Pipeline = field(init=False)
@@ -152,10 +163,60 @@ class Services:
             await closer()
 
 
+@dataclass
+class SearchComponents:
+    db: SearchDB
+    index: HybridSearchIndex
+    retriever: HybridRetriever
+    # What callers search through: the retriever behind the shared result cache when
+    # that is on (embedded indexes only: see query_cache), else the retriever itself.
+    search: Retriever
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def build_search(
+    settings: Settings,
+    store: DocumentStore,
+    embedder: Embedder | None,
+    indexes: tuple[LexicalIndex, VectorIndex] | None = None,
+    cache: Cache | None = None,
+) -> SearchComponents:
+    """Wire search: the embedded adapters (numpy BM25 and numpy vectors over one SQLite
+    file, `search.db`) unless `indexes` replaces them (e.g. Qdrant's); `search.db`
+    always keeps the embedding cache. `cache` (Redis or in-process) holds query
+    embeddings and search results."""
+    # Searches are single matrix-vector products and small matrices: OpenBLAS's own
+    # threads make them slower (waking them costs more than the work, worst on busy
+    # cores), and concurrent requests already use the cores. One thread per call.
+    threadpool_limits(1, user_api="blas")
+    db = SearchDB(settings.data_dir / "search.db")
+    await db.open()
+    lexical, vectors = indexes or (
+        NumpyLexicalIndex(db, settings.data_dir / "lexical"),
+        NumpyVectorIndex(db, settings.data_dir / "vectors"),
+    )
+    cached = CachedEmbedder(embedder, db) if embedder is not None else None
+    index = HybridSearchIndex(store, lexical, vectors, cached)
+    contexts = ContextCache(store, settings.context_cache_seconds, settings.context_cache_size)
+    if isinstance(lexical, NumpyLexicalIndex):
+        lexical.listen(contexts.changed)
+    query_embedder = embedder
+    if cache is not None and embedder is not None and settings.cache_ttl_embeddings > 0:
+        query_embedder = CachedQueryEmbedder(embedder, cache, settings.cache_ttl_embeddings)
+    retriever = HybridRetriever(
+        store, lexical, vectors, query_embedder, RankingWeights.from_settings(settings), contexts
+    )
+    search: Retriever = retriever
+    if cache is not None and indexes is None and settings.cache_ttl_query_results > 0:
+        search = CachedRetriever(retriever, cache, db, contexts, settings.cache_ttl_query_results)
+    return SearchComponents(db, index, retriever, search)
+
+
 async def build_services(settings: Settings) -> Services:
     """Create and open every adapter that `settings` selects."""
     from axon.llm.factory import build_llm
-    from axon.retrieval import build_search
     from axon.stores.sqlite import SQLiteDocumentStore
 
     require_drivers(settings)

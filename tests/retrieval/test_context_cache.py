@@ -12,12 +12,12 @@ import pytest
 from axon.config import Settings
 from axon.models import utcnow
 from axon.ports import SearchRequest
-from axon.retrieval._db import GENERATION_TTL_SECONDS, SearchDB
 from axon.retrieval.context_cache import ContextCache
-from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.retriever import HybridRetriever
 from axon.retrieval.search_index import lexical_docs
 from axon.services import Services, build_services
+from axon.stores.embedded_search.db import GENERATION_TTL_SECONDS, SearchDB
+from axon.stores.embedded_search.lexical import NumpyLexicalIndex
 from axon.stores.sqlite import SQLiteDocumentStore
 from tests.retrieval.conftest import add_workspace, make_context, store_and_index
 

@@ -7,8 +7,7 @@ import sqlite3
 
 from axon.config import Settings, load_settings
 from axon.ports import SearchRequest
-from axon.retrieval import build_search
-from axon.services import build_services
+from axon.services import build_search, build_services
 from tests.retrieval.conftest import add_workspace, make_context
 
 

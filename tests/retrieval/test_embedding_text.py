@@ -10,9 +10,8 @@ from axon.config import Settings, load_settings
 from axon.embeddings.model_files import TOKENIZER_FILE, packaged_model_dir
 from axon.embeddings.pieces import DOCUMENT_PIECES
 from axon.models import content_hash
-from axon.retrieval import build_search
 from axon.retrieval.search_index import embedding_texts
-from axon.services import build_services
+from axon.services import build_search, build_services
 from tests.retrieval.conftest import add_workspace, make_context
 
 LONG_BODY = "".join(

@@ -11,10 +11,10 @@ import pytest
 
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, LexicalDoc
-from axon.retrieval._db import GENERATION_TTL_SECONDS, SearchDB
-from axon.retrieval.lexical import DELTA_MIN, SNAPSHOT_MIN_DOCS, NumpyLexicalIndex
 from axon.retrieval.partitions import partition_for
 from axon.retrieval.query import query_terms
+from axon.stores.embedded_search.db import GENERATION_TTL_SECONDS, SearchDB
+from axon.stores.embedded_search.lexical import DELTA_MIN, SNAPSHOT_MIN_DOCS, NumpyLexicalIndex
 
 WS = "ws"
 HYBRID = partition_for(WS, Tier.HYBRID)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from axon.config import Settings, load_settings
 from axon.ports import SearchRequest
-from axon.retrieval import build_search
 from axon.retrieval.search_index import lexical_terms
-from axon.services import build_services
+from axon.services import build_search, build_services
 from axon.stores.qdrant import QdrantCollection, QdrantLexicalIndex, QdrantVectorIndex
 from tests.retrieval.conftest import add_workspace
 from tests.test_qdrant_index import QUERIES, _repo_chunks

@@ -10,9 +10,8 @@ from redis.asyncio import Redis
 from axon.config import Settings, load_settings
 from axon.errors import InvalidInput, NotFound
 from axon.ports import SearchRequest
-from axon.retrieval import build_search
 from axon.retrieval.query_cache import CachedQueryEmbedder, CachedRetriever
-from axon.services import build_services
+from axon.services import build_search, build_services
 from axon.stores.redis_cache import RedisCache
 from axon.stores.redis_client import RedisGuard
 from tests.retrieval.conftest import FILES, add_workspace, make_context

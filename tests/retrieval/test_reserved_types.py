@@ -9,9 +9,9 @@ import pytest
 from axon.errors import InvalidInput, NotFound
 from axon.models import ContextType, Workspace, WorkspaceType
 from axon.ports import IndexFilter, SearchRequest
-from axon.retrieval.lexical import NumpyLexicalIndex
 from axon.retrieval.query import query_terms
 from axon.services import Services
+from axon.stores.embedded_search.lexical import NumpyLexicalIndex
 from tests.retrieval.conftest import make_context, store_and_index
 
 DOCS = [ContextType.DOCUMENTATION, ContextType.ARCHITECTURE]

@@ -7,8 +7,7 @@ from datetime import timedelta
 from axon.config import Settings, load_settings
 from axon.models import Tier, content_hash, utcnow
 from axon.ports import SearchRequest
-from axon.retrieval import build_search
-from axon.services import Services
+from axon.services import Services, build_search
 from tests.retrieval.conftest import add_workspace, make_context, store_and_index
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from axon.retrieval.vectors import PARALLEL_ROWS, _product
+from axon.stores.embedded_search.vectors import PARALLEL_ROWS, _product
 
 
 def test_blocked_product_equals_the_plain_product() -> None:

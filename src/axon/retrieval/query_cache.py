@@ -27,7 +27,6 @@ from numpy.typing import NDArray
 
 from axon.models import Context, content_hash
 from axon.ports import Cache, Embedder, Retriever, ScoreBreakdown, SearchHit, SearchRequest
-from axon.retrieval._db import SearchDB
 from axon.security.principal import ensure_access
 
 EMBEDDINGS = "embeddings"
@@ -78,6 +77,12 @@ def _request_key(request: SearchRequest) -> str:
     return json.dumps(fields, sort_keys=True, default=str)
 
 
+class IndexIdentity(Protocol):
+    async def identity(self) -> str:
+        """The index and its state: changes with every index write."""
+        ...
+
+
 class ContextLoader(Protocol):
     async def get_contexts(self, context_ids: Sequence[str]) -> list[Context]: ...
 
@@ -103,7 +108,7 @@ class CachedRetriever:
     Errors (bad input, unknown workspace) are never cached."""
 
     def __init__(
-        self, inner: Retriever, cache: Cache, db: SearchDB, contexts: ContextLoader, ttl: float
+        self, inner: Retriever, cache: Cache, db: IndexIdentity, contexts: ContextLoader, ttl: float
     ) -> None:
         self.inner = inner
         self.cache = cache

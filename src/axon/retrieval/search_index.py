@@ -11,6 +11,7 @@ from axon.models import Context
 from axon.ports import (
     ContextFilter,
     DocumentStore,
+    Embedder,
     EmbeddingProgressFn,
     EmbeddingStatus,
     LexicalDoc,
@@ -18,7 +19,6 @@ from axon.ports import (
     VectorIndex,
     VectorItem,
 )
-from axon.retrieval.embedding_cache import CachedEmbedder
 from axon.retrieval.partitions import partition_of
 from axon.retrieval.tokenize import tokenize
 
@@ -86,7 +86,7 @@ class HybridSearchIndex:
         store: DocumentStore,
         lexical: LexicalIndex,
         vectors: VectorIndex,
-        embedder: CachedEmbedder | None,
+        embedder: Embedder | None,
     ) -> None:
         self.store = store
         self.lexical = lexical

@@ -10,18 +10,18 @@ from numpy.typing import NDArray
 
 from axon.models import content_hash
 from axon.ports import Embedder
-from axon.retrieval._db import SearchDB, chunks
+from axon.stores.embedded_search.db import SearchDB, chunks
 
 
 class CachedEmbedder:
+    """An Embedder in front of another, keeping every vector it computes in search.db."""
+
     def __init__(self, embedder: Embedder, db: SearchDB, batch_size: int = 256) -> None:
         self.embedder = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
         self.db = db
         self.batch_size = batch_size
-
-    @property
-    def dimension(self) -> int:
-        return self.embedder.dimension
 
     async def _lookup(self, hashes: list[str]) -> dict[str, NDArray[np.float32]]:
         model = self.embedder.name

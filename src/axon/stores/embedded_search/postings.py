@@ -12,8 +12,8 @@ from numpy.typing import NDArray
 
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter
-from axon.retrieval._masks import TIER_CODES, TYPE_CODES, RowCodes
 from axon.retrieval.tokenize import symbol_keys
+from axon.stores.embedded_search.masks import TIER_CODES, TYPE_CODES, RowCodes
 
 K1 = 1.2
 B = 0.75

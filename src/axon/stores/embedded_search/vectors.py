@@ -22,8 +22,14 @@ from numpy.typing import NDArray
 
 from axon.models import ContextType, Tier
 from axon.ports import IndexFilter, VectorItem
-from axon.retrieval._db import SearchDB, bump, chunks, partitions_of, workspace_partitions
-from axon.retrieval._masks import TIER_CODES, TYPE_CODES, RowCodes
+from axon.stores.embedded_search.db import (
+    SearchDB,
+    bump,
+    chunks,
+    partitions_of,
+    workspace_partitions,
+)
+from axon.stores.embedded_search.masks import TIER_CODES, TYPE_CODES, RowCodes
 
 # A large product reads the whole matrix (150 MB at 100k x 384): it is bound by memory
 # bandwidth, which one core does not exhaust, so big matrices are split into row blocks

@@ -29,9 +29,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axon.ports import IndexFilter, LexicalDoc
-from axon.retrieval import _snapshot
-from axon.retrieval._db import SearchDB, bump, chunks, instance_id, workspace_partitions
-from axon.retrieval._postings import DocRow, Postings
+from axon.stores.embedded_search import snapshot
+from axon.stores.embedded_search.db import SearchDB, bump, chunks, instance_id, workspace_partitions
+from axon.stores.embedded_search.postings import DocRow, Postings
 
 # In a large partition, terms in more than this share of the documents carry almost no
 # signal and dominate the work for long queries; they are skipped.
@@ -397,16 +397,16 @@ class NumpyLexicalIndex:
     def _from_snapshot(self, partition: str, newest: int, gen: int) -> _Segment | None:
         if self.directory is None or self._instance is None:
             return None
-        found = _snapshot.load(self.directory, partition, self._instance, newest)
+        found = snapshot.load(self.directory, partition, self._instance, newest)
         return _Segment.over(found[0], gen, found[1]) if found else None
 
     def _save_snapshot(self, partition: str, segment: _Segment) -> None:
         if self.directory is None or self._instance is None:
             return
         if len(segment.base.ids) >= SNAPSHOT_MIN_DOCS:
-            _snapshot.save(self.directory, partition, self._instance, segment.seq, segment.base)
+            snapshot.save(self.directory, partition, self._instance, segment.seq, segment.base)
         elif self.directory.exists():
-            _snapshot.discard(self.directory, partition, self._instance)
+            snapshot.discard(self.directory, partition, self._instance)
 
     async def search(
         self, partition: str, terms: Sequence[str], k: int, filters: IndexFilter | None

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from axon.retrieval._masks import RowCodes
-from axon.retrieval._postings import Postings
+from axon.stores.embedded_search.masks import RowCodes
+from axon.stores.embedded_search.postings import Postings
 
 _SEP = "\0"  # cannot occur in ids, paths, symbols or terms
 
