@@ -86,8 +86,8 @@ def _embedded_db() -> Path:
 @maintenance_app.command("backup")
 def backup(path: Annotated[Path, typer.Argument(help="file to write the backup to")]) -> None:
     """Consistent copy of the embedded database, safe while the server runs."""
-    from axon.maintenance import backup_sqlite
     from axon.models import utcnow
+    from axon.stores.sqlite_backup import backup_sqlite
 
     source = _embedded_db()
     if path.exists() and path.is_dir():
@@ -102,7 +102,7 @@ def backup(path: Annotated[Path, typer.Argument(help="file to write the backup t
 @maintenance_app.command("restore")
 def restore(path: Annotated[Path, typer.Argument(help="backup file to restore")]) -> None:
     """Replace the embedded database with a backup. Stop servers and workers first."""
-    from axon.maintenance import database_in_use, restore_sqlite
+    from axon.stores.sqlite_backup import database_in_use, restore_sqlite
 
     target = _embedded_db()
     if database_in_use(target):
