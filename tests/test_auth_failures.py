@@ -10,8 +10,8 @@ from axon.config import Settings
 from axon.models import ApiScope
 from axon.ports import RateLimiter
 from axon.security.keys import new_api_key
-from axon.security.ratelimit import InProcessRateLimiter
 from axon.services import build_services
+from axon.stores.memory_ratelimit import InProcessRateLimiter
 from axon.stores.redis_client import RedisGuard
 from axon.stores.redis_ratelimit import RedisRateLimiter
 

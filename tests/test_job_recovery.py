@@ -9,9 +9,9 @@ import sys
 from datetime import timedelta
 
 from axon.config import Settings
-from axon.jobs import InProcessJobQueue
 from axon.models import Job, JobState, utcnow
 from axon.services import build_services
+from axon.stores.memory_queue import InProcessJobQueue
 
 
 async def test_only_jobs_of_stopped_processes_are_failed(settings: Settings) -> None:

@@ -24,8 +24,8 @@ from axon.config import Settings, load_settings
 from axon.errors import InvalidInput, ServiceUnavailable
 from axon.jobs import JobContext, register_job
 from axon.models import Job, JobState, Workspace, WorkspaceType, utcnow
-from axon.security.ratelimit import InProcessRateLimiter
 from axon.services import Services, build_services
+from axon.stores.memory_ratelimit import InProcessRateLimiter
 from axon.stores.redis_cache import RedisCache
 from axon.stores.redis_client import RedisGuard, redis_client
 from axon.stores.redis_queue import (

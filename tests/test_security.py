@@ -17,8 +17,9 @@ from axon.cli import app as cli
 from axon.config import Settings, SettingsError, load_settings
 from axon.models import ApiScope, utcnow
 from axon.security.keys import new_api_key
-from axon.security.ratelimit import InProcessRateLimiter, Rate
+from axon.security.ratelimit import Rate
 from axon.services import Services, build_services
+from axon.stores.memory_ratelimit import InProcessRateLimiter
 
 
 async def _client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:

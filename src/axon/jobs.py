@@ -1,8 +1,9 @@
 """Background jobs: indexing, quality gates and maintenance.
 
-Handlers register by kind (`register_job`). The embedded default runs them on
-the server's own event loop (`InProcessJobQueue`); production runs them in
-`axon worker` processes fed from Redis. Either way a job's state, progress
+Handlers register by kind (`register_job`). The JobQueue port's adapters are in
+`axon.stores`: the embedded default runs jobs on the server's own event loop
+(`memory_queue.InProcessJobQueue`); production runs them in `axon worker`
+processes fed from Redis (`redis_queue.RedisJobQueue`). Either way a job's state, progress
 counts and errors live in the DocumentStore, so `GET /api/v1/jobs/{id}`
 answers from any replica and a job outlives the request that started it.
 """
@@ -18,9 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from axon.errors import InvalidInput
 from axon.logs import request_id_var
-from axon.models import Job, JobState, new_id, utcnow
+from axon.models import Job, JobState, utcnow
 
 if TYPE_CHECKING:
     from axon.services import Services
@@ -142,53 +142,3 @@ class JobQueue(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def wait(self, job_id: str, within: float) -> Job | None: ...
-
-
-class InProcessJobQueue:
-    """Runs jobs as asyncio tasks in this process, at most `concurrency` at once."""
-
-    def __init__(self, services: Services, concurrency: int = 2) -> None:
-        self.services = services
-        self._slots = asyncio.Semaphore(concurrency)
-        self._tasks: dict[str, asyncio.Task[Job]] = {}
-
-    async def submit(
-        self, kind: str, params: dict[str, Any], workspace_id: str | None = None
-    ) -> Job:
-        if kind not in _HANDLERS:
-            raise InvalidInput.field("kind", f"unknown job kind '{kind}'")
-        # Queued in this process's memory: its runner from the start, so a restart can
-        # tell the job will never run.
-        job = Job(
-            id=new_id("job"),
-            kind=kind,
-            workspace_id=workspace_id,
-            params=params,
-            runner=runner_id(),
-        )
-        await self.services.store.create_job(job)
-        self._tasks[job.id] = asyncio.create_task(self._run(job), name=f"axon-job-{job.id}")
-        return job
-
-    async def _run(self, job: Job) -> Job:
-        try:
-            async with self._slots:
-                return await run_job(self.services, job)
-        finally:
-            self._tasks.pop(job.id, None)
-
-    async def start(self) -> None:
-        await fail_lost_jobs(self.services)
-
-    async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def wait(self, job_id: str, within: float) -> Job | None:
-        """Wait up to `within` seconds for a job to finish; return its latest state."""
-        task = self._tasks.get(job_id)
-        if task is not None:
-            await asyncio.wait({task}, timeout=within)
-        return await self.services.store.get_job(job_id)

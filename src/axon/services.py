@@ -24,7 +24,7 @@ from axon.evolution.consolidate import Consolidator
 from axon.evolution.conversation import ConversationMemory
 from axon.evolution.promote import Promoter
 from axon.evolution.supersede import Supersession
-from axon.jobs import InProcessJobQueue, JobQueue
+from axon.jobs import JobQueue
 from axon.llm import LLM, NoneLLM
 from axon.llm.accounting import UsageLedger
 from axon.llm.pricing import PriceTable
@@ -45,12 +45,13 @@ from axon.retrieval.ranking import RankingWeights
 from axon.retrieval.retriever import HybridRetriever
 from axon.retrieval.search_index import HybridSearchIndex
 from axon.security.keys import KeyVerifier
-from axon.security.ratelimit import InProcessRateLimiter
 from axon.stores.embedded_search.db import SearchDB
 from axon.stores.embedded_search.embedding_cache import CachedEmbedder
 from axon.stores.embedded_search.lexical import NumpyLexicalIndex
 from axon.stores.embedded_search.vectors import NumpyVectorIndex
 from axon.stores.memory_cache import MemoryCache
+from axon.stores.memory_queue import InProcessJobQueue
+from axon.stores.memory_ratelimit import InProcessRateLimiter
 
 if TYPE_CHECKING:
     from axon.startup import StartupWork

@@ -1,16 +1,12 @@
-"""The in-process RateLimiter (one replica), rate parsing, and lock-outs.
-
-Redis-backed limits shared by all replicas implement the same port in
-`axon.stores`; this adapter is the embedded default.
-"""
+"""Rate parsing and lock-outs. The RateLimiter port's adapters are in `axon.stores`:
+`memory_ratelimit.py` (one replica, the embedded default) and `redis_ratelimit.py`
+(limits shared by all replicas)."""
 
 from __future__ import annotations
 
 import re
 import time
 from dataclasses import dataclass
-
-from axon.ports import RateDecision
 
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -31,37 +27,6 @@ class Rate:
         if count < 1:
             raise ValueError(f"invalid rate '{text}': the window must be at least 1")
         return cls(int(match.group(1)), float(count * _UNIT_SECONDS[match.group(3)]))
-
-
-class InProcessRateLimiter:
-    """Fixed windows in a dict; expired windows are swept as the dict grows."""
-
-    def __init__(self, max_keys: int = 100_000) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, hits)
-        self._max_keys = max_keys
-
-    async def hit(self, key: str, limit: int, window_seconds: float) -> RateDecision:
-        now = time.monotonic()
-        # No await between read and write: the event loop makes this atomic.
-        end, hits = self._windows.get(key, (0.0, 0))
-        if end <= now:
-            end, hits = now + window_seconds, 0
-            if len(self._windows) >= self._max_keys:
-                self._sweep(now)
-        hits += 1
-        self._windows[key] = (end, hits)
-        return RateDecision(
-            allowed=hits <= limit,
-            limit=limit,
-            remaining=max(0, limit - hits),
-            reset_after=max(0.0, end - now),
-        )
-
-    def _sweep(self, now: float) -> None:
-        self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
-
-    async def close(self) -> None:
-        self._windows.clear()
 
 
 class Lockouts:
