@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -334,6 +334,12 @@ class LlmUsage(CamelModel):
     output_tokens: int = 0
     cost_usd: float = 0.0
     updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class LlmUsageDay(LlmUsage):
+    """The same counters for one UTC day (an increment counts on its `updated_at` day)."""
+
+    day: date
 
 
 class Page(BaseModel, Generic[T]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -26,6 +26,7 @@ from axon.models import (
     Job,
     JobState,
     LlmUsage,
+    LlmUsageDay,
     Page,
     Tier,
     Workspace,
@@ -209,6 +210,13 @@ class DocumentStore(Protocol):
     ) -> list[LlmUsage]:
         """Totals of one workspace and/or API key, or of all (unattributed ones included),
         ordered by workspace, provider, model and key."""
+        ...
+
+    async def list_llm_usage_days(
+        self, since: date, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsageDay]:
+        """The same totals per UTC day from `since` on (`add_llm_usage` counts each
+        increment on its `updated_at` day), ordered by day, then as `list_llm_usage`."""
         ...
 
 

@@ -82,3 +82,38 @@ async def test_totals_are_kept_per_api_key(store: DocumentStore) -> None:
     assert only.cost_usd == pytest.approx(1.0)
     in_ws = await store.list_llm_usage("ws")
     assert [u.api_key_id for u in in_ws] == [None, "k1", "k2"]
+
+
+async def test_usage_is_also_kept_per_utc_day(store: DocumentStore) -> None:
+    today = utcnow()
+    yesterday = today - timedelta(days=1)
+    long_ago = today - timedelta(days=40)
+    for at, cost, key in [
+        (long_ago, 4.0, None),
+        (yesterday, 0.5, "k1"),
+        (yesterday, 0.25, "k1"),
+        (today, 1.0, "k1"),
+        (today, 2.0, "k2"),
+    ]:
+        increment = usage("ws", requests=1, input_tokens=10, cost_usd=cost)
+        await store.add_llm_usage(
+            increment.model_copy(update={"updated_at": at, "api_key_id": key})
+        )
+    await store.add_llm_usage(
+        usage("other", requests=1, cost_usd=8.0).model_copy(update={"updated_at": today})
+    )
+
+    days = await store.list_llm_usage_days(yesterday.date())
+    assert [(d.day, d.workspace_id, d.api_key_id, d.requests) for d in days] == [
+        (yesterday.date(), "ws", "k1", 2),
+        (today.date(), "other", None, 1),
+        (today.date(), "ws", "k1", 1),
+        (today.date(), "ws", "k2", 1),
+    ]
+    assert days[0].cost_usd == pytest.approx(0.75) and days[0].input_tokens == 20
+    assert [d.cost_usd for d in await store.list_llm_usage_days(today.date(), "ws", "k2")] == [2.0]
+    every_day = await store.list_llm_usage_days(long_ago.date(), "ws")
+    assert sum(d.cost_usd for d in every_day) == pytest.approx(7.75)
+    # The all-time totals are unchanged by the days beside them.
+    assert sum(u.cost_usd for u in await store.list_llm_usage("ws")) == pytest.approx(7.75)
+    assert await store.list_llm_usage_days(today.date() + timedelta(days=1)) == []

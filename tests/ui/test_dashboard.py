@@ -318,8 +318,11 @@ async def test_usage_shows_the_prompts_tokens(browser: Any, dashboard: Dashboard
     providers = page.locator("table.usage").first
     assert "openai" in await providers.inner_text()
     today = page.locator("table.usage-days tbody tr").first
-    assert int((await today.locator("td.num").inner_text()).replace(",", "")) > 0
-    assert float(await today.locator("rect.kind-code").get_attribute("width") or 0) > 0
+    assert int((await today.locator("td.num").first.inner_text()).replace(",", "")) > 0
+    assert float(await today.locator("rect.kind-code").first.get_attribute("width") or 0) > 0
+    # Today's column of the provider's trend has the whole height (no call on other days).
+    trend = providers.locator("svg.trend rect").last
+    assert float(await trend.get_attribute("height") or 0) == 20.0
     await shoot(page, "usage")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from axon.api.app import create_app
 from axon.config import Settings
-from axon.models import ApiScope, StaleMark, utcnow
+from axon.models import ApiScope, LlmUsage, StaleMark, utcnow
 from axon.ports import ContextFilter
 from axon.security.keys import new_api_key
 from axon.services import Services, build_services
@@ -409,3 +409,35 @@ async def test_a_context_page_shows_its_evidence_validity_staleness_and_history(
     # A context nothing replaced has no history section.
     lone = await remember("Releases are tagged vX.Y.Z.", "releases")
     assert 'id="history"' not in (await http.get(f"/ui/contexts/{lone}")).text
+
+
+async def test_spend_today_this_month_and_per_day(
+    open_app: tuple[httpx.AsyncClient, Services],
+) -> None:
+    http, services = open_app
+    now = utcnow()
+    earlier = now.replace(day=1) - timedelta(days=1)  # last month's last day
+    for at, cost in [(earlier, 4.0), (now, 0.25), (now, 0.5)]:
+        await services.store.add_llm_usage(
+            LlmUsage(
+                workspace_id="proj",
+                provider="openai",
+                model="gpt-4o",
+                requests=1,
+                input_tokens=100,
+                output_tokens=20,
+                cost_usd=cost,
+                updated_at=at,
+            )
+        )
+    spend = (await http.get("/")).text
+    spend = spend[spend.index('id="spend"') : spend.index("</dl>", spend.index('id="spend"'))]
+    assert "<dt>Today</dt><dd>$0.7500: 2 requests" in spend
+    # The month holds today's spend (and last month's last day only on the 1st's eve).
+    assert "<dt>All time</dt><dd>$4.7500: 3 requests" in spend
+    page_ = (await http.get("/ui/usage")).text
+    today_row = page_[page_.index(f"<td>{now.date().isoformat()}</td>") :]
+    assert '<td class="num">240</td>' in today_row.split("</tr>")[0]
+    assert "0.7500</td>" in today_row.split("</tr>")[0]
+    # Each provider, model and workspace row draws its days: today's column is the tallest.
+    assert page_.count('class="chart trend"') == 3

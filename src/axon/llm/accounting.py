@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import date
 
 from axon.llm.errors import BudgetExceeded
 from axon.llm.pricing import PriceTable
 from axon.llm.types import ChatMessage, ChatRequest, Usage
-from axon.models import LlmUsage, utcnow
+from axon.models import LlmUsage, LlmUsageDay, utcnow
 from axon.ports import DocumentStore
 from axon.tokens import count_tokens
 
@@ -113,6 +114,13 @@ class UsageLedger:
     ) -> list[LlmUsage]:
         await self.flush()
         return await self._store.list_llm_usage(workspace_id, api_key_id)
+
+    async def days(
+        self, since: date, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsageDay]:
+        """The totals per UTC day from `since` on."""
+        await self.flush()
+        return await self._store.list_llm_usage_days(since, workspace_id, api_key_id)
 
     async def spent(self, api_key_id: str) -> float:
         """The key's recorded spend in USD, this process's unwritten counts included."""

@@ -15,7 +15,7 @@ import inspect
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import pymongo
@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
@@ -35,6 +36,7 @@ from axon.models import (
     Job,
     JobState,
     LlmUsage,
+    LlmUsageDay,
     Page,
     Tier,
     Workspace,
@@ -71,6 +73,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("feedback", [("interactionId", ASCENDING)], {}),
     ("jobs", [("state", ASCENDING), ("_id", ASCENDING)], {}),
     ("llm_usage", [("apiKeyId", ASCENDING)], {}),
+    ("llm_usage_days", [("day", ASCENDING)], {}),
 ]
 
 
@@ -596,31 +599,60 @@ class MongoDocumentStore:
         key: list[str | None] = [usage.workspace_id, usage.provider, usage.model]
         if usage.api_key_id is not None:  # totals from before per-key usage keep their id
             key.append(usage.api_key_id)
-        # One upsert with $inc: replicas adding at the same time never lose counts.
-        await self._col("llm_usage").update_one(
-            {"_id": json.dumps(key)},
-            {
-                "$inc": {alias: getattr(usage, name) for name, alias in USAGE_COUNTERS.items()},
-                "$set": {"updatedAt": usage.updated_at},
-                "$setOnInsert": {
-                    "workspaceId": usage.workspace_id,
-                    "apiKeyId": usage.api_key_id,
-                    "provider": usage.provider,
-                    "model": usage.model,
-                },
-            },
-            upsert=True,
-        )
+        day = usage.updated_at.astimezone(UTC).date().isoformat()
+        identity = {
+            "workspaceId": usage.workspace_id,
+            "apiKeyId": usage.api_key_id,
+            "provider": usage.provider,
+            "model": usage.model,
+        }
+        increments = {alias: getattr(usage, name) for name, alias in USAGE_COUNTERS.items()}
+
+        # Upserts with $inc (replicas adding at the same time never lose counts), the
+        # totals and the day's together.
+        async def add(session: AsyncClientSession) -> None:
+            for collection, doc_id, extra in (
+                ("llm_usage", json.dumps(key), {}),
+                ("llm_usage_days", json.dumps([day, *key]), {"day": day}),
+            ):
+                await self._col(collection).update_one(
+                    {"_id": doc_id},
+                    {
+                        "$inc": increments,
+                        "$set": {"updatedAt": usage.updated_at},
+                        "$setOnInsert": {**extra, **identity},
+                    },
+                    upsert=True,
+                    session=session,
+                )
+
+        await self._transaction(add)
 
     async def list_llm_usage(
         self, workspace_id: str | None = None, api_key_id: str | None = None
     ) -> list[LlmUsage]:
-        query: Doc = {} if workspace_id is None else {"workspaceId": workspace_id}
+        found = self._usage_docs("llm_usage", {}, workspace_id, api_key_id)
+        return [LlmUsage.model_validate(d) async for d in found]
+
+    async def list_llm_usage_days(
+        self, since: date, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsageDay]:
+        query = {"day": {"$gte": since.isoformat()}}
+        found = self._usage_docs("llm_usage_days", query, workspace_id, api_key_id)
+        return [LlmUsageDay.model_validate(d) async for d in found]
+
+    def _usage_docs(
+        self, collection: str, query: Doc, workspace_id: str | None, api_key_id: str | None
+    ) -> AsyncCursor[Doc]:
+        """Usage documents in the ports' order (days first, when the documents have them)."""
+        if workspace_id is not None:
+            query["workspaceId"] = workspace_id
         if api_key_id is not None:
             query["apiKeyId"] = api_key_id
-        found = self._col("llm_usage").find(query, projection={"_id": 0})
-        found = found.sort([("workspaceId", 1), ("provider", 1), ("model", 1), ("apiKeyId", 1)])
-        return [LlmUsage.model_validate(d) async for d in found]
+        order = [("workspaceId", 1), ("provider", 1), ("model", 1), ("apiKeyId", 1)]
+        if "day" in query:
+            order.insert(0, ("day", 1))
+        return self._col(collection).find(query, projection={"_id": 0}).sort(order)
 
 
 def _unreachable_as_503(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

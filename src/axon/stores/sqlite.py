@@ -12,7 +12,7 @@ import functools
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from axon.models import (
     Job,
     JobState,
     LlmUsage,
+    LlmUsageDay,
     Page,
     Workspace,
     format_utc,
@@ -186,6 +187,26 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     CREATE INDEX IF NOT EXISTS contexts_ws_id ON contexts (workspace_id, id);
     CREATE INDEX IF NOT EXISTS contexts_ws_type_id ON contexts (workspace_id, type, id);
     CREATE INDEX IF NOT EXISTS contexts_ws_path_id ON contexts (workspace_id, path, id);
+    """,
+    # LLM usage per UTC day beside the all-time totals (spend today, this month, per day).
+    """
+    CREATE TABLE IF NOT EXISTS llm_usage_days (
+        day TEXT NOT NULL,
+        workspace_id TEXT NOT NULL DEFAULT '',
+        api_key_id TEXT NOT NULL DEFAULT '',
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        cached INTEGER NOT NULL DEFAULT 0,
+        estimated INTEGER NOT NULL DEFAULT 0,
+        unpriced INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (day, workspace_id, api_key_id, provider, model)
+    );
     """,
 ]
 
@@ -738,46 +759,74 @@ class SQLiteDocumentStore:
     # -- LLM usage -----------------------------------------------------------
     async def add_llm_usage(self, usage: LlmUsage) -> None:
         counters = [getattr(usage, name) for name in _USAGE_COUNTERS]
-        key = (usage.workspace_id or "", usage.api_key_id or "", usage.provider, usage.model)
+        key = [usage.workspace_id or "", usage.api_key_id or "", usage.provider, usage.model]
+        columns = f"workspace_id, api_key_id, provider, model, {', '.join(_USAGE_COUNTERS)}"
+        values = ", ".join("?" * (4 + len(_USAGE_COUNTERS)))
         increments = ", ".join(f"{name} = {name} + excluded.{name}" for name in _USAGE_COUNTERS)
-        sql = (
-            f"INSERT INTO llm_usage (workspace_id, api_key_id, provider, model, "
-            f"{', '.join(_USAGE_COUNTERS)}, updated_at) "
-            f"VALUES (?, ?, ?, ?, {', '.join('?' * len(_USAGE_COUNTERS))}, ?) "
+        totals = (
+            f"INSERT INTO llm_usage ({columns}, updated_at) VALUES ({values}, ?) "
             f"ON CONFLICT(workspace_id, api_key_id, provider, model) DO UPDATE SET "
             f"{increments}, updated_at = excluded.updated_at"
         )
-        params = [*key, *counters, format_utc(usage.updated_at)]
-        await self._write(lambda c: c.execute(sql, params))
+        days = (
+            f"INSERT INTO llm_usage_days (day, {columns}, updated_at) VALUES (?, {values}, ?) "
+            f"ON CONFLICT(day, workspace_id, api_key_id, provider, model) DO UPDATE SET "
+            f"{increments}, updated_at = excluded.updated_at"
+        )
+        at = format_utc(usage.updated_at)
+        day = usage.updated_at.astimezone(UTC).date().isoformat()
+
+        def add(c: sqlite3.Connection) -> None:
+            c.execute(totals, [*key, *counters, at])
+            c.execute(days, [day, *key, *counters, at])
+
+        await self._write(add)
 
     async def list_llm_usage(
         self, workspace_id: str | None = None, api_key_id: str | None = None
     ) -> list[LlmUsage]:
+        rows = await self._usage_rows(None, workspace_id, api_key_id)
+        return [LlmUsage(**row) for row in rows]
+
+    async def list_llm_usage_days(
+        self, since: date, workspace_id: str | None = None, api_key_id: str | None = None
+    ) -> list[LlmUsageDay]:
+        rows = await self._usage_rows(since, workspace_id, api_key_id)
+        return [LlmUsageDay(**row) for row in rows]
+
+    async def _usage_rows(
+        self, since: date | None, workspace_id: str | None, api_key_id: str | None
+    ) -> list[dict[str, Any]]:
+        """The totals (`since` None) or the days from `since` on, as model fields."""
+        table, day = ("llm_usage", "") if since is None else ("llm_usage_days", "day, ")
         columns = ", ".join(_USAGE_COUNTERS)
-        sql = (
-            f"SELECT workspace_id, api_key_id, provider, model, {columns}, updated_at "
-            "FROM llm_usage"
-        )
+        sql = f"SELECT {day}workspace_id, api_key_id, provider, model, {columns}, updated_at "
+        sql += f"FROM {table}"
         where: list[str] = []
         params: list[str] = []
-        if workspace_id is not None:
-            where.append("workspace_id = ?")
-            params.append(workspace_id)
-        if api_key_id is not None:
-            where.append("api_key_id = ?")
-            params.append(api_key_id)
+        for condition, value in (
+            ("day >= ?", None if since is None else since.isoformat()),
+            ("workspace_id = ?", workspace_id),
+            ("api_key_id = ?", api_key_id),
+        ):
+            if value is not None:
+                where.append(condition)
+                params.append(value)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY workspace_id, provider, model, api_key_id"
-        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
-        return [
-            LlmUsage(
-                workspace_id=row[0] or None,
-                api_key_id=row[1] or None,
-                provider=row[2],
-                model=row[3],
-                **dict(zip(_USAGE_COUNTERS, row[4:-1], strict=True)),
-                updated_at=row[-1],
-            )
-            for row in rows
-        ]
+        sql += f" ORDER BY {day}workspace_id, provider, model, api_key_id"
+        found = await self._run(lambda c: c.execute(sql, params).fetchall())
+        skip = 0 if since is None else 1  # the day column comes first
+        rows: list[dict[str, Any]] = []
+        for row in found:
+            workspace, key, provider, model = row[skip : skip + 4]
+            fields = {
+                "workspace_id": workspace or None,
+                "api_key_id": key or None,
+                "provider": provider,
+                "model": model,
+                **dict(zip(_USAGE_COUNTERS, row[skip + 4 : -1], strict=True)),
+                "updated_at": row[-1],
+            }
+            rows.append(fields if since is None else {"day": row[0], **fields})
+        return rows

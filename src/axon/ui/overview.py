@@ -12,7 +12,7 @@ from axon.api.deps import PrincipalDep, ServicesDep, visible_page
 from axon.api.routers.health import readiness_report
 from axon.api.routers.usage import usage_totals
 from axon.indexing.job import running_scan
-from axon.models import Interaction, Workspace
+from axon.models import Interaction, Workspace, utcnow
 from axon.ports import ContextFilter, EmbeddingStatus
 from axon.security.principal import Principal
 from axon.services import Services
@@ -78,9 +78,16 @@ async def recent_interactions(services: Services, principal: Principal) -> list[
 
 
 async def spend(services: Services, principal: Principal) -> dict[str, Any]:
-    """LLM totals as GET /api/v1/usage counts them (a restricted key: its own)."""
+    """LLM totals as GET /api/v1/usage counts them (a restricted key: its own), with
+    today's and this month's (UTC) from the ledger's days."""
     own = principal.key_id if principal.restricted else None
-    return usage_totals(await services.llm_usage.totals(None, own)).dump()
+    today = utcnow().date()
+    month = await services.llm_usage.days(today.replace(day=1), None, own)
+    return {
+        "total": usage_totals(await services.llm_usage.totals(None, own)).dump(),
+        "today": usage_totals([d for d in month if d.day == today]).dump(),
+        "month": usage_totals(month).dump(),
+    }
 
 
 @router.get("/")

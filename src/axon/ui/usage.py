@@ -1,11 +1,11 @@
 """Usage: LLM tokens and cost per provider, model and workspace (GET /api/v1/usage's
-totals), and tokens per day from the prompt history."""
+totals), each with its last days, and tokens and cost per day (the ledger's days)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,14 +13,19 @@ from fastapi.responses import HTMLResponse
 
 from axon.api.deps import PrincipalDep, ServicesDep
 from axon.api.routers.usage import usage
-from axon.models import LlmUsage, utcnow
+from axon.models import LlmUsage, LlmUsageDay, utcnow
 from axon.ui.charts import bars
-from axon.ui.overview import SCANNED_INTERACTIONS, recent_interactions
 from axon.ui.render import page
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 BAR_SPAN = 300.0
 DAYS = 30
+TREND_HEIGHT = 20.0  # a group's last DAYS days, one column a day
+GROUPS: list[tuple[str, Callable[[LlmUsage], str]]] = [
+    ("Provider", lambda i: i.provider),
+    ("Model", lambda i: f"{i.provider}:{i.model}"),
+    ("Workspace", lambda i: i.workspace_id or "(none)"),
+]
 
 
 def _grouped(items: list[LlmUsage], key: Callable[[LlmUsage], str]) -> list[dict[str, Any]]:
@@ -42,32 +47,57 @@ def _grouped(items: list[LlmUsage], key: Callable[[LlmUsage], str]) -> list[dict
     return rows
 
 
+def _daily(items: list[LlmUsageDay], since: date) -> list[dict[str, Any]]:
+    """Tokens and cost of each day from `since` to today (days without calls too)."""
+    tokens: dict[date, float] = {since + timedelta(days=n): 0.0 for n in range(DAYS)}
+    cost = dict.fromkeys(tokens, 0.0)
+    for item in items:
+        if item.day in tokens:
+            tokens[item.day] += item.input_tokens + item.output_tokens
+            cost[item.day] += item.cost_usd
+    token_bars = bars([(d.isoformat(), t) for d, t in tokens.items()], BAR_SPAN)
+    cost_bars = bars([(d.isoformat(), c) for d, c in cost.items()], BAR_SPAN)
+    return [
+        {
+            "day": t.label,
+            "tokens": int(t.value),
+            "bar": t.width,
+            "cost": c.value,
+            "cost_bar": c.width,
+        }
+        for t, c in zip(token_bars, cost_bars, strict=True)
+    ]
+
+
+def _trend(items: list[LlmUsageDay], since: date) -> list[float]:
+    """One group's tokens on each day from `since`, as column heights (0..TREND_HEIGHT)."""
+    per_day = {since + timedelta(days=n): 0.0 for n in range(DAYS)}
+    for item in items:
+        if item.day in per_day:
+            per_day[item.day] += item.input_tokens + item.output_tokens
+    return [b.width for b in bars([(d.isoformat(), v) for d, v in per_day.items()], TREND_HEIGHT)]
+
+
 @router.get("/usage")
 async def usage_page(
     request: Request, services: ServicesDep, principal: PrincipalDep
 ) -> HTMLResponse:
     report = await usage(services, principal, None)
-    items = report.items
-    groups = [
-        ("Provider", _grouped(items, lambda i: i.provider)),
-        ("Model", _grouped(items, lambda i: f"{i.provider}:{i.model}")),
-        ("Workspace", _grouped(items, lambda i: i.workspace_id or "(none)")),
-    ]
-    # Tokens per day: the ledger keeps totals only, the prompt history has dates.
     since = (utcnow() - timedelta(days=DAYS - 1)).date()
-    per_day: dict[str, int] = {(since + timedelta(days=n)).isoformat(): 0 for n in range(DAYS)}
-    for interaction in await recent_interactions(services, principal):
-        day = interaction.timestamp.date().isoformat()
-        if day in per_day:
-            per_day[day] += int(interaction.tokens.get("totalTokens", 0))
-    drawn = bars([(d, float(t)) for d, t in per_day.items()], BAR_SPAN)
-    days = [{"day": b.label, "tokens": int(b.value), "bar": b.width} for b in drawn]
+    own = principal.key_id if principal.restricted else None
+    days = await services.llm_usage.days(since, None, own)
+    groups = []
+    for title, key in GROUPS:
+        rows = _grouped(report.items, key)
+        for row in rows:
+            row["trend"] = _trend([d for d in days if key(d) == row["name"]], since)
+        groups.append((title, rows))
     return page(
         request,
         "usage.html",
         report=report,
         groups=groups,
-        days=days,
+        days=_daily(days, since),
         span=BAR_SPAN,
-        scanned=SCANNED_INTERACTIONS,
+        trend_height=TREND_HEIGHT,
     )

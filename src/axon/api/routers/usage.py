@@ -4,6 +4,7 @@ gateway's state. A key limited to some workspaces sees only its own spending."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -59,7 +60,7 @@ class UsageReport(CamelModel):
     items: list[LlmUsage]
 
 
-def _sums(items: list[LlmUsage]) -> dict[str, int | float]:
+def _sums(items: Sequence[LlmUsage]) -> dict[str, int | float]:
     return {
         "requests": sum(i.requests for i in items),
         "failures": sum(i.failures for i in items),
@@ -72,7 +73,7 @@ def _sums(items: list[LlmUsage]) -> dict[str, int | float]:
     }
 
 
-def usage_totals(items: list[LlmUsage]) -> UsageTotals:
+def usage_totals(items: Sequence[LlmUsage]) -> UsageTotals:
     """The sums of usage items, as GET /api/v1/usage totals them."""
     return UsageTotals.model_validate(_sums(items))
 
