@@ -4,6 +4,7 @@ between them, and a file summary."""
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass, field
 
 from axon.indexing.chunks import Chunk, fit
@@ -135,10 +136,18 @@ def _summary(tree: ast.Module, lines: list[str], summary: FileSummary) -> None:
             summary.names.append(node.target.id)
 
 
+# CPython keeps the AST constructor's recursion counter per interpreter, not per thread:
+# two files parsed at once (the indexer prepares two batches at a time) can fail with
+# "SystemError: AST constructor recursion depth mismatch" (seen indexing this repository;
+# python/cpython#106905). Parsing is a small part of chunking, so one at a time.
+_PARSE_LOCK = threading.Lock()
+
+
 def parse_python(path: str, text: str) -> ast.Module | None:
     """The file's tree; None when it does not parse (py2, templates, syntax errors)."""
     try:
-        return ast.parse(text, filename=path)
+        with _PARSE_LOCK:
+            return ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
