@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,14 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(15)
+
+    def wait_until_ready(self, within: float = 180) -> None:
+        """Until /health/ready answers 200 (the model warms after the port opens), as a
+        deployment waits for readiness before its smoke test."""
+        deadline = time.monotonic() + within
+        while httpx.get(f"{self.url}/health/ready", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.1)
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ def test_smoke_test_is_the_runbooks_script() -> None:
 
 
 def test_smoke_test_passes_against_a_live_server(live_server: LiveServer) -> None:
+    live_server.wait_until_ready()
     result = run(
         [str(ROOT / "scripts/smoke-test.sh")], env={**os.environ, "API_URL": live_server.url}
     )
@@ -76,6 +77,7 @@ def test_smoke_test_with_auth_on_uses_a_curl_config(settings: Settings, tmp_path
     from $CURL_HOME/.curlrc (what deploy.sh does with AXON_SMOKE_API_KEY)."""
     secured = settings.model_copy(update={"auth": "on"})
     with LiveServer(secured) as server:
+        server.wait_until_ready()
         env = {**os.environ, "API_URL": server.url, "CURL_HOME": str(tmp_path)}
         refused = run([str(ROOT / "scripts/smoke-test.sh")], env=env)
         assert refused.returncode == 1 and "Prompt processing failed" in refused.stdout
@@ -239,7 +241,7 @@ def test_quickstart_uses_the_default_data_folder_of_every_command(
     assert result.returncode == 0, result.stderr
     calls = record.read_text().splitlines()
     assert calls == [
-        f"AXON_DATA_DIR=unset index {repo} --workspace test-workspace",
+        f"AXON_DATA_DIR=unset index {repo} --workspace test-workspace --no-wait-embeddings",
         "AXON_DATA_DIR=unset serve",
     ]
     # ... which is where the CLI and the server look when nothing is set: XDG's data home.
