@@ -24,5 +24,6 @@ fi
 # The data folder is Axon's default for every command (AXON_DATA_DIR, else
 # ${XDG_DATA_HOME:-~/.local/share}/axon), so follow-up `axon search` commands find this index.
 # The runbook's smoke test sends prompts for "test-workspace": index this workspace under that id.
-axon index "$workspace_path" --workspace test-workspace
+# The server computes the vectors in the background: search answers lexically at once.
+axon index "$workspace_path" --workspace test-workspace --no-wait-embeddings
 exec axon serve
