@@ -48,6 +48,7 @@ from axon.retrieval.entities import QueryEntities, candidate_paths, extract_enti
 from axon.retrieval.partitions import global_partition, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import Intent, RankingWeights, intent_of, role_factor
+from axon.retrieval.segments import focus
 from axon.security.principal import ensure_access
 from axon.workspaces import children_of, find_workspace
 
@@ -101,9 +102,12 @@ class FindsAllTerms(Protocol):
     ) -> list[str]: ...
 
 
-def _parse_query(query: str) -> tuple[QueryEntities, list[str]]:
-    entities = extract_entities(query)
-    return entities, query_terms(query, entities)
+def _parse_query(query: str) -> tuple[QueryEntities, list[str], str]:
+    """Entities and lexical terms of the query's focus (without version dumps and
+    template boilerplate), and the focus itself for the exact-match channel."""
+    focused = focus(query)
+    entities = extract_entities(focused)
+    return entities, query_terms(focused, entities), focused
 
 
 def validate_request(request: SearchRequest) -> None:
@@ -369,7 +373,7 @@ class HybridRetriever:
         pool: dict[str, _Candidate] = {}
         try:
             # Parsing a long query is CPU work: on a worker thread the loop keeps serving.
-            entities, terms = await asyncio.to_thread(_parse_query, request.query)
+            entities, terms, focused = await asyncio.to_thread(_parse_query, request.query)
             reserve_types = list(request.reserve_types or []) if request.reserve_limit else []
             searched: list[tuple[str, Tier, IndexFilter]] = []
             for tier, partitions in plan:
@@ -380,7 +384,7 @@ class HybridRetriever:
                         partition, tier, terms, query_vector, entities, tier_filter, pool, reserve
                     )
                     searched.append((partition, tier, tier_filter))
-            await self._exact_matches(exact.phrases(request.query, entities), searched, pool)
+            await self._exact_matches(exact.phrases(focused, entities), searched, pool)
         finally:
             query_vector.cancel()  # a no-op once it has finished
         if not pool:
