@@ -229,6 +229,11 @@ class Settings(BaseSettings):
     rank_prose_weight: float = Field(
         default=0.5, ge=0, le=1, validation_alias="AXON_RANK_PROSE_WEIGHT"
     )
+    # Relevance a file gets at the top of the code graph's walk from the query's
+    # symbols (retrieval/graph.py); 0 turns the graph term off.
+    rank_graph_weight: float = Field(
+        default=0.0, ge=0, le=1, validation_alias="AXON_RANK_GRAPH_WEIGHT"
+    )
     # Parsed contexts the retriever keeps in memory. Writes through this process and
     # the lexical change log forget entries at once; other replicas' usage and
     # confidence updates show after at most this many seconds. 0 disables the cache.

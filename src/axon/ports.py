@@ -171,6 +171,11 @@ class DocumentStore(Protocol):
         """Up to `limit` symbols named `name`: definitions first, then by path and line."""
         ...
 
+    async def workspace_symbols(self, workspace_id: str) -> list[tuple[str, str]]:
+        """The whole code graph of a workspace: (path, JSON list of the file's symbols
+        without their path) per file, as `first_symbols` reads them."""
+        ...
+
     # interactions and feedback
     async def add_interaction(self, interaction: Interaction) -> None: ...
     async def get_interaction(self, interaction_id: str) -> Interaction | None: ...
@@ -259,6 +264,7 @@ class ScoreBreakdown:
     confidence: float = 0.0
     final: float = 0.0
     role: float = 1.0  # the factor the context's role got for the query's intent
+    graph: float = 0.0  # relevance from the code graph's walk from the query's symbols
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,14 @@ from axon.models import (
     content_hash,
     utcnow,
 )
-from axon.ports import CodeSymbol, ContextFilter, DocumentStore, FileState, SymbolRole
+from axon.ports import (
+    CodeSymbol,
+    ContextFilter,
+    DocumentStore,
+    FileState,
+    SymbolRole,
+    first_symbols,
+)
 from axon.stores.mongo import MongoDocumentStore
 from axon.stores.sqlite import MIGRATIONS, SQLiteDocumentStore, _apply
 
@@ -320,6 +327,22 @@ async def test_code_graph_symbols_are_replaced_with_their_file(store: DocumentSt
     assert await store.delete_workspace("other")
     assert await store.find_symbols("other", "run", 10) == []
     assert len(await store.find_symbols("ws", "run", 10)) == 1
+
+
+async def test_a_workspaces_whole_code_graph_reads_as_first_symbols_reads_it(
+    store: DocumentStore,
+) -> None:
+    d, r = SymbolRole.DEFINITION, SymbolRole.REFERENCE
+    await store.replace_file("ws", FileState("b.py", "h", 1, 1), [], [sym("run", r, 3, "b.py")])
+    await store.replace_file("ws", FileState("a.py", "h", 1, 1), [], [sym("run", d, 2)])
+    await store.replace_file("ws", FileState("c.py", "h", 1, 1), [])  # no symbols: no row
+    await store.replace_file("other", FileState("z.py", "h", 1, 1), [], [sym("run", d, 5, "z.py")])
+    rows = await store.workspace_symbols("ws")
+    assert [path for path, _ in rows] == ["a.py", "b.py"]
+    assert first_symbols(rows, "run", 10) == [sym("run", d, 2), sym("run", r, 3, "b.py")]
+    await store.remove_file("ws", "a.py")
+    assert [path for path, _ in await store.workspace_symbols("ws")] == ["b.py"]
+    assert await store.workspace_symbols("nobody") == []
 
 
 async def test_remove_file(store: DocumentStore) -> None:

@@ -35,6 +35,7 @@ class RankingWeights:
     lexical: float = 0.8  # share of lexical vs dense in relevance (dense gets the rest)
     mmr_lambda: float = 0.8  # 1 = pure relevance, lower = more diverse
     prose: float = 0.5  # relevance factor of documentation prose next to code
+    graph: float = 0.0  # relevance added at the top of the code graph walk (graph.py); off
     # Half-lives (days) of knowledge that decays, per kind (axon.evolution.decay).
     decay_half_lives: dict[ContextType, float] = field(
         default_factory=lambda: dict(decay.DEFAULT_HALF_LIVES)
@@ -51,6 +52,7 @@ class RankingWeights:
             lexical=settings.lexical_weight,
             mmr_lambda=settings.mmr_lambda,
             prose=settings.rank_prose_weight,
+            graph=settings.rank_graph_weight,
             decay_half_lives={**decay.DEFAULT_HALF_LIVES, **settings.decay_half_life_days},
         )
 

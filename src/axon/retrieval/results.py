@@ -34,6 +34,7 @@ def hit_to_dict(hit: SearchHit, rank: int, with_content: bool = True) -> dict[st
             "usage": round(b.usage, 6),
             "confidence": round(b.confidence, 6),
             "role": round(b.role, 6),
+            "graph": round(b.graph, 6),
             "final": round(b.final, 6),
         },
         "matchedEntities": list(hit.matched_entities),

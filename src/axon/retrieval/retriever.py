@@ -17,7 +17,7 @@ One search, step by step:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -45,6 +45,7 @@ from axon.retrieval import exact, ranking
 from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.diversity import group_by_file, jaccard_matrix, line_sketch, mmr
 from axon.retrieval.entities import QueryEntities, candidate_paths, extract_entities
+from axon.retrieval.graph import GraphCache
 from axon.retrieval.partitions import global_partition, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import Intent, RankingWeights, intent_of, role_factor
@@ -57,6 +58,7 @@ RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
 FILE_SPREAD = 0.3  # weight of a file's 2nd and 3rd best chunks when ordering files
 MMR_POOL = 2  # MMR chooses `limit` results among this many times `limit`
 PREFETCH = 60  # lexical hits loaded while the query embedding runs
+GRAPH_WORKSPACES = 4  # workspaces (a root's sub-projects) whose code graph one search walks
 FILTER_KEYS = ("pathPrefix", "language")
 
 
@@ -82,6 +84,7 @@ class _Candidate:
     reserved: bool = False  # found by the lists of the reserved types
     named_path: bool = False  # its file is one the query names
     role: float = 1.0  # the role factor its relevance got
+    graph: float = 0.0  # relevance from the code graph's walk
 
 
 @runtime_checkable
@@ -145,6 +148,7 @@ class HybridRetriever:
         # Without a cache given, every search reads its candidates from the store.
         self.contexts = contexts if contexts is not None else ContextCache(store, ttl=0)
         self.hybrid = vectors if isinstance(vectors, HybridSearch) else None
+        self.graphs = GraphCache(store)
 
     async def _partitions(self, request: SearchRequest) -> list[tuple[Tier, list[str]]]:
         principal = request.principal
@@ -413,8 +417,9 @@ class HybridRetriever:
         # The main candidates first, exactly as a search without reserved types.
         if not request.include_superseded:
             contexts = {cid: c for cid, c in contexts.items() if c.current}
-        kept = self._keep(ranked, contexts, request.filters, names, seen_hashes, intent)
-        kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes, intent)
+        near = await self._graph_scores(contexts.values(), entities.symbols)
+        kept = self._keep(ranked, contexts, request.filters, names, seen_hashes, intent, near)
+        kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes, intent, near)
         top = max((c.relevance for c in kept), default=0.0) or 1.0
         now = utcnow()
         for cand in kept + kept_extra:
@@ -438,12 +443,28 @@ class HybridRetriever:
                     confidence=c.confidence,
                     final=c.final,
                     role=c.role,
+                    graph=c.graph,
                 ),
                 matched_entities=tuple(dict.fromkeys(c.entities)),
             )
             for c in chosen
             if c.context is not None
         ]
+
+    async def _graph_scores(
+        self, contexts: Iterable[Context], symbols: Sequence[str]
+    ) -> dict[tuple[str, str], float]:
+        """(workspace, path) -> the file's rank in its code graph's walk from the files
+        defining the query's symbols (1 for the best), for the candidates' workspaces."""
+        if self.weights.graph <= 0 or not symbols:
+            return {}
+        workspaces = list(dict.fromkeys(c.workspace_id for c in contexts if c.path))
+        near: dict[tuple[str, str], float] = {}
+        for workspace_id in workspaces[:GRAPH_WORKSPACES]:
+            graph = await self.graphs.get(workspace_id)
+            for path, rank in graph.rank(graph.seeds(symbols)).items():
+                near[(workspace_id, path)] = rank
+        return near
 
     def _keep(
         self,
@@ -453,10 +474,11 @@ class HybridRetriever:
         names: list[str],
         seen_hashes: dict[str, Tier],
         intent: Intent,
+        near: dict[tuple[str, str], float],
     ) -> list[_Candidate]:
         """Candidates whose context exists and passes the filters, without cross-tier
-        copies, with boosts for names their text contains, the kind prior and the role
-        factor."""
+        copies, with boosts for names their text contains, the code graph's term, the
+        kind prior and the role factor."""
         kept: list[_Candidate] = []
         for cand in sorted(ranked, key=lambda c: TIER_ORDER[c.tier]):
             context = contexts.get(cand.id)
@@ -470,7 +492,9 @@ class HybridRetriever:
             seen_hashes.setdefault(context.content_hash, cand.tier)
             cand.context = context
             self._contains_boost(cand, names)
-            cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST)
+            if context.path:
+                cand.graph = self.weights.graph * near.get((context.workspace_id, context.path), 0)
+            cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST) + cand.graph
             cand.relevance *= ranking.kind_prior(context, self.weights)
             if not cand.named_path:  # a file the query names is wanted, whatever it is
                 cand.role = role_factor(context_role(context), intent, context.path)

@@ -530,6 +530,12 @@ class MongoDocumentStore:
         files = [(d["path"], d["symbols"]) async for d in found]
         return first_symbols(files, name, limit)
 
+    async def workspace_symbols(self, workspace_id: str) -> list[tuple[str, str]]:
+        found = self._col("symbols").find(
+            {"workspaceId": workspace_id}, projection={"path": 1, "symbols": 1}, sort=[("path", 1)]
+        )
+        return [(d["path"], d["symbols"]) async for d in found]
+
     # -- interactions and feedback ---------------------------------------------
     async def add_interaction(self, interaction: Interaction) -> None:
         await self._col("interactions").replace_one(

@@ -645,6 +645,15 @@ class SQLiteDocumentStore:
         )
         return first_symbols(files, name, limit)
 
+    async def workspace_symbols(self, workspace_id: str) -> list[tuple[str, str]]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT path, symbols FROM symbol_files WHERE workspace_id = ? ORDER BY path",
+                (workspace_id,),
+            ).fetchall()
+        )
+        return [(path, symbols) for path, symbols in rows]
+
     # -- interactions and feedback ---------------------------------------------
     async def add_interaction(self, interaction: Interaction) -> None:
         await self._write(

@@ -50,6 +50,11 @@ class ScoreParts(BaseModel):
     usage: float
     confidence: float
     role: float = Field(description="the factor the hit's role got for the query's intent")
+    graph: float = Field(
+        default=0.0,
+        description="relevance from the code graph: closeness to the files defining the "
+        "symbols the query names",
+    )
     final: float
 
 
