@@ -126,3 +126,26 @@ async def test_filters_types_and_a_fresh_process_see_the_same_index(
     finally:
         await other.close()
     assert again[0].context.symbol == "apply_discount"
+
+
+async def test_lexical_scores_share_one_scale_across_partitions(shop: Services) -> None:
+    # The hybrid tier's only match shares one word with the query; the workspace's
+    # decision answers it. Normalised per partition, both would score 1 and the
+    # well-used note would win on usage.
+    decision = make_context(
+        "shop",
+        None,
+        None,
+        "Decision: the payment gateway retry policy is three attempts with backoff.",
+        cid="retry-decision",
+    )
+    note = make_context(
+        "shop", None, None, "The retry button is grey.", tier=Tier.HYBRID, usage_count=50
+    )
+    await store_and_index(shop, [decision, note])
+    hits = await shop.retriever.search(
+        SearchRequest("which payment gateway retry policy do we use", "shop", limit=5)
+    )
+    ids = [h.context.id for h in hits]
+    assert ids[0] == "retry-decision"
+    assert note.id in ids  # still found, below the answer

@@ -4,7 +4,9 @@ One search, step by step:
 1. check the request; find the partitions each requested tier covers;
 2. per partition, BM25 over code-aware query terms, cosine over the query embedding,
    and exact symbol / path look-ups for the entities the query names;
-3. relevance = weighted sum of the normalised lexical and dense scores, plus boosts;
+3. relevance = weighted sum of the lexical and dense scores, each normalised over every
+   partition searched (one scale: a sub-project's or the hybrid tier's best match is not
+   worth the workspace's best unless it scores as well), plus boosts;
 4. load the candidates, drop cross-tier duplicates (same content hash: the highest
    tier wins), apply the caller's filters;
 5. relevance times the kind prior (prose) and the role factor (the context's role
@@ -71,7 +73,7 @@ class _Candidate:
     lexical: float = 0.0
     dense: float = 0.0
     boosts: float = 0.0
-    fused: float = 0.0  # weighted lexical + dense, each normalised to [0, 1]
+    fused: float = 0.0  # weighted lexical + dense, each normalised to [0, 1] over the pool
     entities: tuple[str, ...] = ()  # few candidates match any: no list for the rest
     context: Context | None = None
     relevance: float = 0.0
@@ -111,6 +113,20 @@ def _parse_query(query: str) -> tuple[QueryEntities, list[str], str]:
     focused = focus(query)
     entities = extract_entities(focused)
     return entities, query_terms(focused, entities), focused
+
+
+def _fuse(pool: dict[str, _Candidate], lexical_weight: float) -> None:
+    """Each candidate's fused relevance, on one scale for every partition searched and
+    for the main and reserved lists alike (a filter changes no score). Normalising per
+    partition made a small partition's best match, however weak, worth the big one's
+    best: a one-line note outranked the decision that answers the question."""
+    fused = ranking.fuse(
+        {c.id: c.lexical for c in pool.values() if c.lexical > 0},
+        {c.id: c.dense for c in pool.values() if c.dense != 0},
+        lexical_weight,
+    )
+    for cand in pool.values():
+        cand.fused = fused.get(cand.id, 0.0)
 
 
 def validate_request(request: SearchRequest) -> None:
@@ -221,17 +237,11 @@ class HybridRetriever:
             reserved = {h.id: h.lexical for h in reserve_hits if h.lexical > 0}
             dense = {h.id: h.dense for h in main_hits}
             reserved_dense = {h.id: h.dense for h in reserve_hits}
-            fused = {h.id: h.fused for hits in found for h in hits}
             matched = await self.lexical.match_entities(partition, entities.symbols, paths, flt)
         else:
             lexical, reserved, dense, reserved_dense, matched = await self._lists(
                 partition, terms, query_vector, entities, paths, flt, reserve
             )
-            # Without an embedder, lexical relevance carries the whole weight.
-            w_lex = self.weights.lexical if query_vector.result() is not None else 1.0
-            # The reserved types' best are scored like the main list (a filter changes
-            # no score), so both share one normalisation.
-            fused = ranking.fuse({**reserved, **lexical}, {**reserved_dense, **dense}, w_lex)
         path_names = set(paths)
         # A name many contexts match (`get`, `run`, a big file's chunks) says less about
         # each of them than a rare one.
@@ -248,7 +258,6 @@ class HybridRetriever:
             cand.reserved = cand.reserved or cid in reserved or cid in reserved_dense
             cand.lexical = lexical.get(cid, reserved.get(cid, 0.0))
             cand.dense = dense.get(cid, reserved_dense.get(cid, 0.0))
-            cand.fused = fused.get(cid, 0.0)
             for name in matched.get(cid, []):
                 if name in path_names:
                     # A bare file name (`utils.py`) is weaker evidence than a path.
@@ -388,6 +397,9 @@ class HybridRetriever:
                         partition, tier, terms, query_vector, entities, tier_filter, pool, reserve
                     )
                     searched.append((partition, tier, tier_filter))
+            # Without an embedder, lexical relevance carries the whole weight.
+            embedded = query_vector.done() and query_vector.result() is not None
+            _fuse(pool, self.weights.lexical if embedded else 1.0)
             await self._exact_matches(exact.phrases(focused, entities), searched, pool)
         finally:
             query_vector.cancel()  # a no-op once it has finished
