@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
-from axon.errors import InvalidInput, NotFound
+from axon.errors import Forbidden, InvalidInput, NotFound
 from axon.evolution import confidence, links
 from axon.evolution.supersede import MAX_SUPERSEDES, Supersession
 from axon.freeform import FreeJson, FreeJsonPatch
@@ -274,6 +274,26 @@ async def add_context(
         await search_index.index([context])
     if supersession is not None and olds:
         await supersession.close(olds, context)
+    return context
+
+
+async def readable_context(store: DocumentStore, principal: Principal, context_id: str) -> Context:
+    """The context if the caller may read it; another key's answers like a missing one."""
+    context = await store.get_context(context_id)
+    if context is None or not principal.can_read(context):
+        raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
+    return context
+
+
+async def writable_context(store: DocumentStore, principal: Principal, context_id: str) -> Context:
+    """The context if the caller may change it: only with access to its own workspace
+    (a global or parent's context is readable from a workspace, not writable)."""
+    context = await readable_context(store, principal, context_id)
+    if not principal.can_access(context.workspace_id):
+        raise Forbidden(
+            f"context '{context_id}' belongs to a workspace this API key cannot change",
+            code="CONTEXT_FORBIDDEN",
+        )
     return context
 
 

@@ -27,6 +27,9 @@ TOOLS = {
     "build_context",
     "read_source",
     "remember",
+    "memory_history",
+    "confirm_memory",
+    "supersede_memory",
     "feedback",
     "index_workspace",
     "run_quality_gate",
@@ -125,6 +128,8 @@ async def _every_tool(session: ClientSession, copilot: CopilotServer) -> None:
     )
     assert again["results"][0]["id"] == remembered["id"]
 
+    await _memory_tools(session)
+
     voted = await _call(session, "feedback", contextIds=[top["id"]], helpful=True)
     assert set(voted["contextConfidence"]) == {top["id"]}
 
@@ -149,6 +154,64 @@ async def _every_tool(session: ClientSession, copilot: CopilotServer) -> None:
     facts = await session.read_resource(uris[0])
     text = facts.contents[0]
     assert isinstance(text, mt.TextResourceContents) and "billing" in text.text.lower()
+
+
+async def _memory_tools(session: ClientSession) -> None:
+    """A decision replaced through remember's supersedes, then by supersede_memory: the
+    old ones leave searches (unless asked for), their history stays; a confirmation."""
+    first = await _call(
+        session,
+        "remember",
+        workspace="billing",
+        kind="decision",
+        text="Invoices are emailed as PDF attachments.",
+    )
+    second = await _call(
+        session,
+        "remember",
+        workspace="billing",
+        kind="decision",
+        text="Invoices are emailed as links to the portal, not attachments.",
+        supersedes=[first["id"]],
+    )
+    assert second["supersedes"] == [first["id"]]
+    query = {"query": "how are invoices emailed", "workspace": "billing", "types": ["decision"]}
+    current = await _call(session, "search_context", **query)
+    assert [r["id"] for r in current["results"]] == [second["id"]]
+    everything = await _call(session, "search_context", **query, includeSuperseded=True)
+    assert {r["id"] for r in everything["results"]} == {first["id"], second["id"]}
+
+    third = await _call(
+        session,
+        "remember",
+        workspace="billing",
+        kind="decision",
+        text="Invoices are emailed as portal links with a one-time code.",
+    )
+    chain = await _call(
+        session, "supersede_memory", contextId=second["id"], supersededBy=third["id"]
+    )
+    versions = chain["versions"]
+    assert [v["id"] for v in versions] == [first["id"], second["id"], third["id"]]
+    assert [v["current"] for v in versions] == [False, False, True]
+    assert versions[0]["supersededBy"] == second["id"] and versions[0]["validTo"]
+    history = await _call(session, "memory_history", contextId=first["id"])
+    assert history == chain
+
+    before = versions[2]["confidence"]
+    confirmed = await _call(session, "confirm_memory", contextId=third["id"])
+    assert confirmed["id"] == third["id"] and confirmed["confidence"] > before
+    assert confirmed["stale"] is None
+
+    # Closing a closed one, an unknown id, a malformed id: tool errors with the code.
+    again = await session.call_tool(
+        "supersede_memory", {"contextId": first["id"], "supersededBy": third["id"]}
+    )
+    assert "[CONTEXT_SUPERSEDED]" in _error_text(again)
+    missing = await session.call_tool("memory_history", {"contextId": "ctx_missing"})
+    assert "[CONTEXT_NOT_FOUND]" in _error_text(missing)
+    malformed = await session.call_tool("confirm_memory", {"contextId": "../x"})
+    assert "contextId" in _error_text(malformed)
 
 
 async def _refusals(session: ClientSession, copilot: CopilotServer) -> None:
@@ -192,8 +255,13 @@ async def test_mcp_over_streamable_http_every_tool_and_scopes(copilot: CopilotSe
             ("index_workspace", {"workspace": "billing"}),
             ("feedback", {"contextIds": ["ctx_x"], "helpful": False}),
             ("run_quality_gate", {"workspace": "billing"}),
+            ("confirm_memory", {"contextId": "ctx_x"}),
+            ("supersede_memory", {"contextId": "ctx_x", "supersededBy": "ctx_y"}),
         ):
             assert "[FORBIDDEN]" in _error_text(await session.call_tool(name, args))
+        # Reading a memory's history needs the read scope only.
+        unknown = await session.call_tool("memory_history", {"contextId": "ctx_missing"})
+        assert "[CONTEXT_NOT_FOUND]" in _error_text(unknown)
         assert (await _call(session, "list_workspaces"))["workspaces"]
 
 

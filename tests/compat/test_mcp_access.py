@@ -103,6 +103,13 @@ async def test_a_restricted_key_sees_and_reaches_only_its_workspaces(
             {"contextIds": [billing_context], "helpful": False},
             "CONTEXT_NOT_FOUND",
         )
+        # Another workspace's memory is unknown to it: no history, confirm or supersede.
+        for tool, args in (
+            ("memory_history", {"contextId": billing_context}),
+            ("confirm_memory", {"contextId": billing_context}),
+            ("supersede_memory", {"contextId": billing_context, "supersededBy": billing_context}),
+        ):
+            await _refused(session, tool, args, "CONTEXT_NOT_FOUND")
         # A folder that is not one of its workspaces cannot become one through this key.
         await _refused(
             session, "index_workspace", {"path": str(copilot.project)}, "WORKSPACE_FORBIDDEN"
@@ -221,6 +228,11 @@ async def test_a_tenant_keys_global_results_are_its_tenants(copilot: CopilotServ
         )
         voted = await _call(session, "feedback", contextIds=[shared, acme], helpful=True)
         assert set(voted["contextConfidence"]) == {shared}
+        # The shared global one is readable from its workspace, not its to change.
+        history = await _call(session, "memory_history", contextId=shared)
+        assert [v["id"] for v in history["versions"]] == [shared]
+        await _refused(session, "confirm_memory", {"contextId": shared}, "CONTEXT_FORBIDDEN")
+        await _refused(session, "memory_history", {"contextId": acme}, "CONTEXT_NOT_FOUND")
 
 
 async def test_a_keys_rpm_and_budget_apply_over_mcp(copilot: CopilotServer) -> None:

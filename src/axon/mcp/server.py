@@ -5,10 +5,11 @@ retriever, the pipeline, `axon.workspaces`, the scan and gate jobs, feedback),
 with a description written for a model and a typed, structured result. Over
 HTTP (`/mcp` on the API server) the security middleware has already checked the
 key (and its requests-per-minute limit); each tool then checks the scope it needs
-(read: search, build, read, list; write: remember, feedback, index, gate) and acts
-as the key's `Principal`: only its workspaces are listed, readable or changeable
-(another answers like a missing one, as on the REST API), and search and
-build_context see the global tier of its tenant only. On stdio the caller is the
+(read: search, build, read, list, memory history; write: remember, confirm and
+supersede memories, feedback, index, gate) and acts as the key's `Principal`: only
+its workspaces are listed, readable or changeable (another answers like a missing
+one, as on the REST API), and search and build_context see the global tier of its
+tenant only. On stdio the caller is the
 local user, as with the CLI. Failures come back as tool errors `[CODE] message`,
 never a traceback.
 """
@@ -29,11 +30,21 @@ from pydantic import BaseModel, Field, ValidationError
 
 from axon import __version__
 from axon.errors import AxonError, Forbidden, InvalidInput, NotFound
+from axon.evolution import confidence
 from axon.folders import allowed_workspace_folder
 from axon.indexing.facts import FACTS_PATH
 from axon.indexing.job import start_scan
 from axon.mcp.sources import MAX_LINES, read_lines
-from axon.models import ApiKey, ApiScope, ContextType, JobState, Tier, Workspace
+from axon.models import (
+    CONTEXT_ID_PATTERN,
+    ApiKey,
+    ApiScope,
+    ContextType,
+    JobState,
+    Tier,
+    Workspace,
+)
+from axon.models import Context as AxonContext
 from axon.pipeline import PromptRequest
 from axon.pipeline.feedback import FeedbackRequest, record_feedback, vote_on_contexts
 from axon.pipeline.types import Source, TaskType
@@ -60,7 +71,9 @@ from axon.workspaces import (
     WorkspaceCreate,
     add_context,
     find_workspace,
+    readable_context,
     visible_workspaces,
+    writable_context,
 )
 from axon.workspaces import create_workspace as create_workspace_record
 
@@ -87,6 +100,9 @@ INSTRUCTIONS = (
 )
 
 WorkspaceArg = Annotated[str, Field(description="workspace id (see list_workspaces)")]
+ContextIdArg = Annotated[
+    str, Field(pattern=CONTEXT_ID_PATTERN, description="a context id (from search_context)")
+]
 
 
 # -- structured results ------------------------------------------------------------------
@@ -139,6 +155,23 @@ class Remembered(BaseModel):
     type: str
     tier: str
     supersedes: list[str] = Field(default_factory=list)  # the contexts it replaced
+
+
+class MemoryVersion(BaseModel):
+    id: str
+    type: str
+    tier: str
+    content: str
+    confidence: float
+    current: bool = Field(description="false once superseded")
+    valid_from: str | None = Field(alias="validFrom")
+    valid_to: str | None = Field(alias="validTo")
+    superseded_by: str | None = Field(alias="supersededBy")
+    stale: str | None = Field(description="why its linked code no longer matches, if it does not")
+
+
+class MemoryHistory(BaseModel):
+    versions: list[MemoryVersion] = Field(description="the supersede chain, oldest first")
 
 
 class FeedbackResult(BaseModel):
@@ -228,6 +261,21 @@ def _snippet(content: str) -> str:
     return "\n".join(lines[:SNIPPET_LINES]) + (f"\n… [{more} more lines]" if more > 0 else "")
 
 
+def _version(context: AxonContext) -> MemoryVersion:
+    return MemoryVersion(
+        id=context.id,
+        type=str(context.type),
+        tier=str(context.tier),
+        content=context.content,
+        confidence=round(context.confidence, 4),
+        current=context.current,
+        validFrom=context.valid_from.isoformat() if context.valid_from else None,
+        validTo=context.valid_to.isoformat() if context.valid_to else None,
+        supersededBy=context.superseded_by,
+        stale=context.stale.reason if context.stale else None,
+    )
+
+
 def _summary(job: Any) -> JobSummary:
     return JobSummary(
         jobId=job.id,
@@ -310,6 +358,9 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
         pathPrefix: Annotated[
             str | None, Field(max_length=4096, description="e.g. src/api/")
         ] = None,
+        includeSuperseded: Annotated[
+            bool, Field(description="also return decisions a later one replaced")
+        ] = False,
     ) -> SearchResults:
         principal = _require(ctx, ApiScope.READ)
         svc = services()
@@ -323,6 +374,7 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
             filters={"pathPrefix": pathPrefix} if pathPrefix else None,
             workspace=found,
             principal=principal,
+            include_superseded=includeSuperseded,
         )
         hits = await svc.retriever.search(request)
         results = [
@@ -476,6 +528,49 @@ def build_mcp_server(services: ServicesFn) -> AxonMCP:
             tier=str(created.tier),
             supersedes=created.supersedes,
         )
+
+    @server.tool(
+        description="The history of a decision, convention or note: every version of its "
+        "supersede chain, oldest first, with when each held (validFrom/validTo), what "
+        "replaced it, its confidence and whether its linked code changed since (stale)."
+    )
+    @_tool_errors
+    async def memory_history(ctx: Context, contextId: ContextIdArg) -> MemoryHistory:
+        principal = _require(ctx, ApiScope.READ)
+        svc = services()
+        await readable_context(svc.store, principal, contextId)
+        chain = await svc.supersession.history(contextId)
+        return MemoryHistory(versions=[_version(c) for c in chain if principal.can_read(c)])
+
+    @server.tool(
+        description="Confirm that a memory (decision, convention, note) still holds: its "
+        "confidence rises and a stale mark (linked code changed) is cleared. Use it when "
+        "the user reaffirms something Axon remembers."
+    )
+    @_tool_errors
+    async def confirm_memory(ctx: Context, contextId: ContextIdArg) -> MemoryVersion:
+        principal = _require(ctx, ApiScope.WRITE)
+        store = services().store
+        await writable_context(store, principal, contextId)
+        [confirmed] = await confidence.confirm(store, [contextId])
+        return _version(confirmed)
+
+    @server.tool(
+        description="Record that one memory replaces another in the same workspace: the "
+        "older (contextId) is closed in favour of supersededBy and leaves searches; its "
+        "history stays readable. To write the new decision and close the old one at once, "
+        "call remember with supersedes instead."
+    )
+    @_tool_errors
+    async def supersede_memory(
+        ctx: Context, contextId: ContextIdArg, supersededBy: ContextIdArg
+    ) -> MemoryHistory:
+        principal = _require(ctx, ApiScope.WRITE)
+        svc = services()
+        await writable_context(svc.store, principal, contextId)
+        await writable_context(svc.store, principal, supersededBy)
+        chain = await svc.supersession.supersede(contextId, supersededBy)
+        return MemoryHistory(versions=[_version(c) for c in chain])
 
     @server.tool(
         description="Say whether context helped: give the interactionId of an answer (from "

@@ -18,13 +18,20 @@ from axon.api.deps import (
     visible_page,
 )
 from axon.api.responses import ContextHistory, ContextList, errors
-from axon.errors import Forbidden, NotFound
+from axon.errors import NotFound
 from axon.evolution import confidence
 from axon.models import CONTEXT_ID_PATTERN, WORKSPACE_ID_PATTERN, Context, ContextType, Tier
 from axon.ports import ContextFilter
 from axon.security.principal import Principal, ensure_global_write
 from axon.services import Services
-from axon.workspaces import ContextCreate, ContextUpdate, add_context, update_context
+from axon.workspaces import (
+    ContextCreate,
+    ContextUpdate,
+    add_context,
+    readable_context,
+    update_context,
+    writable_context,
+)
 
 router = APIRouter(prefix="/api/v1/contexts", tags=["contexts"])
 
@@ -69,28 +76,11 @@ async def list_all(
     return ContextList(items=page.items, next_cursor=page.next_cursor)
 
 
-async def _readable(services: Services, principal: Principal, context_id: str) -> Context:
-    context = await services.store.get_context(context_id)
-    if context is None or not principal.can_read(context):
-        raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
-    return context
-
-
-async def _writable(services: Services, principal: Principal, context_id: str) -> None:
-    """Only a caller with access to the context's own workspace may change it."""
-    context = await _readable(services, principal, context_id)
-    if not principal.can_access(context.workspace_id):
-        raise Forbidden(
-            f"context '{context_id}' belongs to a workspace this API key cannot change",
-            code="CONTEXT_FORBIDDEN",
-        )
-
-
 @router.get("/{context_id}", responses=errors(404))
 async def show(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Context:
-    return await _readable(services, principal, context_id)
+    return await readable_context(services.store, principal, context_id)
 
 
 @router.get("/{context_id}/history", responses=errors(404))
@@ -98,7 +88,7 @@ async def history(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> ContextHistory:
     """Every version of the context's supersede chain, oldest first."""
-    await _readable(services, principal, context_id)
+    await readable_context(services.store, principal, context_id)
     chain = await services.supersession.history(context_id)
     return ContextHistory(items=[c for c in chain if principal.can_read(c)])
 
@@ -114,8 +104,8 @@ async def supersede(
     context_id: ContextIdPath, body: SupersedeBody, services: ServicesDep, principal: PrincipalDep
 ) -> ContextHistory:
     """Close the context in favour of `supersededBy` (same workspace); returns the history."""
-    await _writable(services, principal, context_id)
-    await _writable(services, principal, body.superseded_by)
+    await writable_context(services.store, principal, context_id)
+    await writable_context(services.store, principal, body.superseded_by)
     return ContextHistory(
         items=await services.supersession.supersede(context_id, body.superseded_by)
     )
@@ -126,7 +116,7 @@ async def confirm(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Context:
     """Vouch for the context: strong helpful evidence; a stale mark is cleared."""
-    await _writable(services, principal, context_id)
+    await writable_context(services.store, principal, context_id)
     [confirmed] = await confidence.confirm(services.store, [context_id])
     return confirmed
 
@@ -134,7 +124,7 @@ async def confirm(
 async def _steer_promotion(
     services: Services, principal: Principal, context_id: str, action: str
 ) -> Context:
-    await _writable(services, principal, context_id)
+    await writable_context(services.store, principal, context_id)
     ensure_global_write(principal, Tier.GLOBAL)
     promoter = services.promoter
     if action == "demote":
@@ -168,7 +158,7 @@ async def demote(
 async def patch(
     context_id: ContextIdPath, body: ContextUpdate, services: ServicesDep, principal: PrincipalDep
 ) -> Context:
-    await _writable(services, principal, context_id)
+    await writable_context(services.store, principal, context_id)
     ensure_global_write(principal, body.tier)
     return await update_context(services.store, context_id, body, services.search_index)
 
@@ -177,7 +167,7 @@ async def patch(
 async def delete(
     context_id: ContextIdPath, services: ServicesDep, principal: PrincipalDep
 ) -> Response:
-    await _writable(services, principal, context_id)
+    await writable_context(services.store, principal, context_id)
     if not await services.store.delete_contexts([context_id]):
         raise NotFound(f"context '{context_id}' not found", code="CONTEXT_NOT_FOUND")
     await services.search_index.remove([context_id])
