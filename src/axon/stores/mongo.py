@@ -181,7 +181,9 @@ class MongoDocumentStore:
             hello = await self._client.admin.command("hello")
         except PyMongoError as exc:
             await self._client.close()
-            raise ServiceUnavailable(f"MongoDB at MONGODB_URI is unreachable: {exc}") from None
+            raise ServiceUnavailable(
+                f"MongoDB at MONGODB_URI is unreachable: {brief_reason(exc)}"
+            ) from None
         if "setName" not in hello and hello.get("msg") != "isdbgrid":
             await self._client.close()
             raise ServiceUnavailable(
@@ -661,6 +663,13 @@ class MongoDocumentStore:
         return self._col(collection).find(query, projection={"_id": 0}).sort(order)
 
 
+def brief_reason(exc: PyMongoError) -> str:
+    """The driver's reason without the topology dump and timeouts a server-selection
+    error appends (a start-up error stays one readable line)."""
+    reason = str(exc).partition(", Timeout: ")[0]
+    return reason.partition(" (configured timeouts: ")[0] or type(exc).__name__
+
+
 def _unreachable_as_503(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """A lost connection mid-request is a 503 the client may retry, not a 500."""
 
@@ -670,7 +679,7 @@ def _unreachable_as_503(method: Callable[..., Awaitable[Any]]) -> Callable[..., 
             return await method(*args, **kwargs)
         except ConnectionFailure as exc:
             raise ServiceUnavailable(
-                f"MongoDB is unreachable: {exc}",
+                f"MongoDB is unreachable: {brief_reason(exc)}",
                 code="MONGODB_UNAVAILABLE",
                 headers={"Retry-After": "5"},
             ) from None
