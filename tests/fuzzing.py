@@ -53,8 +53,9 @@ class FuzzRun:
     seconds: float
     failures: dict[str, int] = field(default_factory=dict)  # "ST101 Server error" -> count
     # Operations where schemathesis's own data generation broke (a Runtime Error raised
-    # inside its generators or Hypothesis, e.g. a draw Hypothesis calls flaky): those
-    # cases never reached the server, so they are not API failures.
+    # inside its generators or Hypothesis, e.g. a draw Hypothesis calls flaky, or a
+    # Failed Health Check: too many drawn values filtered out): those cases never
+    # reached the server, so they are not API failures.
     generator_errors: list[str] = field(default_factory=list)
     output: str = ""
 
@@ -225,7 +226,8 @@ _GENERATOR_FRAMES = (
 
 
 def _flaky_generation(output: str) -> list[str]:
-    """Operations in the ERRORS section whose Runtime Error came from data generation."""
+    """Operations in the ERRORS section whose data generation broke: a Runtime Error
+    from the generators' frames, or a Failed Health Check (nothing was sent)."""
     section = re.search(r"(?ms)^={3,} ERRORS ={3,}$(.*?)(?=^={3,} )", output)
     if section is None:
         return []
@@ -234,5 +236,11 @@ def _flaky_generation(output: str) -> list[str]:
     return [
         name
         for name, body in zip(blocks[1::2], blocks[2::2], strict=True)
-        if body.lstrip().startswith("Runtime Error") and any(f in body for f in _GENERATOR_FRAMES)
+        if _generation_broke(body.lstrip())
     ]
+
+
+def _generation_broke(body: str) -> bool:
+    if body.startswith("Failed Health Check"):
+        return True
+    return body.startswith("Runtime Error") and any(f in body for f in _GENERATOR_FRAMES)

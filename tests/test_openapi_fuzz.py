@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fuzzing import axon_server, run_schemathesis
+from tests.fuzzing import _flaky_generation, axon_server, run_schemathesis
 
 # Small enough for about a minute on two shared cores; the seed keeps a run repeatable.
 MAX_EXAMPLES = 5
@@ -31,3 +31,19 @@ def test_schemathesis_finds_no_failures(tmp_path: Path, auth: bool) -> None:
     assert run.requests >= run.test_cases >= 300, run.summary
     assert run.failures == {}, run.summary
     assert "Traceback" not in log, log[-5000:]
+
+
+def test_only_broken_generation_is_set_apart_from_failures() -> None:
+    # The shape of schemathesis's ERRORS section: a block per operation.
+    output = (
+        "=================================== ERRORS ===================================\n"
+        "_____________ GET /v1/models/{model_id} _____________\n"
+        "Failed Health Check\n\nToo many generated examples are filtered out\n"
+        "_____________ POST /v1/chat/completions _____________\n"
+        'Runtime Error\n  File ".../hypothesis/core.py", line 1\nFlakyFailure\n'
+        "_____________ POST /api/v1/workspaces _____________\n"
+        'Runtime Error\n  File ".../httpx/_client.py", line 1\nConnectError\n'
+        "=================================== WARNINGS ===================================\n"
+    )
+    # A transport error talking to the server is no generator's: it stays an error.
+    assert _flaky_generation(output) == ["GET /v1/models/{model_id}", "POST /v1/chat/completions"]
