@@ -147,9 +147,17 @@ def main() -> None:
         type=Path,
         help="a checkout (e.g. `git archive <commit>`) served as well, interleaved: before/after",
     )
+    parser.add_argument(
+        "--ports",
+        type=int,
+        help="first of three ports (fake, Axon, before) on a shared machine; default: free ones",
+    )
     args = parser.parse_args()
     axon = str(Path(sys.executable).with_name("axon"))
-    fake_port, axon_port, before_port = free_port(), free_port(), free_port()
+    if args.ports:
+        fake_port, axon_port, before_port = args.ports, args.ports + 1, args.ports + 2
+    else:
+        fake_port, axon_port, before_port = free_port(), free_port(), free_port()
     with (
         tempfile.TemporaryDirectory(prefix="axon-proxy-") as data,
         checkout(args.mirror, "HEAD") as tree,

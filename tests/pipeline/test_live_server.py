@@ -9,14 +9,14 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from axon.api.sse import with_heartbeats
+from axon.api.sse import EventStreamResponse, with_heartbeats
 from axon.config import Settings, load_settings
 from tests.conftest import LiveServer
 from tests.fakes.llm_server import FakeLLMServer, Step
@@ -177,3 +177,31 @@ async def test_heartbeats_while_the_source_is_quiet() -> None:
     chunks = [chunk async for chunk in with_heartbeats(slow(), 0.1)]
     assert chunks[-1] == b"event: done\n\n"
     assert chunks[:-1] and set(chunks[:-1]) == {b": heartbeat\n\n"}
+
+
+async def test_ready_events_go_out_right_behind_the_headers() -> None:
+    """What is at hand is written before the source is asked for more (a relayed
+    model stream's first token must not wait for the next one)."""
+    sent: list[dict[str, Any]] = []
+    asked = asyncio.Event()
+
+    async def rest() -> AsyncIterator[bytes]:
+        asked.set()
+        yield b"data: 2\n\n"
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client never leaves
+        raise AssertionError("unreachable")
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append({**message, "asked": asked.is_set()})
+
+    response = EventStreamResponse(rest(), ready=b"data: 1\n\n")
+    await response({"type": "http"}, receive, send)
+    kinds = [(m["type"], m.get("body"), m["asked"]) for m in sent]
+    assert kinds == [
+        ("http.response.start", None, False),
+        ("http.response.body", b"data: 1\n\n", False),
+        ("http.response.body", b"data: 2\n\n", True),
+        ("http.response.body", b"", True),
+    ]

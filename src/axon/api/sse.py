@@ -56,18 +56,31 @@ async def with_heartbeats(events: AsyncIterator[bytes], every: float) -> AsyncIt
 class EventStreamResponse(Response):
     media_type = "text/event-stream"
 
-    def __init__(self, events: AsyncIterator[bytes], heartbeat: float = HEARTBEAT_SECONDS) -> None:
+    def __init__(
+        self,
+        events: AsyncIterator[bytes],
+        heartbeat: float = HEARTBEAT_SECONDS,
+        *,
+        ready: bytes = b"",
+    ) -> None:
+        """`ready`: the first events, when they are already at hand; they go out right
+        behind the headers, before any task is started, so the client reads both in one
+        wake-up (a relayed model stream's first token, bench/README.md "Copilot proxy
+        TTFT")."""
         # Like StreamingResponse: no body attribute, so no Content-Length header.
         self.status_code = 200
         self.background = None
         self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no"})
         self.events = events
         self.heartbeat = heartbeat
+        self.ready = ready
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
+        if self.ready:
+            await send({"type": "http.response.body", "body": self.ready, "more_body": True})
         pump = asyncio.create_task(self._pump(send))
         watch = asyncio.create_task(self._until_disconnect(receive))
         try:

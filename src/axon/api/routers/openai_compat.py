@@ -274,7 +274,8 @@ async def chat_completions(
             await pipeline.finish(run, first)  # stored as failed, then the HTTP error
             raise first.error
         events = _chunks(pipeline, run, body.model, first, parts, include_usage)
-        stream = EventStreamResponse(events)
+        # The first token is in hand, so its chunk is made now and written with the headers.
+        stream = EventStreamResponse(events, ready=await anext(events))
         stream.headers.update(compat.response_headers(run))
         return stream
     answer = await pipeline.complete(run, request)
