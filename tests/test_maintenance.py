@@ -121,6 +121,7 @@ async def _cleanup(*args: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.needs_model
 async def test_cleanup_dry_run_counts_then_deletes_exactly_those(settings: Settings) -> None:
     await _seed(settings)
     before = await _state(settings)

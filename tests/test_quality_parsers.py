@@ -341,6 +341,35 @@ def test_detection_reports_configured_but_missing_tools(tmp_path: Path) -> None:
     assert specs["tests:go"] == "go.mod found but go is not installed"
 
 
+def test_detection_reads_the_declared_python_tools_from_the_manifests(tmp_path: Path) -> None:
+    """Declared dependencies come from the manifests as the project facts read them:
+    Poetry's old dev table and requirements files count, a comment or a longer name
+    (`pytest-cov`) does not; [tool.mypy] files means mypy is not pointed at '.'."""
+    pyproject = (
+        '[project]\nname = "p"\ndependencies = ["pytest-cov>=4"]\n'
+        "[tool.poetry.dev-dependencies]\nmypy = '^1'\n"
+        "[tool.mypy]\nfiles = ['src']\n"
+    )
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": pyproject,
+            "requirements-dev.txt": "# pyright is not used here\nPylint==3.0\n",
+            "app.py": "x = 1\n",
+        },
+    )
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("mypy", "pylint"):  # found on PATH, never run: detection only
+        (tools / name).write_text("#!/bin/sh\n")
+        (tools / name).chmod(0o755)
+    box = Toolbox(root=tmp_path, path=str(tools), python=None, reports=tmp_path, timeout=5)
+    specs = {s.id: s for s in detect(box)}
+    assert set(specs) == {"lint:pylint", "types:mypy"}
+    assert specs["types:mypy"].argv[0] == str(tools / "mypy")
+    assert specs["types:mypy"].argv[-1] != "."  # [tool.mypy] files names the targets
+
+
 def test_the_workspace_virtualenv_is_preferred(tmp_path: Path) -> None:
     from axon.config import load_settings
     from axon.quality.config import GateConfig

@@ -20,6 +20,7 @@ from axon.security.keys import new_api_key
 from axon.security.ratelimit import Rate
 from axon.services import Services, build_services
 from axon.stores.memory_ratelimit import InProcessRateLimiter
+from tests.clock import ManualClock
 
 
 async def _client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
@@ -165,13 +166,14 @@ async def test_expensive_routes_have_the_stricter_limit(settings: Settings) -> N
 
 
 async def test_in_process_limiter_windows() -> None:
-    limiter = InProcessRateLimiter()
+    clock = ManualClock()
+    limiter = InProcessRateLimiter(clock=clock)
     decisions = [await limiter.hit("k", 2, 0.05) for _ in range(3)]
     assert [d.allowed for d in decisions] == [True, True, False]
     assert decisions[2].remaining == 0 and 0 < decisions[2].reset_after <= 0.05
-    import asyncio
-
-    await asyncio.sleep(0.06)
+    clock.advance(0.04)
+    assert not (await limiter.hit("k", 2, 0.05)).allowed
+    clock.advance(0.02)
     assert (await limiter.hit("k", 2, 0.05)).allowed
     assert (await limiter.hit("other", 2, 0.05)).remaining == 1
 

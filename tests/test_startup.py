@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from axon.config import Settings
 from axon.models import Context, ContextType, Workspace, WorkspaceType, content_hash
@@ -16,6 +17,7 @@ from axon.services import build_services
 from tests import servers
 
 
+@pytest.mark.needs_model
 async def test_readiness_waits_for_the_model_and_pending_embeddings_are_completed(
     settings: Settings,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -40,6 +41,27 @@ class InvalidInput(AxonError):
 class NotFound(AxonError):
     status = 404
     code = "NOT_FOUND"
+
+
+class WorkspaceNotFound(NotFound):
+    """The one 404 for a workspace the caller cannot use, whether it is missing or not
+    the caller's (so a key cannot learn which workspaces exist); `suggestions`, the
+    "did you mean" ids, must only hold ids the caller may see. The CLI adds the data
+    folder to every NotFound it prints (`cli/_app.py`)."""
+
+    code = "WORKSPACE_NOT_FOUND"
+
+    def __init__(
+        self, workspace_id: str, field: str = "workspaceId", suggestions: Sequence[str] = ()
+    ) -> None:
+        message = f"workspace '{workspace_id}' not found"
+        detail: dict[str, Any] = {"field": field, "message": "no such workspace"}
+        if suggestions:
+            message += "; did you mean " + " or ".join(f"'{s}'" for s in suggestions) + "?"
+            detail["suggestions"] = list(suggestions)
+        super().__init__(message, details=[detail])
+        self.workspace_id = workspace_id
+        self.suggestions = tuple(suggestions)
 
 
 class Conflict(AxonError):

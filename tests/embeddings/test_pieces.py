@@ -32,6 +32,7 @@ def pieces(tokenizer: Tokenizer, text: str) -> list[int]:
     return list(tokenizer.encode(text, add_special_tokens=False).ids)
 
 
+@pytest.mark.needs_model
 @pytest.mark.parametrize("budget", [1, 7, 20, 96])
 def test_cut_keeps_exactly_the_first_word_pieces(tokenizer: Tokenizer, budget: int) -> None:
     [cut] = cut_to_pieces([CODE], budget)
@@ -44,11 +45,13 @@ def test_texts_within_the_budget_are_unchanged() -> None:
     assert cut_to_pieces(texts, 64) == texts
 
 
+@pytest.mark.needs_model
 def test_a_huge_text_is_cut_without_reading_all_of_it(tokenizer: Tokenizer) -> None:
     [cut] = cut_to_pieces([CODE * 5000], 50)  # about 1.5 MB
     assert len(pieces(tokenizer, cut)) == 50
 
 
+@pytest.mark.needs_model
 def test_query_embedding_text_keeps_a_title_and_cuts_a_long_issue(tokenizer: Tokenizer) -> None:
     title = "Session.resolve_redirects copies the original request for all redirects"
     assert query_embedding_text(title) == title

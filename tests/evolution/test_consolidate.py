@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from axon.models import EvidenceSource
 from axon.ports import ContextFilter
@@ -12,6 +13,7 @@ from tests.evolution.conftest import remember, workspace
 PROCESS = "/api/v1/prompts/process"
 
 
+@pytest.mark.needs_model
 async def test_two_near_identical_captures_become_one(
     client: httpx.AsyncClient, services: Services
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -55,11 +56,12 @@ def ledger(usage_store: SQLiteDocumentStore) -> UsageLedger:
 async def make_gateway(
     settings: Settings, fake: FakeLLMServer, ledger: UsageLedger
 ) -> AsyncIterator[MakeGateway]:
-    """`make_gateway(**settings overrides)`; depends on `settings` for a clean environment."""
+    """`make_gateway(clock=..., **settings overrides)`; depends on `settings` for a clean
+    environment."""
     built: list[Gateway] = []
 
-    def make(**overrides: object) -> Gateway:
-        gateway = build_llm(fake_settings(fake, **overrides), ledger, MemoryCache())
+    def make(clock: Callable[[], float] = time.monotonic, **overrides: object) -> Gateway:
+        gateway = build_llm(fake_settings(fake, **overrides), ledger, MemoryCache(), clock)
         built.append(gateway)
         return gateway
 

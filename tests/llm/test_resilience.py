@@ -22,6 +22,7 @@ from axon.llm.errors import (
 from axon.llm.failures import FailureKind, ProviderFailure
 from axon.llm.retry import RetryPolicy
 from axon.llm.types import ChatChunk, ChatMessage, ChatRequest
+from tests.clock import ManualClock
 from tests.fakes.llm_server import DEFAULT_TEXT, FakeLLMServer, Step
 from tests.llm.conftest import MakeGateway
 from tests.servers import free_port
@@ -140,7 +141,10 @@ async def test_read_timeout_between_chunks_interrupts_the_stream(
 async def test_breaker_opens_fails_fast_and_recovers(
     make_gateway: MakeGateway, fake: FakeLLMServer
 ) -> None:
-    gateway = make_gateway(llm_max_retries=0, llm_breaker_threshold=2, llm_breaker_cooldown=0.3)
+    clock = ManualClock()
+    gateway = make_gateway(
+        clock=clock, llm_max_retries=0, llm_breaker_threshold=2, llm_breaker_cooldown=0.3
+    )
     fake.script("openai", Step(status=500), Step(status=500))
     for _ in range(2):
         with pytest.raises(LLMUnavailable):
@@ -152,7 +156,9 @@ async def test_breaker_opens_fails_fast_and_recovers(
     assert caught.value.headers["Retry-After"] == "1"
     assert len(fake.seen("openai")) == 2  # failed fast: the provider was not called
 
-    await asyncio.sleep(0.35)
+    clock.advance(0.29)
+    assert gateway.status()["breakers"]["openai"] == BreakerState.OPEN
+    clock.advance(0.02)
     assert gateway.status()["breakers"]["openai"] == BreakerState.HALF_OPEN
     fake.script("openai", Step(delay=0.3))  # a slow but successful probe
     probe = asyncio.create_task(gateway.complete(ASK))
@@ -167,11 +173,14 @@ async def test_breaker_opens_fails_fast_and_recovers(
 async def test_a_failed_probe_opens_the_breaker_again(
     make_gateway: MakeGateway, fake: FakeLLMServer
 ) -> None:
-    gateway = make_gateway(llm_max_retries=0, llm_breaker_threshold=1, llm_breaker_cooldown=0.2)
+    clock = ManualClock()
+    gateway = make_gateway(
+        clock=clock, llm_max_retries=0, llm_breaker_threshold=1, llm_breaker_cooldown=0.2
+    )
     fake.script("openai", Step(status=500), Step(status=500))
     with pytest.raises(LLMUnavailable):
         await gateway.complete(ASK)
-    await asyncio.sleep(0.25)
+    clock.advance(0.25)
     with pytest.raises(LLMUnavailable):  # the probe fails
         await gateway.complete(ASK)
     with pytest.raises(CircuitOpen):

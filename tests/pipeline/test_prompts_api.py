@@ -119,6 +119,7 @@ async def test_retrieved_context_is_injected_and_reported(
     assert used is not None and used.usage_count == 1
 
 
+@pytest.mark.needs_model
 async def test_overview_questions_get_docs_and_architecture_not_only_code(
     client: httpx.AsyncClient,
 ) -> None:

@@ -19,6 +19,7 @@ from axon.services import Services, build_services
 from axon.stores.embedded_search.db import GENERATION_TTL_SECONDS, SearchDB
 from axon.stores.embedded_search.lexical import NumpyLexicalIndex
 from axon.stores.sqlite import SQLiteDocumentStore
+from tests.clock import ManualClock
 from tests.retrieval.conftest import add_workspace, make_context, store_and_index
 
 WS = "cachews"
@@ -137,12 +138,14 @@ async def test_entries_expire_and_the_cache_stays_bounded(tmp_path: Path) -> Non
         assert [c.id for c in await small.get_contexts(ids)] == ids
         assert len(small) == 3  # the least recently used went first
 
-        short = ContextCache(store, ttl=0.05)
+        clock = ManualClock()
+        short = ContextCache(store, ttl=0.05, clock=clock)
         [before] = await short.get_contexts(ids[:1])
         await store.record_usage({ids[0]: 2})  # another replica's write: no local signal
+        clock.advance(0.04)
         [cached_copy] = await short.get_contexts(ids[:1])
         assert cached_copy.usage_count == before.usage_count
-        await asyncio.sleep(0.06)
+        clock.advance(0.02)
         [after] = await short.get_contexts(ids[:1])
         assert after.usage_count == before.usage_count + 2
 

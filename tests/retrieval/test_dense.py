@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from axon.config import Settings, load_settings
 from axon.ports import SearchRequest
 from axon.services import build_search, build_services
 from tests.retrieval.conftest import add_workspace, make_context
 
 
+@pytest.mark.needs_model
 async def test_dense_search_finds_meaning_and_embeds_each_text_once(settings: Settings) -> None:
     services = await build_services(load_settings(embedder="local"))
     search = await build_search(services.settings, services.store, services.embedder)

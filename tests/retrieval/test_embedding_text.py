@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from tokenizers import Tokenizer
 
 from axon.config import Settings, load_settings
@@ -28,6 +29,7 @@ def piece_count(text: str) -> int:
     return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
 
+@pytest.mark.needs_model
 def test_header_first_wordless_lines_dropped_and_cut_at_the_budget() -> None:
     content = "def checkout_total(order):\n    items = [\n    ]\n    # ----\n" + LONG_BODY
     [text] = embedding_texts([make_context("w", "src/shop/cart.py", "checkout_total", content)])
@@ -42,6 +44,7 @@ def test_short_contexts_are_embedded_whole() -> None:
     assert text == "docs/discounts.md\n# Discounts\nCodes apply at checkout."
 
 
+@pytest.mark.needs_model
 async def test_the_index_embeds_exactly_the_embedding_text(settings: Settings) -> None:
     services = await build_services(load_settings(embedder="local"))
     search = await build_search(services.settings, services.store, services.embedder)

@@ -3,6 +3,8 @@ indexes, on the same store, contexts and real local embeddings: the same top-10.
 
 from __future__ import annotations
 
+import pytest
+
 from axon.config import Settings, load_settings
 from axon.ports import SearchRequest
 from axon.retrieval.search_index import lexical_terms
@@ -18,6 +20,7 @@ EXTRA_QUERIES = [
 ]
 
 
+@pytest.mark.needs_model
 async def test_qdrant_hybrid_search_ranks_like_the_embedded_indexes(settings: Settings) -> None:
     services = await build_services(load_settings(embedder="local"))
     contexts = [c.model_copy(update={"workspace_id": "proj"}) for c in _repo_chunks()[:240]]
@@ -55,6 +58,7 @@ async def test_qdrant_hybrid_search_ranks_like_the_embedded_indexes(settings: Se
         await services.close()
 
 
+@pytest.mark.needs_model
 async def test_the_retriever_takes_relevance_from_the_index_that_fuses(
     settings: Settings,
 ) -> None:

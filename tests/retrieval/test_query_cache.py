@@ -21,6 +21,7 @@ async def _keys(redis: Redis, kind: str) -> list[str]:
     return sorted([k.decode() async for k in redis.scan_iter(f"axon:cache:{kind}:*")])
 
 
+@pytest.mark.needs_model
 async def test_query_vectors_are_shared_through_the_cache(settings: Settings, redis: Redis) -> None:
     services = await build_services(load_settings(embedder="local"))
     try:

@@ -12,17 +12,18 @@ stored, so feedback works on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
 from axon.api.rendering import warning_header
 from axon.errors import InvalidInput
 from axon.evolution.conversation import derive_conversation_id
-from axon.llm.types import ChatMessage
+from axon.llm.types import ChatChunk, ChatMessage, ChatRequest
 from axon.models import WORKSPACE_ID_RE
-from axon.pipeline import Pipeline, Prepared, PromptRequest
+from axon.pipeline import Answer, Pipeline, Prepared, PromptRequest
 from axon.pipeline.types import Source
 from axon.security.principal import FULL_ACCESS, Principal
 
@@ -36,6 +37,25 @@ MODEL_PREFIX = "axon"
 class Selection:
     workspace_id: str
     model: str | None  # the upstream model; None: the configured default
+
+
+def error_responses(model: type[Any], auth: str, invalid: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI errors of a compatible route, each in its vendor's shape (`model`);
+    `auth` and `invalid` say how that vendor's 401 and 400 read."""
+    descriptions = {
+        400: invalid,
+        401: auth,
+        402: "the key's LLM budget is spent",
+        403: "the key lacks the scope",
+        404: "unknown workspace",
+        413: "request body too large",
+        415: "body is not JSON",
+        429: "rate limited",
+        502: "the upstream model failed",
+        503: "the upstream model's circuit is open",
+        504: "the upstream model timed out",
+    }
+    return {s: {"model": model, "description": d} for s, d in descriptions.items()}
 
 
 def select(model: str, header: str | None) -> Selection:
@@ -151,3 +171,24 @@ def response_headers(run: Prepared) -> dict[str, str]:
     if run.degraded:
         headers[WARNING_HEADER] = warning_header([d.message for d in run.degraded])
     return headers
+
+
+async def first_part(
+    pipeline: Pipeline, run: Prepared, parts: AsyncGenerator[str | ChatChunk | Answer, None]
+) -> str | ChatChunk | Answer:
+    """A stream's first part. A model that fails before answering is stored as failed
+    and raised as the HTTP error, before any event is sent."""
+    first = await anext(parts)
+    if isinstance(first, Answer) and first.error is not None:
+        await pipeline.finish(run, first)
+        raise first.error
+    return first
+
+
+async def complete(pipeline: Pipeline, run: Prepared, request: ChatRequest) -> Answer:
+    """The whole answer, stored; a failed model call is raised as the HTTP error."""
+    answer = await pipeline.complete(run, request)
+    await pipeline.finish(run, answer)
+    if answer.error is not None:
+        raise answer.error
+    return answer

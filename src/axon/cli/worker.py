@@ -60,7 +60,7 @@ def worker(
         bool, typer.Option(help="exit once the queue is empty instead of waiting for jobs")
     ] = False,
 ) -> None:
-    """Run background jobs (indexing, quality gates, maintenance) from the Redis queue."""
+    """Run background jobs (indexing, quality gates, memory evolution) from the Redis queue."""
     import asyncio
 
     from axon.config import load_settings

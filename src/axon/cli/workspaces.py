@@ -88,13 +88,13 @@ def show(workspace_id: str, as_json: JsonFlag = False) -> None:
 @workspace_app.command("remove")
 def remove(workspace_id: str) -> None:
     """Remove a workspace and all its contexts."""
-    from axon.errors import NotFound
+    from axon.errors import WorkspaceNotFound
     from axon.workspaces import find_workspace
 
     async def run(services: Services) -> None:
         workspace = await find_workspace(services.store, workspace_id)
         if not await services.store.delete_workspace(workspace.id):
-            raise NotFound(f"workspace '{workspace.id}' not found")
+            raise WorkspaceNotFound(workspace.id, "id")  # removed meanwhile
         await services.search_index.remove_workspace(workspace.id)
         typer.echo(f"removed workspace {workspace.id}")
 

@@ -1,7 +1,9 @@
 """Dependency manifests across ecosystems, read into one shape.
 
 Each parser takes the file's text and returns the declared dependencies; a
-manifest that does not parse yields an empty result, never an exception.
+manifest that does not parse yields an empty result, never an exception. The
+project facts (`facts.py`) and the quality gate (`quality/detect.py`: which
+tools a Python project declares or configures) both read manifests here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Manifest:
     dev_dependencies: list[str] = field(default_factory=list)
     scripts: dict[str, str] = field(default_factory=dict)  # entry points / npm scripts
     tool_sections: list[str] = field(default_factory=list)  # [tool.X] in pyproject
+    tool_config: dict[str, Any] = field(default_factory=dict)  # pyproject's [tool] table
 
     def all_names(self) -> set[str]:
         return {d.lower() for d in self.dependencies + self.dev_dependencies}
@@ -59,8 +62,12 @@ def _pyproject(path: str, text: str) -> Manifest:
     m.dependencies += [d.lower() for d in poetry.get("dependencies", {}) if d != "python"]
     for grp in (poetry.get("group") or {}).values():
         m.dev_dependencies += [d.lower() for d in (grp.get("dependencies") or {})]
+    m.dev_dependencies += [
+        d.lower() for d in (poetry.get("dev-dependencies") or {})
+    ]  # Poetry < 1.2
     m.scripts = {str(k): str(v) for k, v in (project.get("scripts") or {}).items()}
     m.tool_sections = sorted(tool) if isinstance(tool, dict) else []
+    m.tool_config = tool if isinstance(tool, dict) else {}
     return m
 
 

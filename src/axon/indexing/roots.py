@@ -10,11 +10,11 @@ the next run, so that run removes them and indexes the new ids.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 
 from axon.indexing.ignore import builtin_reason
 from axon.indexing.manifests import PARSERS
+from axon.indexing.walk import Folder, Next, walk
 from axon.kinds import CHILD_SEPARATOR
 from axon.models import Workspace, WorkspaceType
 from axon.ports import DocumentStore
@@ -37,25 +37,23 @@ def find_subprojects(root: str) -> list[SubProject]:
     """Folders below `root` holding a manifest (coding) or a vault marker (pkm);
     the search stops at the first project on each branch."""
     found: list[SubProject] = []
-    stack: list[tuple[str, str, int]] = [(root, "", 0)]
-    while stack:
-        folder, rel, depth = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue
+
+    def folder_of(folder: Folder[int]) -> list[Next[int]]:
+        rel, depth, entries = folder.rel, folder.state, folder.entries
+        if entries is None:
+            return []
         names = {e.name for e in entries}
         if rel:
             vault = sorted(names & VAULT_MARKERS)
             markers = sorted(names & PROJECT_MARKERS)
             if vault or markers:
                 kind = WorkspaceType.PKM if vault else WorkspaceType.CODING
-                found.append(SubProject(rel, folder, kind, tuple(vault or markers)))
-                continue
+                found.append(SubProject(rel, folder.path, kind, tuple(vault or markers)))
+                return []
         if depth >= MAX_DEPTH:
-            continue
-        for entry in reversed(entries):
+            return []
+        subfolders: list[Next[int]] = []
+        for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
@@ -63,7 +61,10 @@ def find_subprojects(root: str) -> list[SubProject]:
             hidden = entry.name.startswith(".")
             if is_dir and not hidden and builtin_reason(entry.name, is_dir=True) is None:
                 child_rel = f"{rel}/{entry.name}" if rel else entry.name
-                stack.append((entry.path, child_rel, depth + 1))
+                subfolders.append((entry.path, child_rel, depth + 1))
+        return subfolders
+
+    walk(root, 0, folder_of)
     return sorted(found, key=lambda p: p.path)
 
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from axon.indexing.ignore import IGNORE_FILES, TARGET_MANIFESTS, IgnoreRules
+from axon.indexing.walk import Folder, Next, walk
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 _SNIFF_BYTES = 8192
@@ -76,32 +77,32 @@ def scan(root: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ScanResult:
     root_real = os.path.realpath(root)
     root_stat = os.stat(root_real)
     visited = {(root_stat.st_dev, root_stat.st_ino)}
-    stack: list[tuple[str, str, IgnoreRules]] = [(root_real, "", IgnoreRules())]
-    while stack:
-        folder, rel_folder, parent_rules = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
+
+    def folder_of(folder: Folder[IgnoreRules]) -> list[Next[IgnoreRules]]:
+        rel_folder, entries = folder.rel, folder.entries
+        if entries is None:
             result.skip("unreadable", rel_folder or ".")
-            continue
+            return []
         names = {e.name for e in entries}
         if rel_folder and "pyvenv.cfg" in names:
             result.skip("excluded", rel_folder)  # a virtualenv under any name
-            continue
-        git_lines = _read_lines(os.path.join(folder, ".gitignore")) if ".gitignore" in names else []
+            return []
+        path = folder.path
+        git_lines = _read_lines(os.path.join(path, ".gitignore")) if ".gitignore" in names else []
         if not rel_folder:
-            git_lines += _read_lines(os.path.join(folder, ".git", "info", "exclude"))
+            git_lines += _read_lines(os.path.join(path, ".git", "info", "exclude"))
         axon_lines = (
-            _read_lines(os.path.join(folder, ".axonignore")) if ".axonignore" in names else []
+            _read_lines(os.path.join(path, ".axonignore")) if ".axonignore" in names else []
         )
         if names & TARGET_MANIFESTS:
             git_lines.append("/target/")
-        rules = parent_rules.descend(rel_folder, git_lines, axon_lines)
-        subfolders: list[tuple[str, str, IgnoreRules]] = []
+        rules = folder.state.descend(rel_folder, git_lines, axon_lines)
+        subfolders: list[Next[IgnoreRules]] = []
         for entry in entries:
             _visit(entry, rel_folder, rules, root_real, max_file_bytes, visited, result, subfolders)
-        stack.extend(reversed(subfolders))
+        return subfolders
+
+    walk(root_real, IgnoreRules(), folder_of)
     result.files.sort(key=lambda f: f.path)
     return result
 
@@ -114,7 +115,7 @@ def _visit(
     max_file_bytes: int,
     visited: set[tuple[int, int]],
     result: ScanResult,
-    subfolders: list[tuple[str, str, IgnoreRules]],
+    subfolders: list[Next[IgnoreRules]],
 ) -> None:
     name = entry.name
     rel = f"{rel_folder}/{name}" if rel_folder else name

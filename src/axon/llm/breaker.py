@@ -9,6 +9,7 @@ it again for another cooldown.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import StrEnum
 
 from axon.llm.errors import CircuitOpen, retry_after_header
@@ -21,10 +22,17 @@ class BreakerState(StrEnum):
 
 
 class CircuitBreaker:
-    def __init__(self, name: str, threshold: int, cooldown: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        threshold: int,
+        cooldown: float,
+        clock: Callable[[], float] = time.monotonic,  # seconds; tests pass their own
+    ) -> None:
         self.name = name
         self.threshold = threshold
         self.cooldown = cooldown
+        self.clock = clock
         self._failures = 0
         self._opened_at: float | None = None
         self._probe_in_flight = False
@@ -33,7 +41,7 @@ class CircuitBreaker:
     def state(self) -> BreakerState:
         if self._opened_at is None:
             return BreakerState.CLOSED
-        if time.monotonic() - self._opened_at < self.cooldown:
+        if self.clock() - self._opened_at < self.cooldown:
             return BreakerState.OPEN
         return BreakerState.HALF_OPEN
 
@@ -46,7 +54,7 @@ class CircuitBreaker:
             self._probe_in_flight = True
             return
         assert self._opened_at is not None
-        wait = max(0.0, self._opened_at + self.cooldown - time.monotonic())
+        wait = max(0.0, self._opened_at + self.cooldown - self.clock())
         raise CircuitOpen(
             f"{self.name} is failing; calls are paused for {wait:.0f}s",
             headers=retry_after_header(wait if wait > 0 else self.cooldown),
@@ -60,7 +68,7 @@ class CircuitBreaker:
     def on_failure(self) -> None:
         self._failures += 1
         if self._probe_in_flight or self._failures >= self.threshold:
-            self._opened_at = time.monotonic()
+            self._opened_at = self.clock()
         self._probe_in_flight = False
 
     def on_abandon(self) -> None:

@@ -3,6 +3,7 @@ fallback chain, and the resilience and accounting parts around them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from axon.config import Settings, SettingsError, split_list
@@ -141,8 +142,14 @@ def _factories(settings: Settings) -> dict[str, Callable[[], ChatProvider]]:
     }
 
 
-def build_llm(settings: Settings, ledger: UsageLedger, cache: Cache | None) -> Gateway:
-    """The gateway for these settings; raises SettingsError naming a bad variable."""
+def build_llm(
+    settings: Settings,
+    ledger: UsageLedger,
+    cache: Cache | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Gateway:
+    """The gateway for these settings; raises SettingsError naming a bad variable.
+    `clock` (monotonic seconds) times the circuit breakers' cool-downs."""
     available = availability(settings)
     usable = [name for name in PROVIDERS if name != "none" and not available[name]]
     router = ModelRouter(
@@ -165,7 +172,7 @@ def build_llm(settings: Settings, ledger: UsageLedger, cache: Cache | None) -> G
         ),
         breakers={
             name: CircuitBreaker(
-                name, settings.llm_breaker_threshold, settings.llm_breaker_cooldown
+                name, settings.llm_breaker_threshold, settings.llm_breaker_cooldown, clock
             )
             for name in usable
         },

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from axon.indexing.manifests import parse_manifest
 from axon.quality.models import CheckKind, CheckSpec
 
 _CONFIG_READ_LIMIT = 1024 * 1024
@@ -89,16 +90,13 @@ class _PythonProject:
     root: Path
     tool: dict[str, Any]  # pyproject's [tool] table
     ini: str  # setup.cfg + tox.ini, for their [section] headers
-    deps: str  # declared dependencies, lower-cased
+    deps: frozenset[str]  # declared dependencies (pyproject, requirements*.txt), lower-cased
 
     def section(self, name: str) -> bool:
         return f"[{name}]" in self.ini
 
     def declares(self, package: str) -> bool:
-        return (
-            re.search(rf"(^|[\s\"'\[,]){re.escape(package)}($|[\s<>=!~\[;\"',])", self.deps)
-            is not None
-        )
+        return package in self.deps
 
 
 def _python_project(root: Path) -> _PythonProject | None:
@@ -108,15 +106,13 @@ def _python_project(root: Path) -> _PythonProject | None:
     )
     if not _any_file(root, markers) and not has_code:
         return None
-    pyproject = read_toml(root / "pyproject.toml")
-    project = pyproject.get("project") or {}
-    deps = json.dumps(
-        [project.get("dependencies"), project.get("optional-dependencies"),
-         pyproject.get("dependency-groups"), (pyproject.get("tool") or {}).get("poetry")]
-    )  # fmt: skip
-    deps += "\n".join(_read_text(p) for p in sorted(root.glob("requirements*.txt")))
+    # The manifests are read as the project facts read them (indexing/manifests.py).
+    files = [root / "pyproject.toml", *sorted(root.glob("requirements*.txt"))]
+    manifests = [m for m in (parse_manifest(f.name, _read_text(f)) for f in files) if m]
+    pyproject = next((m for m in manifests if m.path == "pyproject.toml"), None)
+    deps = frozenset(name for m in manifests for name in m.all_names())
     ini = _read_text(root / "setup.cfg") + "\n" + _read_text(root / "tox.ini")
-    return _PythonProject(root, pyproject.get("tool") or {}, ini, deps.lower())
+    return _PythonProject(root, pyproject.tool_config if pyproject else {}, ini, deps)
 
 
 def _has_python_tests(root: Path) -> bool:

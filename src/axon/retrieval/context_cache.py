@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from axon.models import Context
@@ -25,10 +25,17 @@ from axon.ports import DocumentStore
 class ContextCache:
     """`ttl` 0 disables caching: every read goes to the store."""
 
-    def __init__(self, store: DocumentStore, ttl: float, size: int = 20_000) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        ttl: float,
+        size: int = 20_000,
+        clock: Callable[[], float] = time.monotonic,  # seconds; tests pass their own
+    ) -> None:
         self.store = store
         self.ttl = ttl
         self.size = size
+        self.clock = clock
         self._entries: OrderedDict[str, tuple[Context, float]] = OrderedDict()
         # Bumped by every invalidation: a read that started before it must not store
         # what it read, which may predate the change.
@@ -68,7 +75,7 @@ class ContextCache:
         """Like `DocumentStore.get_contexts`: the ones that exist, in the given order."""
         if self.ttl <= 0:
             return await self.store.get_contexts(context_ids)
-        now = time.monotonic()
+        now = self.clock()
         found: dict[str, Context] = {}
         missing: list[str] = []
         for cid in dict.fromkeys(context_ids):

@@ -16,11 +16,9 @@ untenanted ones and those of its own tenant (see `global_partitions`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from axon.errors import Forbidden, NotFound
+from axon.errors import Forbidden, WorkspaceNotFound
 from axon.models import ApiKey, Context, Tier
 
 
@@ -45,8 +43,8 @@ class Principal:
         return self.workspaces is not None
 
     def can_access(self, workspace_id: str | None) -> bool:
-        """Whether the caller may use this workspace. Records of no workspace (maintenance
-        jobs, gate runs of a bare folder) belong to unrestricted callers only."""
+        """Whether the caller may use this workspace. Records of no workspace (the scheduled
+        evolution job, gate runs of a bare folder) belong to unrestricted callers only."""
         if self.workspaces is None:
             return True
         return workspace_id is not None and workspace_id in self.workspaces
@@ -70,20 +68,7 @@ def ensure_access(principal: Principal, workspace_id: str, field: str = "workspa
     resolve names first (`axon.workspaces.find_workspace`, whose 404 suggests names the
     caller may see); this is the check every later layer repeats on the resolved id."""
     if not principal.can_access(workspace_id):
-        raise workspace_not_found(workspace_id, field)
-
-
-def workspace_not_found(
-    workspace_id: str, field: str = "workspaceId", suggestions: Sequence[str] = ()
-) -> NotFound:
-    """The one 404 for a workspace the caller cannot use, whether it is missing or not
-    the caller's; `suggestions` must only hold ids the caller may see."""
-    message = f"workspace '{workspace_id}' not found"
-    detail: dict[str, Any] = {"field": field, "message": "no such workspace"}
-    if suggestions:
-        message += "; did you mean " + " or ".join(f"'{s}'" for s in suggestions) + "?"
-        detail["suggestions"] = list(suggestions)
-    return NotFound(message, code="WORKSPACE_NOT_FOUND", details=[detail])
+        raise WorkspaceNotFound(workspace_id, field)
 
 
 def ensure_global_write(principal: Principal, tier: Tier | None) -> None:

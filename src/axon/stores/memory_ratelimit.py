@@ -4,6 +4,7 @@ shared by all replicas implement the same port in `redis_ratelimit.py`."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from axon.ports import RateDecision
 
@@ -11,12 +12,15 @@ from axon.ports import RateDecision
 class InProcessRateLimiter:
     """Fixed windows in a dict; expired windows are swept as the dict grows."""
 
-    def __init__(self, max_keys: int = 100_000) -> None:
+    def __init__(
+        self, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, hits)
         self._max_keys = max_keys
+        self._clock = clock  # monotonic seconds; tests pass their own
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> RateDecision:
-        now = time.monotonic()
+        now = self._clock()
         # No await between read and write: the event loop makes this atomic.
         end, hits = self._windows.get(key, (0.0, 0))
         if end <= now:

@@ -97,22 +97,11 @@ class MessageResponse(BaseModel):
     axon: dict[str, Any] = Field(description="Axon's extension: interaction id, context report")
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": AnthropicErrorResponse, "description": description}
-    for status, description in {
-        400: "invalid request (Anthropic's error shape)",
-        401: "missing or invalid API key (x-api-key or Authorization: Bearer)",
-        402: "the key's LLM budget is spent",
-        403: "the key lacks the scope",
-        404: "unknown workspace",
-        413: "request body too large",
-        415: "body is not JSON",
-        429: "rate limited",
-        502: "the upstream model failed",
-        503: "the upstream model's circuit is open",
-        504: "the upstream model timed out",
-    }.items()
-}
+_ERRORS = compat.error_responses(
+    AnthropicErrorResponse,
+    "missing or invalid API key (x-api-key or Authorization: Bearer)",
+    "invalid request (Anthropic's error shape)",
+)
 
 
 def _text(content: str | list[Block], field: str) -> str:
@@ -196,17 +185,11 @@ async def messages(
     )
     if body.stream:
         parts = pipeline.stream(run, request)
-        first = await anext(parts)
-        if isinstance(first, Answer) and first.error is not None:
-            await pipeline.finish(run, first)
-            raise first.error
+        first = await compat.first_part(pipeline, run, parts)
         stream = EventStreamResponse(_events(pipeline, run, body.model, first, parts))
         stream.headers.update(compat.response_headers(run))
         return stream
-    answer = await pipeline.complete(run, request)
-    await pipeline.finish(run, answer)
-    if answer.error is not None:
-        raise answer.error
+    answer = await compat.complete(pipeline, run, request)
     message = MessageResponse(
         id=f"msg_{run.interaction_id}",
         type="message",

@@ -126,22 +126,9 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": OpenAIErrorResponse, "description": description}
-    for status, description in {
-        400: "invalid request (OpenAI's error shape)",
-        401: "missing or invalid API key",
-        402: "the key's LLM budget is spent",
-        403: "the key lacks the scope",
-        404: "unknown workspace",
-        413: "request body too large",
-        415: "body is not JSON",
-        429: "rate limited",
-        502: "the upstream model failed",
-        503: "the upstream model's circuit is open",
-        504: "the upstream model timed out",
-    }.items()
-}
+_ERRORS = compat.error_responses(
+    OpenAIErrorResponse, "missing or invalid API key", "invalid request (OpenAI's error shape)"
+)
 
 
 def _text_of(content: str | list[dict[str, Any]] | None) -> str:
@@ -269,19 +256,13 @@ async def chat_completions(
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
         parts = pipeline.stream(run, request)
-        first = await anext(parts)
-        if isinstance(first, Answer) and first.error is not None:
-            await pipeline.finish(run, first)  # stored as failed, then the HTTP error
-            raise first.error
+        first = await compat.first_part(pipeline, run, parts)
         events = _chunks(pipeline, run, body.model, first, parts, include_usage)
         # The first token is in hand, so its chunk is made now and written with the headers.
         stream = EventStreamResponse(events, ready=await anext(events))
         stream.headers.update(compat.response_headers(run))
         return stream
-    answer = await pipeline.complete(run, request)
-    await pipeline.finish(run, answer)
-    if answer.error is not None:
-        raise answer.error
+    answer = await compat.complete(pipeline, run, request)
     completion = ChatCompletion(
         id=f"chatcmpl-{run.interaction_id}",
         object="chat.completion",

@@ -13,7 +13,7 @@ from axon.api.deps import (
     require_workspace,
 )
 from axon.api.responses import EmbeddingCounts, WorkspaceList, WorkspaceView, errors
-from axon.errors import Forbidden, NotFound
+from axon.errors import Forbidden, WorkspaceNotFound
 from axon.folders import allowed_workspace_folder
 from axon.models import Page, Workspace
 from axon.services import Services
@@ -97,6 +97,6 @@ async def delete(
 ) -> Response:
     workspace = await require_workspace(services, principal, workspace_id, field="id")
     if not await services.store.delete_workspace(workspace.id):
-        raise NotFound(f"workspace '{workspace.id}' not found", code="WORKSPACE_NOT_FOUND")
+        raise WorkspaceNotFound(workspace.id, "id")  # removed meanwhile
     await services.search_index.remove_workspace(workspace.id)
     return Response(status_code=204)

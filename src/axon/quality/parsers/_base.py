@@ -67,6 +67,16 @@ def json_document(text: str, opener: str) -> Any:
     return json.loads(text[start:])
 
 
+def json_list(text: str) -> list[Any] | None:
+    """The JSON array a linter reports (one entry per file or finding), or None when
+    the output holds none: the parser then answers UNRECOGNISED."""
+    try:
+        data: Any = json_document(text, "[")
+    except ValueError:
+        return None
+    return data if isinstance(data, list) else None
+
+
 def json_lines(text: str, key: str) -> Iterator[dict[str, Any]]:
     """The JSON objects among `text`'s lines that carry `key` (a tool's event stream);
     other lines (progress, plain text, broken JSON) are skipped."""

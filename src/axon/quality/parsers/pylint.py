@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from axon.quality.models import Finding, Severity
-from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, json_document, relative
+from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, json_list, relative
 
 _SEVERITY = {"fatal": Severity.ERROR, "error": Severity.ERROR, "warning": Severity.WARNING}
 USAGE_ERROR = 32  # pylint's exit status is a bit mask; 32 means it could not run
@@ -14,11 +12,8 @@ USAGE_ERROR = 32  # pylint's exit status is a bit mask; 32 means it could not ru
 def parse_pylint(out: ToolOutput) -> Parsed:
     if out.exit_code is not None and out.exit_code & USAGE_ERROR:
         return UNRECOGNISED
-    try:
-        data: Any = json_document(out.stdout, "[")
-    except ValueError:
-        return UNRECOGNISED
-    if not isinstance(data, list):
+    data = json_list(out.stdout)
+    if data is None:
         return UNRECOGNISED
     findings = [
         Finding(

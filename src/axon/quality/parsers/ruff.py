@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from axon.quality.models import Finding
-from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, json_document, relative
+from axon.quality.parsers._base import UNRECOGNISED, Parsed, ToolOutput, json_list, relative
 
 
 def parse_ruff(out: ToolOutput) -> Parsed:
-    try:
-        data: Any = json_document(out.stdout, "[")
-    except ValueError:
-        return UNRECOGNISED
-    if not isinstance(data, list):
+    data = json_list(out.stdout)
+    if data is None:
         return UNRECOGNISED
     findings = []
     for item in data:
