@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         default=1000, ge=0, le=100_000, validation_alias="AXON_GIT_MAX_COMMITS"
     )
     git_commit_contexts: int = Field(
-        default=100, ge=0, le=10_000, validation_alias="AXON_GIT_COMMIT_CONTEXTS"
+        default=50, ge=0, le=10_000, validation_alias="AXON_GIT_COMMIT_CONTEXTS"
     )
     git_diff_max_bytes: int = Field(
         default=64 * 1024, ge=0, le=16 * 1024 * 1024, validation_alias="AXON_GIT_DIFF_MAX_BYTES"

@@ -18,6 +18,7 @@ from axon.indexing.git_history import (
     changed_since_head,
     parse_log,
     read_history,
+    recent_commits,
     working_diff,
 )
 from axon.indexing.history import COMMITS_PATH
@@ -41,7 +42,11 @@ def test_one_log_pass_gives_times_frequency_and_co_change(tmp_path: Path) -> Non
     ]
     assert [c.committed_at for c in history.commits] == [T3, T2, T1]
     assert history.commits[0].author == "Ada Lovelace"
-    assert {(f.path, f.added, f.deleted) for f in history.commits[1].files} == {
+    assert {f.path for f in history.commits[1].files} == {".env", "a.py", "b.py"}
+    # The diffstat is a second, bounded read (it diffs every file).
+    recent = recent_commits(str(root), 2)
+    assert recent is not None and [c.committed_at for c in recent] == [T3, T2]
+    assert {(f.path, f.added, f.deleted) for f in recent[1].files} == {
         (".env", 1, 1),
         ("a.py", 1, 1),
         ("b.py", 1, 1),
@@ -91,10 +96,10 @@ def test_no_history_means_none_never_an_error(
 def test_parse_log_drops_a_commit_cut_by_the_byte_bound() -> None:
     sha1, sha2 = "1" * 40, "2" * 40
     text = (
-        f"{sha1}\x00Ann\x00100\x00101\x00Second\n\x00\n3\t1\tx.py\x00-\t-\timg.bin\x00"
-        f"{sha2}\x00Bob\x0090\x0091\x00First\n\x00\n1\t0\tx"
+        f"\x01{sha1}\x00Ann\x00100\x00101\x00Second\n\x00\n3\t1\tx.py\x00-\t-\timg.bin\x00"
+        f"\x01{sha2}\x00Bob\x0090\x0091\x00First\n\x00\n1\t0\tx"
     )
-    [whole] = parse_log(text, complete=False)
+    [whole] = parse_log(text, numstat=True, complete=False)
     assert (whole.sha, whole.author, whole.committed_at, whole.message) == (
         sha1,
         "Ann",
@@ -105,7 +110,11 @@ def test_parse_log_drops_a_commit_cut_by_the_byte_bound() -> None:
         ("x.py", 3, 1),
         ("img.bin", None, None),
     ]
-    assert len(parse_log(text)) == 2
+    assert len(parse_log(text, numstat=True)) == 2
+    # Without line counts, a file token is its path (a path named like a hash included).
+    names = f"\x01{sha1}\x00Ann\x00100\x00101\x00Msg\n\x00\n{sha2}\x00b c.py\x00"
+    [commit] = parse_log(names, numstat=False)
+    assert [f.path for f in commit.files] == [sha2, "b c.py"]
 
 
 def test_working_diff_leaves_secret_files_out_and_is_bounded(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ _SAFE_CONFIG = (
     "diff.external=",
     "core.quotePath=false",
 )
+_MARK = "\x01"  # starts each commit in the log's output (a path never begins with it)
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # A configured filter driver whose name can be given back safely in `-c`.
 _FILTER_KEY = re.compile(r"filter\.([^\s=]+)\.[a-z]+")
@@ -54,7 +55,7 @@ _FILTER_KEY = re.compile(r"filter\.([^\s=]+)\.[a-z]+")
 @dataclass(frozen=True, slots=True)
 class FileChange:
     path: str  # relative to the workspace root, forward slashes
-    added: int | None  # None: a binary file
+    added: int | None  # None: a binary file, or read without line counts
     deleted: int | None
 
 
@@ -162,27 +163,23 @@ def head(root: str, timeout: float = TIMEOUT_SECONDS) -> str | None:
     return lines[1]
 
 
-def read_history(root: str, max_commits: int = DEFAULT_MAX_COMMITS) -> History | None:
-    """The last `max_commits` commits touching `root`'s tree, in one `git log` pass, and
-    the files changed since HEAD; None when `root` has no git history to read."""
-    if max_commits <= 0:
-        return None
-    sha = head(root)
-    if sha is None:
-        return None
+def _log(root: str, count: int, stat: str) -> tuple[list[Commit], bool] | None:
+    """The newest `count` non-merge commits touching `root`'s tree, each with its files
+    (`stat`: `--name-only`, a tree comparison, or `--numstat`, which diffs every file
+    and costs ~25x more), and whether the byte bound cut the output."""
     result = _run(
         root,
         [
             "log",
-            f"-n{max_commits}",
+            f"-n{count}",
             "--no-merges",
             "--no-renames",
             "--no-ext-diff",
             "--no-textconv",
             "--relative",
-            "--numstat",
+            stat,
             "-z",
-            "--format=%H%x00%an%x00%at%x00%ct%x00%B",
+            "--format=%x01%H%x00%an%x00%at%x00%ct%x00%B",  # %x01: _MARK
             "HEAD",
             "--",
             ".",
@@ -192,35 +189,63 @@ def read_history(root: str, max_commits: int = DEFAULT_MAX_COMMITS) -> History |
     if result is None:
         return None
     data, truncated = result
-    commits = parse_log(data.decode("utf-8", "replace"), complete=not truncated)
+    commits = parse_log(
+        data.decode("utf-8", "replace"), numstat=stat == "--numstat", complete=not truncated
+    )
+    return commits, truncated
+
+
+def read_history(root: str, max_commits: int = DEFAULT_MAX_COMMITS) -> History | None:
+    """The last `max_commits` commits touching `root`'s tree, in one `git log
+    --name-only` pass, and the files that differ from HEAD or are untracked; None when
+    `root` has no git history to read."""
+    if max_commits <= 0:
+        return None
+    sha = head(root)
+    if sha is None:
+        return None
+    log_ = _log(root, max_commits, "--name-only")
     uncommitted = changed_since_head(root)
     others = untracked(root)
-    if uncommitted is None or others is None:
+    if log_ is None or uncommitted is None or others is None:
         return None  # which files are committed as they are is unknown: no history
+    commits, truncated = log_
     return History(sha, commits, file_histories(commits), uncommitted, others, truncated)
 
 
-def parse_log(text: str, *, complete: bool = True) -> list[Commit]:
-    """Commits of `git log -z --numstat --format=%H%x00%an%x00%at%x00%ct%x00%B`.
+def recent_commits(root: str, count: int) -> list[Commit] | None:
+    """The newest `count` commits with their diffstat (lines added and deleted)."""
+    if count <= 0:
+        return []
+    found = _log(root, count, "--numstat")
+    return None if found is None else found[0]
 
-    NUL separates every field; a commit starts with its hash (a token without a tab),
-    then author, two times and the message, then one `added<TAB>deleted<TAB>path` token
-    per file. With `complete` False (the output was cut) the last commit is dropped.
+
+def parse_log(text: str, *, numstat: bool, complete: bool = True) -> list[Commit]:
+    """Commits of `git log -z --format=<mark>%H%x00%an%x00%at%x00%ct%x00%B` with
+    `--name-only` or (`numstat`) `--numstat`.
+
+    NUL separates every field; a commit starts with the mark and its hash, then author,
+    two times and the message, then one token per file: its path, or
+    `added<TAB>deleted<TAB>path`. With `complete` False (the output was cut) the last
+    commit is dropped.
     """
     tokens = text.split("\0")
     commits: list[Commit] = []
     i = 0
     while i + 4 < len(tokens):
-        sha = tokens[i].lstrip("\n")
-        if not _SHA.fullmatch(sha):
+        first = tokens[i].lstrip("\n")
+        sha = first.removeprefix(_MARK)
+        if sha == first or not _SHA.fullmatch(sha):
             i += 1  # not a commit's start (cannot happen with git's output): resync
             continue
         author, authored, committed, message = tokens[i + 1 : i + 5]
         i += 5
         files: list[FileChange] = []
-        while i < len(tokens) and "\t" in tokens[i]:
-            change = _numstat(tokens[i].lstrip("\n"))
-            if change is not None:
+        while i < len(tokens) and not tokens[i].lstrip("\n").startswith(_MARK):
+            token = tokens[i].lstrip("\n")
+            change = _numstat(token) if numstat else FileChange(token, None, None)
+            if change is not None and change.path:
                 files.append(change)
             i += 1
         if not (authored.isdigit() and committed.isdigit()):

@@ -22,7 +22,7 @@ from axon.models import Context, ContextType
 from axon.tokens import count_tokens_many
 
 COMMITS_PATH = f"{VIRTUAL_DIR}/git-commits"
-DEFAULT_COMMIT_CONTEXTS = 100  # recent commits kept as contexts (AXON_GIT_COMMIT_CONTEXTS)
+DEFAULT_COMMIT_CONTEXTS = 50  # recent commits kept as contexts (AXON_GIT_COMMIT_CONTEXTS)
 MAX_MESSAGE_CHARS = 2000
 MAX_LISTED_FILES = 40  # a commit's diffstat lists at most this many files
 
@@ -95,10 +95,10 @@ def commit_text(commit: Commit) -> str:
     return "\n".join(lines) + "\n"
 
 
-def commit_contexts(workspace_id: str, history: History, limit: int) -> list[Context]:
-    """The newest `limit` commits as `commit` contexts (one each, id by hash)."""
+def commit_contexts(workspace_id: str, commits: list[Commit]) -> list[Context]:
+    """Commits as `commit` contexts (one each, its id from its hash)."""
     chunks = []
-    for commit in history.commits[:limit]:
+    for commit in commits:
         subject = commit.message.splitlines()[0] if commit.message else ""
         chunks.append(
             Chunk(

@@ -31,7 +31,13 @@ from axon.indexing.backlinks import MARKDOWN_SUFFIXES, update_backlinks
 from axon.indexing.chunking import CHUNKING_RULES, parse_file, to_contexts
 from axon.indexing.chunks import Chunk, window_chunks
 from axon.indexing.facts import FACTS_PATH, is_fact_source, project_facts
-from axon.indexing.git_history import DEFAULT_MAX_COMMITS, History, head, read_history
+from axon.indexing.git_history import (
+    DEFAULT_MAX_COMMITS,
+    History,
+    head,
+    read_history,
+    recent_commits,
+)
 from axon.indexing.history import (
     COMMITS_PATH,
     DEFAULT_COMMIT_CONTEXTS,
@@ -91,7 +97,8 @@ class Indexer:
     _lines: dict[str, int] = field(default_factory=dict)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
     _head: str | None = None  # the commit checked out, in a git work tree
-    _history: History | None = None  # read when the run re-chunks a file or HEAD moved
+    _history: History | None = None  # read when the run first re-chunks a file
+    _history_read: bool = False
 
     def __post_init__(self) -> None:
         self.report = IndexReport(self.workspace.id)
@@ -138,7 +145,8 @@ class Indexer:
                 todo.append(file)
         if self.progress is not None:  # the total is known: progress can start showing
             await self.progress(self.report)
-        await self._read_history(root, bool(todo), states.get(COMMITS_PATH))
+        if self.git_max_commits > 0:
+            self._head = await asyncio.to_thread(head, root)
         changed_paths = await self._process(todo, states, redo)
         present = {f.path for f in files}
         gone = [p for p in states if p not in present and not p.startswith(VIRTUAL_DIR + "/")]
@@ -160,41 +168,42 @@ class Indexer:
             await self.progress(self.report)
         return self.report
 
-    async def _read_history(self, root: str, changes: bool, commits: FileState | None) -> None:
-        """Read git once when this run needs it: files to re-chunk (their change times),
-        or a HEAD other than the one the commit contexts were made from."""
-        if self.git_max_commits <= 0:
-            return
-        self._head = sha = await asyncio.to_thread(head, root)
-        if sha is None:
-            return
-        if changes or commits is None or commits.content_hash != self._commits_digest(sha):
-            self._history = await asyncio.to_thread(read_history, root, self.git_max_commits)
+    async def _git_history(self) -> History | None:
+        """The history, read once per run and only by a run that re-chunks a file (a
+        no-change run, or one that only meets skipped files, costs one `rev-parse`)."""
+        if not self._history_read and self._head is not None:
+            self._history_read = True
+            self._history = await asyncio.to_thread(read_history, self.root, self.git_max_commits)
+        return self._history
 
     async def _write_commits(self, state: FileState | None) -> None:
         """The recent commits as contexts (removed when the folder has no history)."""
-        history = self._history
-        if history is None:
-            if state is not None and self._head is None:  # no longer a git work tree
+        if self._head is None:
+            if state is not None:  # no longer a git work tree (or git turned off)
                 await self._remove(COMMITS_PATH)
                 await self._flush()
             return
-        digest = self._commits_digest(history.head)
+        digest = self._commits_digest(self._head)
         if state is not None and state.content_hash == digest:
             return
-        contexts = await asyncio.to_thread(
-            commit_contexts, self.workspace.id, history, self.git_commit_contexts
-        )
+        # Their diffstat costs a diff of every file they touched: read only when HEAD moved.
+        commits = await asyncio.to_thread(recent_commits, self.root, self.git_commit_contexts)
+        if commits is None:
+            return  # git failed here: the previous commits stay until the next run
+        contexts = await asyncio.to_thread(commit_contexts, self.workspace.id, commits)
         await self.write_virtual(COMMITS_PATH, contexts, digest=digest)
 
     def _commits_digest(self, sha: str) -> str:
         """What the commit contexts are made from: HEAD and how many are kept."""
         return f"git:{sha}:{self.git_commit_contexts}"
 
-    def _git_metadata(self, path: str, mtime_ns: int, contexts: list[Context]) -> list[Context]:
-        if self._history is None:
+    async def _git_metadata(
+        self, path: str, mtime_ns: int, contexts: list[Context]
+    ) -> list[Context]:
+        history = await self._git_history()
+        if history is None:
             return contexts
-        return with_file_metadata(contexts, file_metadata(self._history, path, mtime_ns))
+        return with_file_metadata(contexts, file_metadata(history, path, mtime_ns))
 
     def _excluded(self, path: str) -> bool:
         return any(path == d or path.startswith(d + "/") for d in self.extra_excludes)
@@ -259,13 +268,13 @@ class Indexer:
             # Same bytes, new mtime: remember the mtime, keep every context as it is
             # (but for what git now says of the file).
             same, moved = merge_contexts(
-                self._git_metadata(path, item.mtime_ns, [*old.values()]), old
+                await self._git_metadata(path, item.mtime_ns, [*old.values()]), old
             )
             self._to_store.append((new_state, same, None))
             self._to_index += moved
             self.report.unchanged += 1
             return False
-        contexts = self._git_metadata(path, item.mtime_ns, item.contexts)
+        contexts = await self._git_metadata(path, item.mtime_ns, item.contexts)
         merged, fresh = merge_contexts(contexts, old)
         kept = {c.id for c in merged}
         gone = [cid for cid in old if cid not in kept]
