@@ -55,6 +55,21 @@ def checkout(mirror: Path, commit: str) -> Iterator[Path]:
         yield root
 
 
+@contextmanager
+def git_checkout(mirror: Path, commit: str) -> Iterator[Path]:
+    """A work tree of `commit` with its history, as a user's fresh clone: a clone that
+    borrows the mirror's objects (`--shared`: the mirror is only read), `commit` checked
+    out detached, so `git log` ends at it and every file's mtime is the checkout's."""
+    with tempfile.TemporaryDirectory(prefix="axon-bench-") as tmp:
+        root = Path(tmp) / "tree"
+        for argv in (
+            ["git", "clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(root)],
+            ["git", "-C", str(root), "checkout", "--quiet", "--detach", commit],
+        ):
+            subprocess.run(argv, check=True, capture_output=True)
+        yield root
+
+
 def read_files(root: Path, *, tests: bool = False) -> dict[str, str]:
     """Workspace-relative path -> text for every indexable file (test files only with
     `tests`)."""

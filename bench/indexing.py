@@ -4,6 +4,7 @@
     python bench/indexing.py --skip-rss      # only the sphinx figures
     python bench/indexing.py --embedder local  # sphinx first index WITH local embeddings
     python bench/indexing.py --progressive     # flask and sphinx: first search vs all embedded
+    python bench/indexing.py --skip-rss --history  # sphinx as a git checkout with history
 
 Figures:
 - first index of sphinx at a fixed commit (2,059 files in the tree), files per second
@@ -45,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import checkout
+from _corpus import checkout, git_checkout
 
 MIRRORS = Path("/work/.mirror")
 FLASK = ("pallets+flask", "2ac89889f4cc330eabd50f295dcef02828522c69")
@@ -97,6 +98,8 @@ async def _index(path: Path, workspace_id: str, runs: int) -> list[dict[str, Any
                 services.search_index,
                 workspace,
                 max_file_bytes=services.settings.index_max_file_bytes,
+                git_max_commits=services.settings.git_max_commits,
+                git_commit_contexts=services.settings.git_commit_contexts,
             )
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu  # all threads of this process
@@ -142,12 +145,18 @@ def _baseline(path: Path) -> float:
 
 
 def _tree_files(path: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(path))
+    """Files in the tree, git's own folder left out (a --history checkout has one)."""
+    total = 0
+    for _, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        total += len(files)
+    return total
 
 
-def sphinx_figures() -> dict[str, Any]:
+def sphinx_figures(history: bool = False) -> dict[str, Any]:
     with ExitStack() as stack:
-        tree = stack.enter_context(checkout(MIRRORS / SPHINX[0] / "repo", SPHINX[1]))
+        tree_of = git_checkout if history else checkout
+        tree = stack.enter_context(tree_of(MIRRORS / SPHINX[0] / "repo", SPHINX[1]))
         data = stack.enter_context(tempfile.TemporaryDirectory(prefix="axon-bench-data-"))
         _environment(data)
         files = _tree_files(tree)
@@ -156,6 +165,8 @@ def sphinx_figures() -> dict[str, Any]:
     first, rest, edited = runs[0], runs[1:-1], runs[-1]
     return {
         "commit": SPHINX[1],
+        "tree": "git checkout with history" if history else "git archive (no history)",
+        "gitMaxCommits": int(os.environ.get("AXON_GIT_MAX_COMMITS", "1000")),
         "treeFiles": files,
         "baselineReadHashSeconds": round(baseline, 3),
         "first": first,
@@ -321,6 +332,12 @@ def main() -> None:
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--embedder", choices=["none", "local"], default="none")
     parser.add_argument("--progressive", action="store_true")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="sphinx as a git checkout with its history (AXON_GIT_MAX_COMMITS=0 for the "
+        "same tree with git off)",
+    )
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
@@ -352,7 +369,7 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         print(json.dumps(e, indent=2, default=str))
         return
-    figures: dict[str, Any] = {"sphinx": sphinx_figures()}
+    figures: dict[str, Any] = {"sphinx": sphinx_figures(args.history)}
     s = figures["sphinx"]
     print(
         f"sphinx first index: {s['first']['seconds']:.2f}s for {s['treeFiles']} files in the tree "

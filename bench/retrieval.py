@@ -43,13 +43,21 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import TEST_IGNORE, checkout, index_tree, is_test_path, plain_bm25, read_files
+from _corpus import (
+    TEST_IGNORE,
+    checkout,
+    git_checkout,
+    index_tree,
+    is_test_path,
+    plain_bm25,
+    read_files,
+)
 
 DATASET = Path("/work/shared/bench/swebench_lite_dev.json")
 FUNCTION_KS = (5, 10)
@@ -111,7 +119,8 @@ def mirror_for(repo: str, args: argparse.Namespace) -> Path:
 def tree_for(inst: dict[str, Any], args: argparse.Namespace) -> Iterator[Path]:
     """A private copy of the instance's tree: a mirror's commit, or a prepared tree."""
     if args.trees_manifest is None:
-        with checkout(mirror_for(inst["repo"], args), inst["base_commit"]) as root:
+        tree = git_checkout if args.history else checkout
+        with tree(mirror_for(inst["repo"], args), inst["base_commit"]) as root:
             yield root
         return
     source = args.trees_manifest[inst["instance_id"]]["tree"]
@@ -163,6 +172,11 @@ async def run(args: argparse.Namespace) -> str:
     with_tests = args.tests == "indexed"
     instances = pick(list(args.instances), args)
     services = await build_services(load_settings())
+    # The product's retriever under other ranking weights, searched on the same index.
+    inner: Any = getattr(services.retriever, "inner", services.retriever)
+    weights = inner.weights
+    variants = {name: replace(weights, **fields) for name, fields in args.variants}
+    variant_scores = {name: Scores() for name in variants}
     axon_scores, bm25_scores = Scores(), Scores()
     in_context: list[bool] = []
     context_share: list[float] = []
@@ -202,6 +216,19 @@ async def run(args: argparse.Namespace) -> str:
             ranked = list(dict.fromkeys(h.context.path for h in hits if h.context.path))
             a = axon_scores.add(ranked, gold)
             axon_scores.add_spans([(h.context.path or "", h.context.symbol) for h in hits], spans)
+            moved = ""
+            for name, varied in variants.items():
+                inner.weights = varied
+                try:
+                    other = await inner.search(SearchRequest(query, workspace_id, limit=100))
+                finally:
+                    inner.weights = weights
+                scores = variant_scores[name]
+                rank = scores.add(
+                    list(dict.fromkeys(h.context.path for h in other if h.context.path)), gold
+                )
+                scores.add_spans([(h.context.path or "", h.context.symbol) for h in other], spans)
+                moved += f" {name}={rank or '-'}"
             b = bm25_scores.add(plain_bm25(files, query), gold)
             bm25_scores.add_spans(plain_bm25(symbol_docs(files), query), spans)  # type: ignore[arg-type]
 
@@ -216,7 +243,7 @@ async def run(args: argparse.Namespace) -> str:
                 f"fn={axon_scores.fn_ranks[-1] or '-':>4} "
                 f"ctx={'all' if in_context[-1] else '-':>3} "
                 f"files={len(files):>5} contexts={contexts:>6} "
-                f"index={index_times[-1]:6.1f}s search={latencies[-1] * 1000:6.1f}ms"
+                f"index={index_times[-1]:6.1f}s search={latencies[-1] * 1000:6.1f}ms{moved}"
             )
             lines.append(line)
             print(line, flush=True)
@@ -229,10 +256,12 @@ async def run(args: argparse.Namespace) -> str:
     p95 = lat[min(len(lat) - 1, math.ceil(0.95 * len(lat)) - 1)]
     report = [
         f"dataset: {Path(args.dataset).name}  instances: {len(lat)}  tests: {args.tests}  "
-        f"embedder: {args.embedder}  contexts indexed: {chunks_total}",
+        f"embedder: {args.embedder}  contexts indexed: {chunks_total}  "
+        f"trees: {'git checkouts with history' if args.history else 'git archive (no history)'}",
         "",
         HEADER,
         axon_scores.row("axon"),
+        *(scores.row(f"axon, {name}") for name, scores in variant_scores.items()),
         bm25_scores.row("plain BM25"),
         "",
         f"gold files all inside the {services.settings.max_token_limit}-token context: "
@@ -248,6 +277,16 @@ async def run(args: argparse.Namespace) -> str:
         *lines,
     ]
     return "\n".join(report)
+
+
+def _variant(text: str) -> tuple[str, dict[str, float]]:
+    """`name:field=value,field=value` -> (name, {field: value})."""
+    name, _, assignments = text.partition(":")
+    fields = {}
+    for item in assignments.split(","):
+        key, _, value = item.partition("=")
+        fields[key.strip()] = float(value)
+    return name, fields
 
 
 def main() -> None:
@@ -266,8 +305,22 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="index git checkouts with their history (a shared clone at the base commit) "
+        "instead of git archive trees",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:FIELD=VALUE,...",
+        help="also rank with these RankingWeights fields changed (e.g. co:cochange=0.1)",
+    )
     args = parser.parse_args()
     args.instances = json.loads(Path(args.dataset).read_text())
+    args.variants = [_variant(item) for item in args.variant]
     args.trees_manifest = (
         json.loads(args.trees.read_text())["instances"] if args.trees is not None else None
     )

@@ -112,6 +112,18 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         validation_alias="AXON_INDEX_MAX_FILE_BYTES",
     )
+    # Git history of a workspace that is a git work tree (axon.indexing.git_history):
+    # the commits one read covers (0: ignore git, index from the files alone), the recent
+    # ones kept as `commit` contexts, and the bound on a code review's working-tree diff.
+    git_max_commits: int = Field(
+        default=1000, ge=0, le=100_000, validation_alias="AXON_GIT_MAX_COMMITS"
+    )
+    git_commit_contexts: int = Field(
+        default=50, ge=0, le=10_000, validation_alias="AXON_GIT_COMMIT_CONTEXTS"
+    )
+    git_diff_max_bytes: int = Field(
+        default=64 * 1024, ge=0, le=16 * 1024 * 1024, validation_alias="AXON_GIT_DIFF_MAX_BYTES"
+    )
     health_cache_seconds: float = Field(
         default=1.5, ge=0, le=60, validation_alias="AXON_HEALTH_CACHE_SECONDS"
     )
@@ -233,6 +245,14 @@ class Settings(BaseSettings):
     # symbols (retrieval/graph.py); 0 turns the graph term off.
     rank_graph_weight: float = Field(
         default=0.0, ge=0, le=1, validation_alias="AXON_RANK_GRAPH_WEIGHT"
+    )
+    # Relevance from git history (retrieval/ranking.py): a file's change frequency, and
+    # co-change with the best hits' files. Off: the development set does not show a gain.
+    rank_change_weight: float = Field(
+        default=0.0, ge=0, le=1, validation_alias="AXON_RANK_CHANGE_WEIGHT"
+    )
+    rank_cochange_weight: float = Field(
+        default=0.0, ge=0, le=1, validation_alias="AXON_RANK_COCHANGE_WEIGHT"
     )
     # Parsed contexts the retriever keeps in memory. Writes through this process and
     # the lexical change log forget entries at once; other replicas' usage and

@@ -40,6 +40,7 @@ class ContextType(StrEnum):
     ERROR = "error"
     DECISION = "decision"
     PATTERN = "pattern"
+    COMMIT = "commit"  # a recent commit of the workspace's git history
 
 
 class Role(StrEnum):

@@ -265,6 +265,8 @@ class ScoreBreakdown:
     final: float = 0.0
     role: float = 1.0  # the factor the context's role got for the query's intent
     graph: float = 0.0  # relevance from the code graph's walk from the query's symbols
+    change: float = 0.0  # relevance from its file's change frequency (git history)
+    cochange: float = 0.0  # relevance from changing with the best hits' files (git history)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,10 +46,13 @@ async def test_search_returns_ranked_results_with_breakdown_path_and_lines(
         "confidence",
         "role",
         "graph",
+        "change",
+        "cochange",
         "final",
     }
     assert first["role"] == "implementation" and first["breakdown"]["role"] == 1.0
     assert first["breakdown"]["graph"] == 0.0  # the code graph's term is off by default
+    assert first["breakdown"]["change"] == first["breakdown"]["cochange"] == 0.0  # git: off
     assert first["score"] == first["breakdown"]["final"]
     assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
     # The literal route wins over /contexts/{id}, which still answers GET for real ids.

@@ -96,6 +96,8 @@ def index(
                 max_file_bytes=limit,
                 full=full,
                 progress=view.files,
+                git_max_commits=services.settings.git_max_commits,
+                git_commit_contexts=services.settings.git_commit_contexts,
             )
         for report in reports:
             typer.echo(report.summary())
@@ -167,6 +169,8 @@ async def _watch(services: Services, workspace: Workspace, limit: int) -> None:
             services.search_index,
             workspace,
             max_file_bytes=limit,
+            git_max_commits=services.settings.git_max_commits,
+            git_commit_contexts=services.settings.git_commit_contexts,
             on_run=on_run,
             stop=stop,
             ignore_roots=[str(services.settings.data_dir)],

@@ -81,6 +81,13 @@ LOCK_FILES = frozenset(
 )
 # Secrets never enter the context base, whatever the ignore files say.
 SECRET_GLOBS = (".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_ed25519*")
+
+
+def is_secret_name(name: str) -> bool:
+    """A file name that holds secrets (`.env`, keys): never read, shown or diffed."""
+    return any(fnmatchcase(name, g) for g in SECRET_GLOBS)
+
+
 # Generated or machine-managed text: minified bundles, source maps, lock files and gettext
 # translation catalogs (one copy of every message per language; `!*.po` brings them back).
 GENERATED_GLOBS = ("*.min.js", "*.min.css", "*.map", "*.lock", ".DS_Store", "*.po")
@@ -113,7 +120,7 @@ def builtin_reason(name: str, is_dir: bool) -> str | None:
         if name in EXCLUDED_DIRS or any(fnmatchcase(name, g) for g in EXCLUDED_DIR_GLOBS):
             return "excluded"
         return None
-    if any(fnmatchcase(name, g) for g in SECRET_GLOBS):
+    if is_secret_name(name):
         return "secret"
     if name in LOCK_FILES or any(fnmatchcase(name, g) for g in GENERATED_GLOBS):
         return "excluded"
@@ -154,7 +161,7 @@ class IgnoreRules:
 
     def reason(self, rel: str, name: str, is_dir: bool) -> str | None:
         """Why `rel` (workspace-relative, forward slashes) is left out, or None to keep it."""
-        if not is_dir and any(fnmatchcase(name, g) for g in SECRET_GLOBS):
+        if not is_dir and is_secret_name(name):
             return "secret"
         axon = _decide(self.axon, rel, is_dir)
         if axon is not None:

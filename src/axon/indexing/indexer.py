@@ -31,6 +31,20 @@ from axon.indexing.backlinks import MARKDOWN_SUFFIXES, update_backlinks
 from axon.indexing.chunking import CHUNKING_RULES, parse_file, to_contexts
 from axon.indexing.chunks import Chunk, window_chunks
 from axon.indexing.facts import FACTS_PATH, is_fact_source, project_facts
+from axon.indexing.git_history import (
+    DEFAULT_MAX_COMMITS,
+    History,
+    head,
+    read_history,
+    recent_commits,
+)
+from axon.indexing.history import (
+    COMMITS_PATH,
+    DEFAULT_COMMIT_CONTEXTS,
+    commit_contexts,
+    file_metadata,
+    with_file_metadata,
+)
 from axon.indexing.ignore import VIRTUAL_DIR
 from axon.indexing.languages import detect_language
 from axon.indexing.report import IndexReport
@@ -68,6 +82,8 @@ class Indexer:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     full: bool = False  # re-read and re-chunk every file, then reconcile the search index
     extra_excludes: Sequence[str] = ()  # workspace-relative folders to leave out (sub-projects)
+    git_max_commits: int = DEFAULT_MAX_COMMITS  # 0: ignore git history
+    git_commit_contexts: int = DEFAULT_COMMIT_CONTEXTS  # recent commits kept as contexts
     progress: ProgressFn | None = None
     report: IndexReport = field(init=False)
     _to_index: list[Context] = field(default_factory=list)
@@ -80,6 +96,9 @@ class Indexer:
     _to_unstore: list[str] = field(default_factory=list)
     _lines: dict[str, int] = field(default_factory=dict)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
+    _head: str | None = None  # the commit checked out, in a git work tree
+    _history: History | None = None  # read when the run first re-chunks a file
+    _history_read: bool = False
 
     def __post_init__(self) -> None:
         self.report = IndexReport(self.workspace.id)
@@ -126,12 +145,15 @@ class Indexer:
                 todo.append(file)
         if self.progress is not None:  # the total is known: progress can start showing
             await self.progress(self.report)
+        if self.git_max_commits > 0:
+            self._head = await asyncio.to_thread(head, root)
         changed_paths = await self._process(todo, states, redo)
         present = {f.path for f in files}
         gone = [p for p in states if p not in present and not p.startswith(VIRTUAL_DIR + "/")]
         for path in gone:
             await self._remove(path)
         await self._flush()
+        await self._write_commits(states.get(COMMITS_PATH))
         # New only if it got a state: a file skipped at every reading (not UTF-8, a
         # secret) is no addition, or each no-change run would rebuild the facts.
         added = any(p not in states for p in changed_paths)
@@ -145,6 +167,43 @@ class Indexer:
         if self.progress is not None:
             await self.progress(self.report)
         return self.report
+
+    async def _git_history(self) -> History | None:
+        """The history, read once per run and only by a run that re-chunks a file (a
+        no-change run, or one that only meets skipped files, costs one `rev-parse`)."""
+        if not self._history_read and self._head is not None:
+            self._history_read = True
+            self._history = await asyncio.to_thread(read_history, self.root, self.git_max_commits)
+        return self._history
+
+    async def _write_commits(self, state: FileState | None) -> None:
+        """The recent commits as contexts (removed when the folder has no history)."""
+        if self._head is None:
+            if state is not None:  # no longer a git work tree (or git turned off)
+                await self._remove(COMMITS_PATH)
+                await self._flush()
+            return
+        digest = self._commits_digest(self._head)
+        if state is not None and state.content_hash == digest:
+            return
+        # Their diffstat costs a diff of every file they touched: read only when HEAD moved.
+        commits = await asyncio.to_thread(recent_commits, self.root, self.git_commit_contexts)
+        if commits is None:
+            return  # git failed here: the previous commits stay until the next run
+        contexts = await asyncio.to_thread(commit_contexts, self.workspace.id, commits)
+        await self.write_virtual(COMMITS_PATH, contexts, digest=digest)
+
+    def _commits_digest(self, sha: str) -> str:
+        """What the commit contexts are made from: HEAD and how many are kept."""
+        return f"git:{sha}:{self.git_commit_contexts}"
+
+    async def _git_metadata(
+        self, path: str, mtime_ns: int, contexts: list[Context]
+    ) -> list[Context]:
+        history = await self._git_history()
+        if history is None:
+            return contexts
+        return with_file_metadata(contexts, file_metadata(history, path, mtime_ns))
 
     def _excluded(self, path: str) -> bool:
         return any(path == d or path.startswith(d + "/") for d in self.extra_excludes)
@@ -206,11 +265,17 @@ class Indexer:
         )
         old = await self._old_contexts(path) if state is not None else {}
         if item.contexts is None:
-            # Same bytes, new mtime: remember the mtime, keep every context as it is.
-            self._to_store.append((new_state, list(old.values()), None))
+            # Same bytes, new mtime: remember the mtime, keep every context as it is
+            # (but for what git now says of the file).
+            same, moved = merge_contexts(
+                await self._git_metadata(path, item.mtime_ns, [*old.values()]), old
+            )
+            self._to_store.append((new_state, same, None))
+            self._to_index += moved
             self.report.unchanged += 1
             return False
-        merged, fresh = merge_contexts(item.contexts, old)
+        contexts = await self._git_metadata(path, item.mtime_ns, item.contexts)
+        merged, fresh = merge_contexts(contexts, old)
         kept = {c.id for c in merged}
         gone = [cid for cid in old if cid not in kept]
         self._to_store.append((new_state, merged, item.symbols))
@@ -276,11 +341,14 @@ class Indexer:
         contexts = await asyncio.to_thread(build)
         await self.write_virtual(FACTS_PATH, contexts)
 
-    async def write_virtual(self, path: str, contexts: list[Context]) -> None:
-        """Replace the contexts of a path that is not a real file (facts, sub-project lists)."""
+    async def write_virtual(
+        self, path: str, contexts: list[Context], digest: str | None = None
+    ) -> None:
+        """Replace the contexts of a path that is not a real file (facts, sub-project
+        lists, commits); `digest` records what they were made from (default: them)."""
         old = await self._old_contexts(path)
         merged, fresh = merge_contexts(contexts, old)
-        digest = content_hash("".join(c.content_hash for c in merged))
+        digest = digest or content_hash("".join(c.content_hash for c in merged))
         kept = {c.id for c in merged}
         gone = [cid for cid in old if cid not in kept]
         self.report.contexts_written += len(fresh)

@@ -70,6 +70,8 @@ async def scan_job(ctx: JobContext) -> dict[str, Any]:
         max_file_bytes=services.settings.index_max_file_bytes,
         full=bool(ctx.job.params.get("full", False)),
         progress=progress,
+        git_max_commits=services.settings.git_max_commits,
+        git_commit_contexts=services.settings.git_commit_contexts,
     )
     result = totals(reports)
     ids = [r.workspace_id for r in reports]

@@ -32,6 +32,7 @@ _BY_TYPE = {
     ContextType.DECISION: Role.DOCS,
     ContextType.PATTERN: Role.DOCS,
     ContextType.CONVERSATION: Role.DOCS,
+    ContextType.COMMIT: Role.DOCS,
     ContextType.ARCHITECTURE: Role.CONFIG,
     ContextType.DEPENDENCY: Role.CONFIG,
 }

@@ -9,6 +9,8 @@ from axon.errors import InvalidInput
 from axon.evolution.links import mark_stale
 from axon.indexing.chunking import to_contexts
 from axon.indexing.chunks import Chunk
+from axon.indexing.git_history import DEFAULT_MAX_COMMITS
+from axon.indexing.history import DEFAULT_COMMIT_CONTEXTS
 from axon.indexing.ignore import VIRTUAL_DIR
 from axon.indexing.indexer import Indexer, ProgressFn
 from axon.indexing.report import IndexReport
@@ -29,6 +31,8 @@ async def index_workspace(
     max_file_bytes: int,
     full: bool = False,
     progress: ReportsFn | None = None,
+    git_max_commits: int = DEFAULT_MAX_COMMITS,
+    git_commit_contexts: int = DEFAULT_COMMIT_CONTEXTS,
 ) -> list[IndexReport]:
     """Index `workspace` (and, for a root, each sub-project); one report per workspace."""
     if not workspace.path:
@@ -51,6 +55,8 @@ async def index_workspace(
             full=full,
             extra_excludes=excludes or [],
             progress=tracker(),
+            git_max_commits=git_max_commits,
+            git_commit_contexts=git_commit_contexts,
         )
 
     if workspace.type is not WorkspaceType.ROOT:

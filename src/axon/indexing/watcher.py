@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 import watchfiles
 
 from axon.errors import InvalidInput
+from axon.indexing.git_history import DEFAULT_MAX_COMMITS
+from axon.indexing.history import DEFAULT_COMMIT_CONTEXTS
 from axon.indexing.ignore import EXCLUDED_DIRS
 from axon.indexing.report import IndexReport
 from axon.indexing.service import index_workspace
@@ -46,6 +48,8 @@ async def watch_workspace(
     on_run: Callable[[list[IndexReport], int], Awaitable[None]],
     stop: asyncio.Event,
     ignore_roots: list[str] | None = None,
+    git_max_commits: int = DEFAULT_MAX_COMMITS,
+    git_commit_contexts: int = DEFAULT_COMMIT_CONTEXTS,
 ) -> None:
     """Re-index after each batch of changes until `stop` is set; `on_run` gets the
     reports and the number of changed paths that triggered the run."""
@@ -59,7 +63,12 @@ async def watch_workspace(
         stop_event=stop,
     ):
         reports = await index_workspace(
-            store, search_index, workspace, max_file_bytes=max_file_bytes
+            store,
+            search_index,
+            workspace,
+            max_file_bytes=max_file_bytes,
+            git_max_commits=git_max_commits,
+            git_commit_contexts=git_commit_contexts,
         )
         # A watching process lives on: it gives the changed contexts their vectors itself.
         for report in reports:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from axon.errors import AxonError
 from axon.evolution.conversation import prompt_digest
+from axon.indexing.git_history import WorkingDiff, working_diff
 from axon.llm.types import ChatChunk, ChatRequest, Usage
 from axon.logs import request_id_var
 from axon.metrics import RETRIEVAL_DURATION
@@ -39,8 +40,9 @@ from axon.pipeline.synthesizer import (
     candidates_from_hits,
     candidates_from_memory,
     candidates_from_request,
+    diff_candidate,
 )
-from axon.pipeline.types import Analysis, Degradation, SynthesizedContext
+from axon.pipeline.types import Analysis, Degradation, SynthesizedContext, TaskType
 from axon.pipeline.usage import UsageRecorder
 from axon.pipeline.windows import DEFAULT_MODEL
 from axon.ports import SearchHit, SearchRequest
@@ -168,12 +170,14 @@ class Pipeline:
                 request.task_type,
             )
         with timed(latency, "retrieve"):
+            diff = asyncio.create_task(self._working_diff(collected, analysis))
             hits = await self._retrieve(collected, analysis, degraded, principal)
             sent = [*sent_prompts, *(t.content for t in request.conversation if t.role == "user")]
             memory = await self._recall(collected, sent, degraded)
+            changes = await diff
         RETRIEVAL_DURATION.observe(latency["retrieve"] / 1000)
         with timed(latency, "synthesize"):
-            context = self._synthesize(collected, analysis, hits, memory)
+            context = self._synthesize(collected, analysis, hits, memory, changes)
         with timed(latency, "inject"):
             strategy = self.injector.strategy_for(analysis.task_type, request.strategy)
             prompt = self.injector.inject(
@@ -258,6 +262,29 @@ class Pipeline:
             )
             return []
 
+    async def _working_diff(
+        self, collected: CollectedPrompt, analysis: Analysis
+    ) -> WorkingDiff | None:
+        """A code review's subject: the workspace's uncommitted changes, when its folder
+        is a git work tree (read off the loop, within the retrieval timeout)."""
+        settings = self.services.settings
+        path = collected.workspace.path
+        if (
+            analysis.task_type is not TaskType.CODE_REVIEW
+            or not path
+            or settings.git_diff_max_bytes <= 0
+        ):
+            return None
+        timeout = settings.retrieval_timeout_seconds
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(working_diff, path, settings.git_diff_max_bytes, timeout),
+                timeout,
+            )
+        except TimeoutError:
+            log.warning("reading the working-tree diff of %s timed out", path)
+            return None
+
     async def _recall(
         self, collected: CollectedPrompt, sent: Sequence[str], degraded: list[Degradation]
     ) -> list[Context]:
@@ -286,6 +313,7 @@ class Pipeline:
         analysis: Analysis,
         hits: list[SearchHit],
         memory: list[Context],
+        changes: WorkingDiff | None = None,
     ) -> SynthesizedContext:
         request = collected.request
         # Room the window leaves once the request, the answer and the system prompt fit.
@@ -297,6 +325,7 @@ class Pipeline:
         hits = [h for h in hits if h.context.type is not ContextType.CONVERSATION]
         candidates = [
             *candidates_from_request(request),
+            *([diff_candidate(changes)] if changes is not None else []),
             *candidates_from_memory(memory),
             *candidates_from_hits(hits),
         ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from axon.evolution.links import STALE_WARNING
+from axon.indexing.git_history import WorkingDiff
 from axon.models import Context, ContextType, content_hash
 from axon.pipeline.collector import PromptRequest
 from axon.pipeline.compress import compress
@@ -41,6 +42,7 @@ KIND_OF_TYPE: dict[ContextType, ContextKind] = {
     ContextType.ARCHITECTURE: K.ARCHITECTURE,
     ContextType.DECISION: K.ARCHITECTURE,
     ContextType.PATTERN: K.ARCHITECTURE,
+    ContextType.COMMIT: K.DOCS,  # what changed, in prose: history's share is the docs'
 }
 
 
@@ -95,6 +97,7 @@ _ORIGIN_RANK = {
     "conversation": 2,
     "memory": 2,
     "recentEdit": 3,
+    "workingDiff": 3,
     "retrieval": 4,
 }
 
@@ -144,6 +147,20 @@ def candidates_from_request(request: PromptRequest) -> list[Candidate]:
             )
         )
     return found
+
+
+WORKING_DIFF_ID = "working-diff"
+
+
+def diff_candidate(diff: WorkingDiff) -> Candidate:
+    """The workspace's uncommitted changes (`git diff HEAD`), for a code review."""
+    shown = ", ".join(diff.files[:10]) + (
+        f" and {len(diff.files) - 10} more" if len(diff.files) > 10 else ""
+    )
+    title = f"git diff HEAD: uncommitted changes to {shown}" + (" (cut)" if diff.truncated else "")
+    return _candidate(
+        WORKING_DIFF_ID, K.CODE, "workingDiff", diff.text, 1.0, language="diff", title=title
+    )
 
 
 def _candidate(

@@ -84,7 +84,8 @@ class Candidate(CamelModel):
     id: str
     kind: ContextKind
     # "retrieval", "selection", "diagnostics", "conversation" (sent with the request),
-    # "memory" (a stored turn of the conversation), "recentEdit"
+    # "memory" (a stored turn of the conversation), "recentEdit", "workingDiff" (the
+    # workspace's uncommitted changes, for a code review)
     origin: str
     content: str
     tokens: int

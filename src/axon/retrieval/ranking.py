@@ -36,6 +36,8 @@ class RankingWeights:
     mmr_lambda: float = 0.8  # 1 = pure relevance, lower = more diverse
     prose: float = 0.5  # relevance factor of documentation prose next to code
     graph: float = 0.0  # relevance added at the top of the code graph walk (graph.py); off
+    change: float = 0.0  # relevance of the most often changed file (git history); off
+    cochange: float = 0.0  # relevance of a file always changed with the best hits'; off
     # Half-lives (days) of knowledge that decays, per kind (axon.evolution.decay).
     decay_half_lives: dict[ContextType, float] = field(
         default_factory=lambda: dict(decay.DEFAULT_HALF_LIVES)
@@ -53,6 +55,8 @@ class RankingWeights:
             mmr_lambda=settings.mmr_lambda,
             prose=settings.rank_prose_weight,
             graph=settings.rank_graph_weight,
+            change=settings.rank_change_weight,
+            cochange=settings.rank_cochange_weight,
             decay_half_lives={**decay.DEFAULT_HALF_LIVES, **settings.decay_half_life_days},
         )
 
@@ -79,11 +83,40 @@ def fuse(
 
 def freshness(context: Context, now: datetime, weights: RankingWeights) -> float:
     """How current a context is: decayed salience for knowledge that decays, else the
-    age of its content (a source-backed context is as fresh as its file)."""
+    age of its content (a source-backed context is as fresh as its file: in a git work
+    tree its last commit, `metadata.changedAt`; elsewhere when indexing saw it change)."""
     if decay.decays(context):
         return decay.salience(context, now, weights.decay_half_lives)
-    age_days = max((now - context.updated_at).total_seconds(), 0.0) / 86_400
+    changed = context.metadata.get("changedAt")
+    if isinstance(changed, int) and not isinstance(changed, bool):
+        age_seconds = now.timestamp() - changed
+    else:
+        age_seconds = (now - context.updated_at).total_seconds()
+    age_days = max(age_seconds, 0.0) / 86_400
     return math.exp(-math.log(2) * age_days / weights.half_life_days)
+
+
+def change_count(context: Context) -> int:
+    """How many of the commits read touched the context's file (`metadata.git`)."""
+    git = context.metadata.get("git")
+    count = git.get("commits") if isinstance(git, dict) else None
+    return count if isinstance(count, int) and count > 0 else 0
+
+
+def co_changes(context: Context) -> dict[str, float]:
+    """Files changed with the context's file -> the share of its commits they were in."""
+    git = context.metadata.get("git")
+    commits = change_count(context)
+    pairs = git.get("coChanged") if isinstance(git, dict) else None
+    if not commits or not isinstance(pairs, list):
+        return {}
+    shares: dict[str, float] = {}
+    for pair in pairs:
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str):
+            count = pair[1]
+            if isinstance(count, int) and count > 0:
+                shares[pair[0]] = min(count / commits, 1.0)
+    return shares
 
 
 def usage(context: Context) -> float:
@@ -122,6 +155,7 @@ class Intent(StrEnum):
     HOWTO = "howto"  # "how do I ...": the docs and examples answer it
     OVERVIEW = "overview"  # "what is this project": the README, the project facts
     TESTS = "tests"  # writing or finding tests
+    HISTORY = "history"  # "what changed", "who changed X": the commits answer it
 
 
 R = Role
@@ -161,7 +195,18 @@ ROLE_MIX: dict[Intent, dict[Role, float]] = {
         R.CONFIG: 0.9,
         R.GENERATED: 0.3,
     },
+    Intent.HISTORY: {
+        R.IMPLEMENTATION: 1.0,
+        R.TEST: 0.55,
+        R.DOCS: 1.0,
+        R.EXAMPLE: 0.6,
+        R.CONFIG: 0.9,
+        R.GENERATED: 0.3,
+    },
 }
+# Under HISTORY a commit's relevance counts this much more than a chunk of code: the
+# question is about the changes, and the code they touched comes after them.
+COMMIT_FACTOR = 2.0
 ROOT_DOC_FACTOR = 1.5  # a README at the top of the project, under OVERVIEW
 
 # Only a question is read for its shape, and only its opening: an issue report that
@@ -183,6 +228,13 @@ _TESTS = re.compile(
     r"\b(?:write|add|where are|which|missing) (?:a |an |the |unit |more )?tests?\b",
     re.IGNORECASE,
 )
+_HISTORY = re.compile(
+    r"\bwhat(?:'s| has| have)? changed\b|\bwhat (?:was|were) (?:changed|modified|committed)\b"
+    r"|\b(?:recent|latest|last|newest) (?:changes?|commits?|edits?)\b"
+    r"|\bwho (?:last )?(?:changed|modified|wrote|touched|committed|removed)\b"
+    r"|\b(?:commit|change|git) (?:history|log)\b|\bchangelog\b|\bchanged (?:recently|lately)\b",
+    re.IGNORECASE,
+)
 _TASK_INTENTS = {
     TaskType.TEST: Intent.TESTS,
     TaskType.DOCUMENTATION: Intent.HOWTO,
@@ -199,6 +251,8 @@ def intent_of(query: str, task_type: TaskType | None = None) -> Intent:
         # the implementation comes first.
         return Intent.CODE
     opening = query[:_OPENING]
+    if _HISTORY.search(opening):
+        return Intent.HISTORY
     if _OVERVIEW.search(opening):
         return Intent.OVERVIEW
     if _HOWTO.search(opening):
@@ -208,8 +262,11 @@ def intent_of(query: str, task_type: TaskType | None = None) -> Intent:
     return _TASK_INTENTS.get(task_type, Intent.CODE) if task_type else Intent.CODE
 
 
-def role_factor(role: Role, intent: Intent, path: str | None) -> float:
+def role_factor(context: Context, role: Role, intent: Intent) -> float:
+    if context.type is ContextType.COMMIT:
+        return COMMIT_FACTOR if intent is Intent.HISTORY else 1.0
     factor = ROLE_MIX[intent][role]
+    path = context.path
     if intent is Intent.OVERVIEW and role is Role.DOCS and path and "/" not in path:
         factor *= ROOT_DOC_FACTOR
     return factor

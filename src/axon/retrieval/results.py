@@ -35,6 +35,8 @@ def hit_to_dict(hit: SearchHit, rank: int, with_content: bool = True) -> dict[st
             "confidence": round(b.confidence, 6),
             "role": round(b.role, 6),
             "graph": round(b.graph, 6),
+            "change": round(b.change, 6),
+            "cochange": round(b.cochange, 6),
             "final": round(b.final, 6),
         },
         "matchedEntities": list(hit.matched_entities),

@@ -19,6 +19,7 @@ One search, step by step:
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +32,7 @@ from axon.embeddings.pieces import query_embedding_text
 from axon.errors import InvalidInput
 from axon.indexing.roles import context_role
 from axon.kinds import MAX_LIMIT, MAX_QUERY_CHARS, WorkspaceType
-from axon.models import TIER_ORDER, Context, Tier, utcnow
+from axon.models import TIER_ORDER, Context, ContextType, Tier, utcnow
 from axon.ports import (
     DocumentStore,
     Embedder,
@@ -48,7 +49,7 @@ from axon.retrieval.context_cache import ContextCache
 from axon.retrieval.diversity import group_by_file, jaccard_matrix, line_sketch, mmr
 from axon.retrieval.entities import QueryEntities, candidate_paths, extract_entities
 from axon.retrieval.graph import GraphCache
-from axon.retrieval.partitions import global_partition, partition_for
+from axon.retrieval.partitions import global_partition, history_partition, partition_for
 from axon.retrieval.query import query_terms
 from axon.retrieval.ranking import Intent, RankingWeights, intent_of, role_factor
 from axon.retrieval.segments import focus
@@ -60,6 +61,7 @@ RESERVE_CANDIDATES = 100  # per partition and list, of the reserved types
 FILE_SPREAD = 0.3  # weight of a file's 2nd and 3rd best chunks when ordering files
 MMR_POOL = 2  # MMR chooses `limit` results among this many times `limit`
 PREFETCH = 60  # lexical hits loaded while the query embedding runs
+SEED_FILES = 3  # the best files whose co-change partners gain (git history term)
 GRAPH_WORKSPACES = 4  # workspaces (a root's sub-projects) whose code graph one search walks
 FILTER_KEYS = ("pathPrefix", "language")
 
@@ -87,6 +89,8 @@ class _Candidate:
     named_path: bool = False  # its file is one the query names
     role: float = 1.0  # the role factor its relevance got
     graph: float = 0.0  # relevance from the code graph's walk
+    change: float = 0.0  # relevance from its file's change frequency
+    cochange: float = 0.0  # relevance from changing with the best hits' files
 
 
 @runtime_checkable
@@ -166,7 +170,9 @@ class HybridRetriever:
         self.hybrid = vectors if isinstance(vectors, HybridSearch) else None
         self.graphs = GraphCache(store)
 
-    async def _partitions(self, request: SearchRequest) -> list[tuple[Tier, list[str]]]:
+    async def _partitions(
+        self, request: SearchRequest, history: bool
+    ) -> list[tuple[Tier, list[str]]]:
         principal = request.principal
         workspace = request.workspace
         if workspace is None or workspace.id != request.workspace_id:
@@ -190,7 +196,10 @@ class HybridRetriever:
                 visible = [o for o in owners if principal.can_access(o)]
                 plan.append((tier, [partition_for(owner, tier) for owner in visible]))
             else:
-                plan.append((tier, [partition_for(owner, tier) for owner in covered]))
+                partitions = [partition_for(owner, tier) for owner in covered]
+                if history:  # a question about changes: the commits compete too
+                    partitions += [history_partition(owner) for owner in covered]
+                plan.append((tier, partitions))
         return plan
 
     async def _query_vector(self, query: str) -> NDArray[np.float32] | None:
@@ -377,7 +386,9 @@ class HybridRetriever:
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         validate_request(request)
-        plan = await self._partitions(request)
+        intent = intent_of(request.query, request.task_type)
+        history = intent is Intent.HISTORY or ContextType.COMMIT in (request.types or ())
+        plan = await self._partitions(request, history)
         # The query is embedded on worker threads while this thread extracts entities
         # and runs the lexical side, which hold the event loop: yield once so the
         # embedding starts now rather than after them.
@@ -425,13 +436,13 @@ class HybridRetriever:
         contexts = {c.id: c for c in found}
         names = [*entities.symbols, *entities.errors]
         seen_hashes: dict[str, Tier] = {}
-        intent = intent_of(request.query, request.task_type)
         # The main candidates first, exactly as a search without reserved types.
         if not request.include_superseded:
             contexts = {cid: c for cid, c in contexts.items() if c.current}
         near = await self._graph_scores(contexts.values(), entities.symbols)
         kept = self._keep(ranked, contexts, request.filters, names, seen_hashes, intent, near)
         kept_extra = self._keep(extra, contexts, request.filters, names, seen_hashes, intent, near)
+        self._history_terms(kept, kept + kept_extra)
         top = max((c.relevance for c in kept), default=0.0) or 1.0
         now = utcnow()
         for cand in kept + kept_extra:
@@ -456,6 +467,8 @@ class HybridRetriever:
                     final=c.final,
                     role=c.role,
                     graph=c.graph,
+                    change=c.change,
+                    cochange=c.cochange,
                 ),
                 matched_entities=tuple(dict.fromkeys(c.entities)),
             )
@@ -509,10 +522,43 @@ class HybridRetriever:
             cand.relevance = cand.fused + min(cand.boosts, ranking.MAX_BOOST) + cand.graph
             cand.relevance *= ranking.kind_prior(context, self.weights)
             if not cand.named_path:  # a file the query names is wanted, whatever it is
-                cand.role = role_factor(context_role(context), intent, context.path)
+                cand.role = role_factor(context, context_role(context), intent)
                 cand.relevance *= cand.role
             kept.append(cand)
         return kept
+
+    def _history_terms(self, main: list[_Candidate], kept: list[_Candidate]) -> None:
+        """Relevance from git history, weighed like the rest of the candidate's relevance
+        (kind prior, role): change frequency (log of its file's commits, 1 for the most
+        changed candidate file) and co-change (the share of the best SEED_FILES files'
+        commits that also changed the candidate's file)."""
+        w = self.weights
+        if w.change <= 0 and w.cochange <= 0:
+            return
+        counts = [ranking.change_count(c.context) for c in kept if c.context]
+        most = max(counts, default=0)
+        partners: dict[tuple[str, str], float] = {}
+        seeds: set[tuple[str, str]] = set()
+        for cand in sorted(main, key=_by_relevance):
+            ctx = cand.context
+            if ctx is None or not ctx.path or (ctx.workspace_id, ctx.path) in seeds:
+                continue
+            seeds.add((ctx.workspace_id, ctx.path))
+            for path, share in ranking.co_changes(ctx).items():
+                key = (ctx.workspace_id, path)
+                partners[key] = min(partners.get(key, 0.0) + share, 1.0)
+            if len(seeds) == SEED_FILES:
+                break
+        for cand in kept:
+            ctx = cand.context
+            if ctx is None:
+                continue
+            if most > 0:
+                cand.change = w.change * math.log1p(ranking.change_count(ctx)) / math.log1p(most)
+            if ctx.path:
+                cand.cochange = w.cochange * partners.get((ctx.workspace_id, ctx.path), 0.0)
+            factor = ranking.kind_prior(ctx, w) * cand.role
+            cand.relevance += (cand.change + cand.cochange) * factor
 
     def _score(self, cand: _Candidate, relevance: float, now: datetime) -> None:
         assert cand.context is not None

@@ -55,6 +55,13 @@ class ScoreParts(BaseModel):
         description="relevance from the code graph: closeness to the files defining the "
         "symbols the query names",
     )
+    change: float = Field(
+        default=0.0, description="relevance from how often the hit's file changed (git history)"
+    )
+    cochange: float = Field(
+        default=0.0,
+        description="relevance from changing together with the best hits' files (git history)",
+    )
     final: float
 
 
