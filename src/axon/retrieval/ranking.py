@@ -162,15 +162,16 @@ R = Role
 # Relative weights of each role's relevance per intent. Under CODE a test that shares
 # the words comes after the implementation it exercises; docs keep the prose
 # weight (`kind_prior`), which HOWTO and OVERVIEW lift back.
+_CODE_MIX = {
+    R.IMPLEMENTATION: 1.0,
+    R.TEST: 0.55,
+    R.DOCS: 1.0,
+    R.EXAMPLE: 0.6,
+    R.CONFIG: 0.9,
+    R.GENERATED: 0.3,
+}
 ROLE_MIX: dict[Intent, dict[Role, float]] = {
-    Intent.CODE: {
-        R.IMPLEMENTATION: 1.0,
-        R.TEST: 0.55,
-        R.DOCS: 1.0,
-        R.EXAMPLE: 0.6,
-        R.CONFIG: 0.9,
-        R.GENERATED: 0.3,
-    },
+    Intent.CODE: _CODE_MIX,
     Intent.HOWTO: {
         R.IMPLEMENTATION: 0.6,
         R.TEST: 0.4,
@@ -195,14 +196,9 @@ ROLE_MIX: dict[Intent, dict[Role, float]] = {
         R.CONFIG: 0.9,
         R.GENERATED: 0.3,
     },
-    Intent.HISTORY: {
-        R.IMPLEMENTATION: 1.0,
-        R.TEST: 0.55,
-        R.DOCS: 1.0,
-        R.EXAMPLE: 0.6,
-        R.CONFIG: 0.9,
-        R.GENERATED: 0.3,
-    },
+    # The code a commit touched ranks as for a question about code (COMMIT_FACTOR
+    # puts the commits themselves first).
+    Intent.HISTORY: _CODE_MIX,
 }
 # Under HISTORY a commit's relevance counts this much more than a chunk of code: the
 # question is about the changes, and the code they touched comes after them.
